@@ -1,0 +1,81 @@
+/* The mailbox backend interface: the only header a new backend needs.
+ *
+ * A backend serves one user's mailbox for one session. The core calls,
+ * in order: open (lock it) → scan (the messages present now) → any
+ * number of msg_open/msg_read/msg_close → commit (only after QUIT, with
+ * the deletions) → close (always; unlock, free, roll back anything not
+ * committed). Message numbering and deleted flags live in the core:
+ * backends see 0-based indexes into the list their scan returned.
+ *
+ * Every function returns 0 (or a count) on success, a negative errno on
+ * failure. The core maps errors to replies:
+ *   -EWOULDBLOCK           "-ERR [IN-USE]"   another session has the lock
+ *   -ENOENT -ENOTDIR -EACCES -EPERM -ELOOP
+ *                          "-ERR [SYS/PERM]" no such mailbox / not allowed
+ *   anything else          "-ERR [SYS/TEMP]" try again later
+ * Backends do not log; the core logs what they return.
+ *
+ * To add a backend: write backends/NAME.c defining
+ * `const struct backend_ops backend_NAME`, add it to backends/registry.c
+ * and to the list in meson.build. Embed struct mailbox first in your
+ * private state and cast back in each function. */
+#ifndef ONEPOP_BACKEND_H
+#define ONEPOP_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "limits.h"
+
+struct backend_ops;
+
+/* The start of every backend's private state. */
+struct mailbox {
+	const struct backend_ops *ops;
+};
+
+/* What scan reports for each message. */
+struct msginfo {
+	uint64_t size;              /* octets RETR sends before dot-stuffing:
+	                             * every line ending counted as CRLF;
+	                             * use wire_size_*() from src/wire.h */
+	char uidl[MAX_UIDL + 1];    /* 1-70 chars 0x21-0x7E, unique, stable */
+};
+
+struct backend_ops {
+	const char *name;
+	/* --mailbox template used when none is given. */
+	const char *default_mailbox;
+
+	/* Open and lock the mailbox at path for this session. */
+	int (*open)(const char *path, struct mailbox **ret_mb);
+
+	/* List the messages present now, in a stable order. *ret_msgs is
+	 * malloc'd and owned by the caller. Called once, right after open. */
+	int (*scan)(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_count);
+
+	/* Stream message idx as raw bytes (LF or CRLF line endings, no
+	 * dot-stuffing, mbox quoting already undone): msg_read returns the
+	 * bytes read, 0 at the end, or a negative errno. One message is open
+	 * at a time; msg_close is called after every successful msg_open. */
+	int (*msg_open)(struct mailbox *mb, size_t idx);
+	ssize_t (*msg_read)(struct mailbox *mb, void *buf, size_t len);
+	void (*msg_close)(struct mailbox *mb);
+
+	/* UPDATE state (RFC 1939 §6): remove the messages whose deleted[i] is
+	 * true, crash-safely. Mail that arrived since scan must survive. */
+	int (*commit)(struct mailbox *mb, const bool *deleted, size_t count);
+
+	/* Unlock and free. Must accept NULL. Nothing not committed changes. */
+	void (*close)(struct mailbox *mb);
+};
+
+/* The compiled-in backends, NULL-terminated; the first is the default. */
+extern const struct backend_ops *const backends[];
+
+/* The backend called name, or NULL. */
+const struct backend_ops *backend_find(const char *name);
+
+#endif

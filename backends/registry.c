@@ -1,0 +1,22 @@
+/* The compiled-in backends, chosen by meson options. */
+#include <string.h>
+
+#include "backend.h"
+#include "config.h"
+
+extern const struct backend_ops backend_maildir;
+
+const struct backend_ops *const backends[] = {
+#ifdef HAVE_BACKEND_MAILDIR
+	&backend_maildir,
+#endif
+	NULL,
+};
+
+const struct backend_ops *backend_find(const char *name)
+{
+	for (size_t i = 0; backends[i]; i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}

@@ -1,0 +1,110 @@
+/* The auth-source registry, system lookups and APOP. */
+#include <ctype.h>
+#include <errno.h>
+#include <md5.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "secret.h"
+
+extern const struct auth_ops auth_passwd_file;
+
+static const struct auth_ops *const sources[] = {
+	&auth_passwd_file,
+	NULL,
+};
+
+void user_info_clear(struct user_info *u)
+{
+	if (!u)
+		return;
+	free(u->name);
+	free(u->home);
+	*u = (struct user_info){ 0 };
+}
+
+int auth_open(const char *spec, struct auth **ret)
+{
+	const char *colon = strchr(spec, ':');
+	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+
+	for (size_t i = 0; sources[i]; i++)
+		if (strlen(sources[i]->name) == len &&
+		    strncmp(sources[i]->name, spec, len) == 0)
+			return sources[i]->init(colon ? colon + 1 : NULL, ret);
+	return -EINVAL;
+}
+
+void auth_close(struct auth *a)
+{
+	if (a)
+		a->ops->free(a);
+}
+
+int auth_system_lookup(const char *user, struct user_info *ret)
+{
+	struct passwd *pw = getpwnam(user);
+	struct user_info u = { 0 };
+
+	if (!pw)
+		return -ENOENT;
+	u.name = strdup(user);
+	u.home = strdup(pw->pw_dir ? pw->pw_dir : "");
+	u.uid = pw->pw_uid;
+	u.gid = pw->pw_gid;
+	u.has_ids = true;
+	if (!u.name || !u.home) {
+		user_info_clear(&u);
+		return -ENOMEM;
+	}
+	*ret = u;
+	return 0;
+}
+
+void auth_md5_hex(const char *a, const char *b, char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[MD5_DIGEST_LENGTH];
+	MD5_CTX ctx;
+
+	MD5Init(&ctx);
+	MD5Update(&ctx, (const unsigned char *)a, strlen(a));
+	MD5Update(&ctx, (const unsigned char *)b, strlen(b));
+	MD5Final(d, &ctx);
+	for (int i = 0; i < MD5_DIGEST_LENGTH; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[32] = '\0';
+	explicit_bzero(&ctx, sizeof(ctx));
+}
+
+int auth_apop(struct auth *a, const char *user, const char *timestamp,
+              const char *digest, struct user_info *ret)
+{
+	char want[33], got[33];
+	char *secret = NULL;
+	int r, ok;
+	size_t i;
+
+	if (!a || !a->ops->secret)
+		return -EACCES;
+	r = a->ops->secret(a, user, &secret);
+	/* Unknown users and users without a plain secret do the same work. */
+	auth_md5_hex(timestamp, r == 0 ? secret : "", want);
+	for (i = 0; i < 32 && digest[i]; i++)
+		got[i] = (char)tolower((unsigned char)digest[i]);
+	got[i] = '\0';
+	ok = r == 0 && digest[i] == '\0' && i == 32 &&
+	     secret_equal(want, 32, got, 32);
+	if (secret) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	explicit_bzero(want, sizeof(want));
+	if (!ok)
+		return r < 0 && r != -ENOENT && r != -ENOTSUP ? r : -EACCES;
+	return a->ops->lookup(a, user, ret);
+}

@@ -1,0 +1,296 @@
+/* The POP3 commands (RFC 1939, RFC 2449 CAPA) and their table. The loop
+ * in session.c has already checked the state and the argument count. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+#include "config.h"
+#include "log.h"
+#include "numparse.h"
+#include "wire.h"
+
+/* The message named by arg: 1..count and not deleted (RFC 1939 §5). */
+static enum cmd_result msg_arg(struct session *s, const char *arg, size_t *ret_idx)
+{
+	uint64_t n;
+	int r = num_parse(arg, 1, s->count, &n);
+
+	if (r == -EINVAL) {
+		io_reply(&s->io, false, "invalid message number");
+		return CMD_ERR;
+	}
+	if (r < 0) {
+		io_reply(&s->io, false, "no such message");
+		return CMD_ERR;
+	}
+	if (s->deleted[n - 1]) {
+		io_reply(&s->io, false, "message %llu already deleted", (unsigned long long)n);
+		return CMD_ERR;
+	}
+	*ret_idx = (size_t)(n - 1);
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_user(struct session *s, int argc, char **argv)
+{
+	strlcpy(s->user, argv[0], sizeof(s->user));
+	io_reply(&s->io, true, "send PASS");
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_pass(struct session *s, int argc, char **argv)
+{
+	struct user_info u = { 0 };
+	enum cmd_result res;
+	char *pass = argv[0];
+	int r;
+
+	if (!s->user[0]) {
+		explicit_bzero(pass, strlen(pass));
+		io_reply(&s->io, false, "send USER first");
+		return CMD_ERR;
+	}
+	r = s->auth ? s->auth->ops->verify(s->auth, s->user, pass, &u) : -EACCES;
+	explicit_bzero(pass, strlen(pass));
+	if (r < 0)
+		res = session_auth_failed(s, s->user, r);
+	else
+		res = session_login(s, &u);
+	/* RFC 1939 §7: after a failed PASS, USER must be sent again. */
+	explicit_bzero(s->user, sizeof(s->user));
+	user_info_clear(&u);
+	return res;
+}
+
+static enum cmd_result cmd_apop(struct session *s, int argc, char **argv)
+{
+	struct user_info u = { 0 };
+	enum cmd_result res;
+	int r;
+
+	if (!s->apop_stamp[0]) {
+		io_reply(&s->io, false, "APOP is not available");
+		return CMD_ERR;
+	}
+	r = auth_apop(s->auth, argv[0], s->apop_stamp, argv[1], &u);
+	res = r < 0 ? session_auth_failed(s, argv[0], r) : session_login(s, &u);
+	user_info_clear(&u);
+	return res;
+}
+
+static enum cmd_result cmd_quit(struct session *s, int argc, char **argv)
+{
+	int r;
+
+	if (s->state == STATE_TRANSACTION) {
+		/* RFC 1939 §6: deletions happen only now, in UPDATE. */
+		s->state = STATE_UPDATE;
+		for (size_t i = 0; i < s->count; i++)
+			s->deleted_count += s->deleted[i];
+		r = s->backend->commit(s->mb, s->deleted, s->count);
+		if (r < 0) {
+			log_msg(LOG_ERR, "update failed: %s", strerror(-r));
+			s->deleted_count = 0;
+			io_reply(&s->io, false, "[SYS/TEMP] some deleted messages not removed");
+			return CMD_FAIL_SERVER;
+		}
+	}
+	io_reply(&s->io, true, "%s", s->opt->goodbye);
+	return CMD_QUIT;
+}
+
+static enum cmd_result cmd_capa(struct session *s, int argc, char **argv)
+{
+	/* RFC 2449 §5: only what is enforced is announced. */
+	io_reply(&s->io, true, "capability list follows");
+	io_line(&s->io, "TOP");
+	io_line(&s->io, "USER");
+	io_line(&s->io, "UIDL");
+	io_line(&s->io, "RESP-CODES");
+	io_line(&s->io, "PIPELINING");
+	io_line(&s->io, "AUTH-RESP-CODE");
+	io_line(&s->io, "IMPLEMENTATION onepop-%s", ONEPOP_VERSION);
+	io_line(&s->io, ".");
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_noop(struct session *s, int argc, char **argv)
+{
+	io_reply(&s->io, true, "%s", "");
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_stat(struct session *s, int argc, char **argv)
+{
+	size_t n;
+	uint64_t octets;
+
+	session_totals(s, &n, &octets);
+	io_reply(&s->io, true, "%zu %llu", n, (unsigned long long)octets);
+	return CMD_OK;
+}
+
+/* LIST and UIDL share their shape: one message, or all live ones. */
+static enum cmd_result list_or_uidl(struct session *s, int argc, char **argv, bool uidl)
+{
+	size_t idx;
+
+	if (argc == 1) {
+		enum cmd_result r = msg_arg(s, argv[0], &idx);
+		if (r != CMD_OK)
+			return r;
+		if (uidl)
+			io_reply(&s->io, true, "%zu %s", idx + 1, s->msgs[idx].uidl);
+		else
+			io_reply(&s->io, true, "%zu %llu", idx + 1,
+			         (unsigned long long)s->msgs[idx].size);
+		return CMD_OK;
+	}
+	if (uidl) {
+		io_reply(&s->io, true, "unique-id listing follows");
+	} else {
+		size_t n;
+		uint64_t octets;
+		session_totals(s, &n, &octets);
+		io_reply(&s->io, true, "%zu messages (%llu octets)", n, (unsigned long long)octets);
+	}
+	for (size_t i = 0; i < s->count; i++) {
+		if (s->deleted[i])
+			continue;
+		if (uidl)
+			io_line(&s->io, "%zu %s", i + 1, s->msgs[i].uidl);
+		else
+			io_line(&s->io, "%zu %llu", i + 1, (unsigned long long)s->msgs[i].size);
+	}
+	io_line(&s->io, ".");
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_list(struct session *s, int argc, char **argv)
+{
+	return list_or_uidl(s, argc, argv, false);
+}
+
+static enum cmd_result cmd_uidl(struct session *s, int argc, char **argv)
+{
+	return list_or_uidl(s, argc, argv, true);
+}
+
+/* Stream message idx; body_lines < 0 for all of it (RETR). Once "+OK"
+ * is out, a failure can only be shown by dropping the connection: a
+ * short message must never end with "." as if it were complete. */
+static enum cmd_result send_message(struct session *s, size_t idx, long long body_lines)
+{
+	static char chunk[MSG_CHUNK];
+	struct wire_out w;
+	ssize_t n;
+	int r;
+
+	r = s->backend->msg_open(s->mb, idx);
+	if (r < 0) {
+		log_msg(LOG_ERR, "message %zu: cannot open: %s", idx + 1, strerror(-r));
+		io_reply(&s->io, false, "[SYS/TEMP] cannot read message %zu", idx + 1);
+		return CMD_QUIET;
+	}
+	if (body_lines < 0)
+		io_reply(&s->io, true, "%llu octets", (unsigned long long)s->msgs[idx].size);
+	else
+		io_reply(&s->io, true, "top of message follows");
+	wire_out_init(&w, &s->io, body_lines);
+	while ((n = s->backend->msg_read(s->mb, chunk, sizeof(chunk))) > 0)
+		if (wire_out_feed(&w, chunk, (size_t)n) < 0)
+			break;
+	s->backend->msg_close(s->mb);
+	if (n == 0 && wire_out_finish(&w) < 0)
+		return CMD_FAIL_IO;
+	if (s->io.failed)
+		return CMD_FAIL_IO;
+	if (n < 0 || (body_lines < 0 && w.sent != s->msgs[idx].size)) {
+		log_msg(LOG_ERR, "message %zu: %s; dropping the connection", idx + 1,
+		        n < 0 ? strerror((int)-n) : "size changed while sending");
+		return CMD_FAIL_SERVER;
+	}
+	if (wire_out_end(&w) < 0)
+		return CMD_FAIL_IO;
+	if (body_lines < 0) {
+		s->retrieved++;
+		s->retrieved_bytes += w.sent;
+	}
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_retr(struct session *s, int argc, char **argv)
+{
+	size_t idx;
+	enum cmd_result r = msg_arg(s, argv[0], &idx);
+
+	return r == CMD_OK ? send_message(s, idx, -1) : r;
+}
+
+static enum cmd_result cmd_top(struct session *s, int argc, char **argv)
+{
+	size_t idx;
+	uint64_t lines;
+	enum cmd_result r = msg_arg(s, argv[0], &idx);
+
+	if (r != CMD_OK)
+		return r;
+	if (num_parse(argv[1], 0, INT64_MAX, &lines) < 0) {
+		io_reply(&s->io, false, "invalid number of lines");
+		return CMD_ERR;
+	}
+	return send_message(s, idx, (long long)lines);
+}
+
+static enum cmd_result cmd_dele(struct session *s, int argc, char **argv)
+{
+	size_t idx;
+	enum cmd_result r = msg_arg(s, argv[0], &idx);
+
+	if (r != CMD_OK)
+		return r;
+	s->deleted[idx] = true;
+	io_reply(&s->io, true, "message %zu deleted", idx + 1);
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_rset(struct session *s, int argc, char **argv)
+{
+	size_t n;
+	uint64_t octets;
+
+	memset(s->deleted, 0, s->count * sizeof(*s->deleted));
+	session_totals(s, &n, &octets);
+	io_reply(&s->io, true, "maildrop has %zu messages (%llu octets)", n,
+	         (unsigned long long)octets);
+	return CMD_OK;
+}
+
+#define AUTH STATE_AUTHORIZATION
+#define TRANS STATE_TRANSACTION
+
+static const struct command commands[] = {
+	{ "USER", cmd_user, AUTH, 1, 1, 0 },
+	{ "PASS", cmd_pass, AUTH, 1, 1, CMDF_RAW | CMDF_SECRET },
+	{ "APOP", cmd_apop, AUTH, 2, 2, CMDF_SECRET },
+	{ "CAPA", cmd_capa, AUTH | TRANS, 0, 0, 0 },
+	{ "QUIT", cmd_quit, AUTH | TRANS, 0, 0, 0 },
+	{ "STAT", cmd_stat, TRANS, 0, 0, 0 },
+	{ "LIST", cmd_list, TRANS, 0, 1, 0 },
+	{ "UIDL", cmd_uidl, TRANS, 0, 1, 0 },
+	{ "RETR", cmd_retr, TRANS, 1, 1, 0 },
+	{ "TOP", cmd_top, TRANS, 2, 2, 0 },
+	{ "DELE", cmd_dele, TRANS, 1, 1, 0 },
+	{ "RSET", cmd_rset, TRANS, 0, 0, 0 },
+	{ "NOOP", cmd_noop, TRANS, 0, 0, 0 },
+};
+
+const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcasecmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}

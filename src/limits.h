@@ -1,0 +1,34 @@
+/* Every limit onepop enforces, each with the reason for its value. */
+#ifndef ONEPOP_LIMITS_H
+#define ONEPOP_LIMITS_H
+
+/* RFC 2449 §4: a command line is at most 255 octets including CRLF. */
+#define MAX_LINE 255
+/* RFC 2449 §4: a response line is at most 512 octets including CRLF. */
+#define MAX_RESPONSE_LINE 512
+/* RFC 1939 §7: a unique-id is 1 to 70 characters 0x21-0x7E. */
+#define MAX_UIDL 70
+/* Longest user name we look up; longer ones cannot match any account. */
+#define MAX_USER 128
+/* Input buffer: several pipelined commands, never grows (RFC 2449 §6.6). */
+#define IN_BUF_SIZE 4096
+/* Output buffer: replies are flushed once per batch of commands. */
+#define OUT_BUF_SIZE 65536
+/* Bytes read from a message per backend call. */
+#define MSG_CHUNK 65536
+/* Bad commands in a row before the session is ended (as Dovecot does). */
+#define MAX_BAD_COMMANDS 10
+/* Failed logins per session before disconnecting. */
+#define MAX_AUTH_FAILURES 3
+/* RFC 1939 §3: the autologout timer must be at least 10 minutes. */
+#define DEFAULT_TIMEOUT 600
+/* Delay before a failed-login reply, in milliseconds. */
+#define DEFAULT_FAIL_DELAY_MS 1000
+/* After an idle timeout fires, how long the -ERR line may take to write. */
+#define TIMEOUT_GRACE 2
+/* Longest mailbox path after template expansion (PATH_MAX is 4096). */
+#define MAX_PATH 4096
+/* Longest configuration-file line. */
+#define MAX_CONFIG_LINE 1024
+
+#endif

@@ -1,0 +1,69 @@
+/* onepop: one POP3 session on stdin/stdout. Options, checks, exit codes. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "backend.h"
+#include "config.h"
+#include "log.h"
+#include "options.h"
+#include "session.h"
+#include "template.h"
+
+/* Exit statuses (SPEC): 0 after QUIT, 1 otherwise, 2 before serving. */
+#define EXIT_USAGE 2
+
+static int config_error(const char *what, const char *detail)
+{
+	fprintf(stderr, "onepop: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+	log_msg(LOG_ERR, "configuration error: %s%s%s", what, detail ? ": " : "",
+	        detail ? detail : "");
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	const struct backend_ops *backend;
+	struct options opt;
+	struct auth *auth = NULL;
+	int r;
+
+	if (options_parse(&opt, argc, argv) < 0) {
+		fputs("Try 'onepop --help'.\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (opt.help) {
+		options_usage();
+		return 0;
+	}
+	if (opt.version) {
+		printf("onepop %s\n", ONEPOP_VERSION);
+		return 0;
+	}
+	if (opt.list_backends) {
+		for (size_t i = 0; backends[i]; i++)
+			puts(backends[i]->name);
+		return 0;
+	}
+	log_open(opt.debug);
+
+	backend = opt.backend ? backend_find(opt.backend) : backends[0];
+	if (!backend)
+		return config_error("unknown backend", opt.backend);
+	if (opt.mailbox && template_check(opt.mailbox) < 0)
+		return config_error("bad --mailbox template", opt.mailbox);
+	if (session_greeting_check(&opt) < 0)
+		return config_error("--greeting is too long for RFC 2449's 512-octet line", NULL);
+	if (opt.auth) {
+		r = auth_open(opt.auth, &auth);
+		if (r < 0)
+			return config_error(r == -EINVAL ? "bad --auth" : strerror(-r), opt.auth);
+	}
+	if (!auth && !opt.preauth)
+		return config_error("nothing to authenticate with: give --auth or --preauth", NULL);
+
+	r = session_run(&opt, backend, auth);
+	auth_close(auth);
+	return r;
+}

@@ -1,0 +1,29 @@
+/* Strict decimal parsing of command arguments. */
+#include <errno.h>
+#include <stdbool.h>
+
+#include "numparse.h"
+
+int num_parse(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+	uint64_t v = 0;
+	bool overflow = false;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		unsigned d;
+
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			overflow = true;   /* keep scanning: "99x" is still -EINVAL */
+		else
+			v = v * 10 + d;
+	}
+	if (overflow || v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}

@@ -1,0 +1,189 @@
+/* Option parsing: long options and "key = value" config files share one
+ * table, so every option can live in either. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "limits.h"
+#include "numparse.h"
+#include "options.h"
+
+enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
+       OPT_FAIL_DELAY, OPT_ALLOW_ROOT };
+
+static const struct option longopts[] = {
+	{ "backend", required_argument, NULL, 'b' },
+	{ "list-backends", no_argument, NULL, OPT_LIST_BACKENDS },
+	{ "mailbox", required_argument, NULL, 'm' },
+	{ "auth", required_argument, NULL, 'a' },
+	{ "preauth", required_argument, NULL, OPT_PREAUTH },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "greeting", required_argument, NULL, OPT_GREETING },
+	{ "goodbye", required_argument, NULL, OPT_GOODBYE },
+	{ "fail-delay", required_argument, NULL, OPT_FAIL_DELAY },
+	{ "allow-root", no_argument, NULL, OPT_ALLOW_ROOT },
+	{ "config", required_argument, NULL, 'c' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+void options_usage(void)
+{
+	fputs("Usage: onepop [OPTION]...\n"
+	      "A POP3 session on stdin/stdout, for inetd, xinetd or systemd.\n\n"
+	      "  -b, --backend=NAME      mailbox backend (see --list-backends)\n"
+	      "      --list-backends     print the compiled-in backends and exit\n"
+	      "  -m, --mailbox=TEMPLATE  mailbox path; %u user, %n local part,\n"
+	      "                          %d domain, %h home, %% a percent\n"
+	      "  -a, --auth=SPEC         passwd-file:PATH\n"
+	      "      --preauth=USER      start in TRANSACTION as USER\n"
+	      "  -t, --timeout=SECONDS   idle autologout (default 600)\n"
+	      "      --greeting=TEXT     greeting text (default \"onepop ready\")\n"
+	      "      --goodbye=TEXT      QUIT reply text (default \"goodbye\")\n"
+	      "      --fail-delay=MS     delay before a failed-login reply (default 1000)\n"
+	      "      --allow-root        allow a session to run as uid 0\n"
+	      "  -c, --config=FILE       read options from FILE (key = value)\n"
+	      "  -d, --debug             log commands and replies, also to stderr\n"
+	      "  -V, --version           print the version and exit\n"
+	      "  -h, --help              print this help and exit\n", stdout);
+}
+
+static int parse_uint(const char *name, const char *val, unsigned max, unsigned *ret)
+{
+	uint64_t v;
+
+	if (num_parse(val, 0, max, &v) < 0) {
+		fprintf(stderr, "onepop: --%s: not a number in 0..%u: %s\n", name, max, val);
+		return -EINVAL;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
+static bool parse_bool(const char *val)
+{
+	return !val || !strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1");
+}
+
+static int config_load(struct options *o, const char *path, int depth);
+
+/* Apply one option; val is NULL for flags given without a value. */
+static int apply(struct options *o, int id, const char *val, int depth)
+{
+	char *copy = val ? strdup(val) : NULL;
+
+	if (val && !copy)
+		return -ENOMEM;
+	/* Option strings live for the whole process: copies are not freed. */
+	switch (id) {
+	case 'b': o->backend = copy; break;
+	case 'm': o->mailbox = copy; break;
+	case 'a': o->auth = copy; break;
+	case OPT_PREAUTH: o->preauth = copy; break;
+	case OPT_GREETING: o->greeting = copy; break;
+	case OPT_GOODBYE: o->goodbye = copy; break;
+	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
+	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, 60000, &o->fail_delay_ms);
+	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;
+	case OPT_ALLOW_ROOT: o->allow_root = parse_bool(copy); free(copy); break;
+	case 'd': o->debug = parse_bool(copy); free(copy); break;
+	case 'V': o->version = true; free(copy); break;
+	case 'h': o->help = true; free(copy); break;
+	case 'c': {
+		int r = config_load(o, val, depth + 1);
+		free(copy);
+		return r;
+	}
+	default:
+		free(copy);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && strchr(" \t\r\n", e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int config_load(struct options *o, const char *path, int depth)
+{
+	char line[MAX_CONFIG_LINE];
+	int lineno = 0, r = 0;
+	FILE *f;
+
+	if (depth > 4) {
+		fprintf(stderr, "onepop: %s: config files nested too deep\n", path);
+		return -EINVAL;
+	}
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "onepop: %s: %s\n", path, strerror(errno));
+		return -EINVAL;
+	}
+	while (r == 0 && fgets(line, sizeof(line), f)) {
+		char *key = trim(line), *eq, *val = NULL;
+		const struct option *opt;
+
+		lineno++;
+		if (*key == '#' || *key == '\0')
+			continue;
+		eq = strchr(key, '=');
+		if (eq) {
+			*eq = '\0';
+			val = trim(eq + 1);
+			key = trim(key);
+		}
+		for (opt = longopts; opt->name; opt++)
+			if (strcmp(opt->name, key) == 0)
+				break;
+		if (!opt->name || (opt->has_arg == required_argument && !val)) {
+			fprintf(stderr, "onepop: %s:%d: unknown key or missing value: %s\n",
+			        path, lineno, key);
+			r = -EINVAL;
+		} else {
+			r = apply(o, opt->val, val, depth);
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+int options_parse(struct options *o, int argc, char **argv)
+{
+	int c;
+
+	*o = (struct options){
+		.greeting = "onepop ready",
+		.goodbye = "goodbye",
+		.timeout = DEFAULT_TIMEOUT,
+		.fail_delay_ms = DEFAULT_FAIL_DELAY_MS,
+	};
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":b:m:a:t:c:dVh", longopts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			fprintf(stderr, "onepop: %s: %s\n",
+			        c == '?' ? "unknown option" : "missing argument",
+			        argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (apply(o, c, optarg, 0) < 0)
+			return -EINVAL;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "onepop: unexpected argument: %s\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* Privilege drop after authentication, before the mailbox is opened. */
+#include <errno.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "privs.h"
+
+int privs_drop(const struct user_info *u, bool allow_root)
+{
+	umask(077);
+	if (geteuid() != 0) {
+		if (u->has_ids && (u->uid != geteuid() || u->gid != getegid()))
+			return -EPERM;
+		return 0;
+	}
+	if (!u->has_ids || u->uid == 0)
+		return allow_root ? 0 : -EPERM;
+	if (initgroups(u->name, u->gid) < 0 && setgroups(1, &u->gid) < 0)
+		return -errno;
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		return -errno;
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		return -errno;
+	/* Prove it: getting root back must fail now. */
+	if (setuid(0) == 0 || seteuid(0) == 0)
+		return -EPERM;
+	return 0;
+}

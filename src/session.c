@@ -1,0 +1,372 @@
+/* The session: greeting, the read-dispatch loop, login, and the end. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <md5.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "log.h"
+#include "privs.h"
+#include "session.h"
+#include "template.h"
+
+static const char *const end_names[] = {
+	[END_QUIT] = "quit",
+	[END_EOF] = "eof",
+	[END_TIMEOUT] = "timeout",
+	[END_IO] = "io-error",
+	[END_AUTH_FAILURES] = "auth-failures",
+	[END_BAD_COMMANDS] = "bad-commands",
+	[END_SERVER] = "server-error",
+};
+
+static void remote_address(char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const char *env;
+
+	if (getpeername(STDIN_FILENO, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET &&
+		    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)size))
+			return;
+		if (ss.ss_family == AF_INET6 &&
+		    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)size))
+			return;
+	}
+	/* tcpserver and some inetds pass the peer in the environment. */
+	env = getenv("TCPREMOTEIP");
+	if (!env)
+		env = getenv("REMOTE_HOST");
+	log_safe(env ? env : "local", buf, size);
+}
+
+void session_totals(const struct session *s, size_t *ret_count, uint64_t *ret_octets)
+{
+	size_t n = 0;
+	uint64_t octets = 0;
+
+	for (size_t i = 0; i < s->count; i++)
+		if (!s->deleted[i]) {
+			n++;
+			octets += s->msgs[i].size;
+		}
+	*ret_count = n;
+	*ret_octets = octets;
+}
+
+/* Reply code for a backend error (backend.h documents the mapping). */
+static const char *backend_code(int err)
+{
+	switch (err) {
+	case -EWOULDBLOCK:
+		return "[IN-USE] mailbox is locked by another session";
+	case -ENOENT: case -ENOTDIR: case -EACCES: case -EPERM: case -ELOOP:
+		return "[SYS/PERM] mailbox is not available";
+	default:
+		return "[SYS/TEMP] mailbox is temporarily unavailable";
+	}
+}
+
+/* Drop privileges, then open and scan the mailbox. On failure the -ERR
+ * is sent and the session must end (the identity is already changed). */
+static int open_mailbox(struct session *s, struct user_info *u)
+{
+	const char *tpl = s->opt->mailbox ? s->opt->mailbox : s->backend->default_mailbox;
+	char who[MAX_USER * 4 + 1], path[MAX_PATH];
+	int r;
+
+	s->who = *u;
+	*u = (struct user_info){ 0 };
+	log_safe(s->who.name, who, sizeof(who));
+	r = privs_drop(&s->who, s->opt->allow_root);
+	if (r < 0) {
+		log_msg(LOG_ERR, "cannot serve user=%s: privilege drop refused or failed: %s",
+		        who, strerror(-r));
+		io_reply(&s->io, false, "[SYS/PERM] cannot serve this user");
+		return r;
+	}
+	r = template_expand(tpl, s->who.name, s->who.home, path, sizeof(path));
+	if (r < 0) {
+		log_msg(LOG_ERR, "user=%s: mailbox template %s: %s", who, tpl, strerror(-r));
+		io_reply(&s->io, false, "[SYS/PERM] no mailbox for this user");
+		return r;
+	}
+	r = s->backend->open(path, &s->mb);
+	if (r == 0) {
+		r = s->backend->scan(s->mb, &s->msgs, &s->count);
+		if (r == 0 && !(s->deleted = calloc(s->count ? s->count : 1, sizeof(bool))))
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		log_msg(r == -EWOULDBLOCK ? LOG_NOTICE : LOG_ERR, "user=%s: mailbox %s: %s",
+		        who, path, strerror(-r));
+		io_reply(&s->io, false, "%s", backend_code(r));
+		return r;
+	}
+	log_msg(LOG_INFO, "login: user=%s rhost=%s messages=%zu", who, s->remote, s->count);
+	return 0;
+}
+
+enum cmd_result session_login(struct session *s, struct user_info *u)
+{
+	size_t n;
+	uint64_t octets;
+
+	if (open_mailbox(s, u) < 0)
+		return CMD_FAIL_SERVER;
+	session_totals(s, &n, &octets);
+	/* RFC 1939 §5 example wording; Net::POP3 reads the count from it. */
+	io_reply(&s->io, true, "%zu messages (%llu octets)", n, (unsigned long long)octets);
+	return CMD_NEXT_STATE;
+}
+
+enum cmd_result session_auth_failed(struct session *s, const char *user, int err)
+{
+	char who[MAX_USER * 4 + 1];
+
+	s->auth_failures++;
+	/* The fixed format the shipped fail2ban filter matches. */
+	log_msg(LOG_NOTICE, "login failed: user=%s rhost=%s", log_safe(user, who, sizeof(who)),
+	        s->remote);
+	if (s->opt->fail_delay_ms) {
+		struct timespec ts = {
+			.tv_sec = s->opt->fail_delay_ms / 1000,
+			.tv_nsec = (long)(s->opt->fail_delay_ms % 1000) * 1000000L,
+		};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !io_timed_out())
+			;
+	}
+	if (err == -EACCES)
+		io_reply(&s->io, false, "[AUTH] invalid user name or password");
+	else
+		io_reply(&s->io, false, "[SYS/TEMP] authentication is temporarily unavailable");
+	return s->auth_failures >= MAX_AUTH_FAILURES ? CMD_FAIL_AUTH : CMD_QUIET;
+}
+
+static void debug_hook(const char *line)
+{
+	log_msg(LOG_DEBUG, "S: %s", line);
+}
+
+/* Split off the command word and its arguments, look the command up,
+ * check state and arity, and run it. */
+static enum cmd_result dispatch(struct session *s, char *line)
+{
+	const struct command *c;
+	char *argv[CMD_MAX_ARGS + 1] = { 0 };
+	char *rest = line;
+	int argc = 0;
+
+	while (*rest && *rest != ' ' && *rest != '\t')
+		rest++;
+	if (*rest)
+		*rest++ = '\0';
+	while (*rest == ' ' || *rest == '\t')
+		rest++;
+	c = command_find(line);
+	if (log_debugging()) {
+		char buf[MAX_LINE * 4 + 1];
+		log_msg(LOG_DEBUG, "C: %s %s", log_safe(line, buf, sizeof(buf) / 2),
+		        c && (c->flags & CMDF_SECRET) && *rest ? "***" :
+		        log_safe(rest, buf + sizeof(buf) / 2, sizeof(buf) / 2));
+	}
+	if (!c) {
+		io_reply(&s->io, false, "unknown command");
+		return CMD_ERR;
+	}
+	if (!(c->states & s->state)) {
+		io_reply(&s->io, false, "%s is not valid in this state", c->name);
+		return CMD_ERR;
+	}
+	if (c->flags & CMDF_RAW) {
+		if (*rest)
+			argv[argc++] = rest;
+	} else {
+		while (*rest) {
+			if (argc == CMD_MAX_ARGS) {
+				argc++;
+				break;
+			}
+			argv[argc++] = rest;
+			while (*rest && *rest != ' ' && *rest != '\t')
+				rest++;
+			if (*rest)
+				*rest++ = '\0';
+			while (*rest == ' ' || *rest == '\t')
+				rest++;
+		}
+	}
+	if (argc < c->min_args || argc > c->max_args) {
+		io_reply(&s->io, false, "wrong number of arguments for %s", c->name);
+		return CMD_ERR;
+	}
+	s->commands++;
+	return c->handler(s, argc, argv);
+}
+
+static enum end_reason loop(struct session *s)
+{
+	for (;;) {
+		enum cmd_result r = CMD_ERR;
+		char *line;
+		size_t len;
+
+		switch (io_read_line(&s->io, &line, &len)) {
+		case IO_LINE:
+			r = dispatch(s, line);
+			break;
+		case IO_TOO_LONG:
+			io_reply(&s->io, false, "line too long");
+			break;
+		case IO_BAD_CHAR:
+			io_reply(&s->io, false, "NUL in command");
+			break;
+		case IO_EOF:
+			return END_EOF;
+		case IO_TIMEOUT:
+			io_reply(&s->io, false, "autologout: idle for too long");
+			io_flush(&s->io);
+			return END_TIMEOUT;
+		case IO_ERROR:
+			return END_IO;
+		}
+		switch (r) {
+		case CMD_OK:
+			s->bad_commands = 0;
+			break;
+		case CMD_NEXT_STATE:
+			s->bad_commands = 0;
+			s->state = STATE_TRANSACTION;
+			break;
+		case CMD_ERR:
+			if (++s->bad_commands >= MAX_BAD_COMMANDS) {
+				io_reply(&s->io, false, "too many bad commands, closing");
+				io_flush(&s->io);
+				return END_BAD_COMMANDS;
+			}
+			break;
+		case CMD_QUIET:
+			break;
+		case CMD_QUIT:
+			return io_flush(&s->io) < 0 ? END_IO : END_QUIT;
+		case CMD_FAIL_AUTH:
+			io_flush(&s->io);
+			return END_AUTH_FAILURES;
+		case CMD_FAIL_IO:
+			return END_IO;
+		case CMD_FAIL_SERVER:
+			io_flush(&s->io);
+			return END_SERVER;
+		}
+		if (s->io.failed)
+			return io_timed_out() ? END_TIMEOUT : END_IO;
+	}
+}
+
+/* A short digest of the UIDL list, so a changed list shows in the logs. */
+static void uidl_digest(const struct session *s, char out[9])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[MD5_DIGEST_LENGTH];
+	MD5_CTX ctx;
+
+	MD5Init(&ctx);
+	for (size_t i = 0; i < s->count; i++) {
+		MD5Update(&ctx, (const unsigned char *)s->msgs[i].uidl, strlen(s->msgs[i].uidl));
+		MD5Update(&ctx, (const unsigned char *)"\n", 1);
+	}
+	MD5Final(d, &ctx);
+	for (int i = 0; i < 4; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[8] = '\0';
+}
+
+static void summary(const struct session *s, enum end_reason why)
+{
+	char who[MAX_USER * 4 + 1], digest[9] = "-";
+
+	if (s->mb)
+		uidl_digest(s, digest);
+	log_msg(LOG_INFO, "session end: user=%s rhost=%s end=%s messages=%zu retr=%lu "
+	        "retr_bytes=%llu deleted=%lu commands=%lu uidl_digest=%s",
+	        s->who.name ? log_safe(s->who.name, who, sizeof(who)) : "-", s->remote,
+	        end_names[why], s->count, s->retrieved, (unsigned long long)s->retrieved_bytes,
+	        why == END_QUIT ? s->deleted_count : 0UL, s->commands, digest);
+}
+
+static void apop_stamp(struct session *s)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0 || !host[0])
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(s->apop_stamp, sizeof(s->apop_stamp), "<%ld.%lld@%.64s>",
+	         (long)getpid(), (long long)time(NULL), host);
+}
+
+int session_greeting_check(const struct options *opt)
+{
+	/* "+OK " text " <" pid "." time "@" host(64) ">" CRLF */
+	return strlen(opt->greeting) + 4 + 2 + 20 + 1 + 20 + 1 + 64 + 1 + 2 <= MAX_RESPONSE_LINE
+	       ? 0 : -E2BIG;
+}
+
+int session_run(const struct options *opt, const struct backend_ops *backend,
+                struct auth *auth)
+{
+	static struct session s;
+	enum end_reason why;
+
+	s.opt = opt;
+	s.backend = backend;
+	s.auth = auth;
+	s.state = STATE_CONNECT;
+	io_init(&s.io, STDIN_FILENO, STDOUT_FILENO, opt->timeout);
+	if (log_debugging())
+		io_reply_hook = debug_hook;
+	remote_address(s.remote, sizeof(s.remote));
+
+	if (opt->preauth) {
+		struct user_info u = { 0 };
+		int r = auth ? auth->ops->lookup(auth, opt->preauth, &u)
+		             : auth_system_lookup(opt->preauth, &u);
+		if (r < 0) {
+			log_msg(LOG_ERR, "preauth: no such user");
+			io_reply(&s.io, false, "[SYS/PERM] no such user");
+			why = END_SERVER;
+		} else if (open_mailbox(&s, &u) < 0) {
+			why = END_SERVER;
+		} else {
+			s.state = STATE_TRANSACTION;
+			io_reply(&s.io, true, "%s", opt->greeting);
+			why = loop(&s);
+		}
+		user_info_clear(&u);
+	} else {
+		if (auth && auth->ops->has_secrets && auth->ops->has_secrets(auth))
+			apop_stamp(&s);
+		s.state = STATE_AUTHORIZATION;
+		io_reply(&s.io, true, "%s%s%s", opt->greeting, s.apop_stamp[0] ? " " : "",
+		         s.apop_stamp);
+		why = loop(&s);
+	}
+	io_flush(&s.io);
+	summary(&s, why);
+	s.state = STATE_DISCONNECT;
+	if (s.mb)
+		backend->close(s.mb);
+	free(s.msgs);
+	free(s.deleted);
+	user_info_clear(&s.who);
+	return why == END_QUIT ? 0 : 1;
+}

@@ -1,0 +1,92 @@
+/* One POP3 session: its state, its mailbox snapshot, its statistics. */
+#ifndef ONEPOP_SESSION_H
+#define ONEPOP_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "backend.h"
+#include "io.h"
+#include "limits.h"
+#include "options.h"
+
+/* RFC 1939 §3 states, as the Perl skeleton names them; bits so the
+ * command table can hold a mask. */
+enum state {
+	STATE_CONNECT = 1 << 0,
+	STATE_AUTHORIZATION = 1 << 1,
+	STATE_TRANSACTION = 1 << 2,
+	STATE_UPDATE = 1 << 3,
+	STATE_DISCONNECT = 1 << 4,
+};
+
+/* What a command handler reports to the loop. */
+enum cmd_result {
+	CMD_OK,             /* replied +OK: resets the bad-command count */
+	CMD_ERR,            /* replied -ERR: counts as a bad command */
+	CMD_QUIET,          /* replied -ERR, but not the client's fault */
+	CMD_NEXT_STATE,     /* logged in: now TRANSACTION */
+	CMD_QUIT,           /* QUIT handled: end with status 0 */
+	CMD_FAIL_AUTH,      /* too many failed logins */
+	CMD_FAIL_IO,
+	CMD_FAIL_SERVER,    /* cannot go on (UPDATE failed, ...) */
+};
+
+/* Why a session ended; decides the exit status in one place. */
+enum end_reason {
+	END_QUIT,
+	END_EOF,
+	END_TIMEOUT,
+	END_IO,
+	END_AUTH_FAILURES,
+	END_BAD_COMMANDS,
+	END_SERVER,
+};
+
+struct session {
+	enum state state;
+	struct io io;
+	const struct options *opt;
+	const struct backend_ops *backend;
+	struct auth *auth;
+
+	char apop_stamp[128];       /* "<pid.time@host>", "" if no APOP */
+	char user[MAX_LINE];        /* from USER, "" if none yet */
+	char remote[64];            /* peer address, for logs */
+	unsigned auth_failures;
+	unsigned bad_commands;
+
+	struct user_info who;       /* set at login */
+	struct mailbox *mb;
+	struct msginfo *msgs;
+	bool *deleted;
+	size_t count;
+
+	/* statistics for the summary line */
+	unsigned long commands;
+	unsigned long retrieved;
+	uint64_t retrieved_bytes;
+	unsigned long deleted_count;
+};
+
+/* Run a whole session on stdin/stdout; returns the process exit status. */
+int session_run(const struct options *opt, const struct backend_ops *backend,
+                struct auth *auth);
+
+/* 0 if the greeting line, with an APOP timestamp, fits RFC 2449's 512
+ * octets; -E2BIG otherwise. */
+int session_greeting_check(const struct options *opt);
+
+/* Log in as u (already authenticated): drop privileges, open and scan
+ * the mailbox, reply. Used by PASS, APOP and --preauth. */
+enum cmd_result session_login(struct session *s, struct user_info *u);
+
+/* Account a failed login: log it, wait, reply -ERR [AUTH]. */
+enum cmd_result session_auth_failed(struct session *s, const char *user, int err);
+
+/* Live messages and their total size. */
+void session_totals(const struct session *s, size_t *ret_count, uint64_t *ret_octets);
+
+#endif

@@ -1,0 +1,142 @@
+/* Wire-form conversion: size counting and streaming dot-stuffing. */
+#include <errno.h>
+#include <string.h>
+
+#include "io.h"
+#include "wire.h"
+
+void wire_size_init(struct wire_size *ws)
+{
+	*ws = (struct wire_size){ .last_lf = true };
+}
+
+void wire_size_feed(struct wire_size *ws, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	if (len == 0)
+		return;
+	ws->octets += len;
+	while (p < end) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+
+		if (!lf)
+			break;
+		/* A bare LF becomes CRLF: one octet more. */
+		if (lf == buf ? !ws->last_cr : lf[-1] != '\r')
+			ws->octets++;
+		p = lf + 1;
+	}
+	ws->last_cr = end[-1] == '\r';
+	ws->last_lf = end[-1] == '\n';
+}
+
+int wire_size_end(struct wire_size *ws, uint64_t *ret_octets)
+{
+	uint64_t n = ws->octets;
+
+	if (!ws->last_lf)
+		n += 2;
+	if (n < ws->octets)
+		return -EOVERFLOW;
+	*ret_octets = n;
+	return 0;
+}
+
+void wire_out_init(struct wire_out *w, struct io *io, long long body_lines)
+{
+	*w = (struct wire_out){ .io = io, .body_lines = body_lines, .bol = true };
+}
+
+/* A line ended: track the header/body boundary and the TOP limit. */
+static void line_done(struct wire_out *w)
+{
+	if (!w->in_body) {
+		if (w->line_len == 0) {
+			w->in_body = true;
+			if (w->body_lines == 0)
+				w->done = true;
+		}
+	} else if (w->body_lines > 0 && --w->body_lines == 0) {
+		w->done = true;
+	}
+	w->line_len = 0;
+	w->bol = true;
+}
+
+/* Send line content (no line end); dot-stuff at the start of a line. */
+static int put(struct wire_out *w, const char *p, size_t n)
+{
+	int r;
+
+	if (w->held_cr) {
+		/* The CR was not followed by LF: it is data. */
+		w->held_cr = false;
+		if (put(w, "\r", 1) < 0)
+			return -EIO;
+	}
+	if (n == 0)
+		return 0;
+	if (w->bol && p[0] == '.' && io_write(w->io, ".", 1) < 0)
+		return -EIO;
+	w->bol = false;
+	r = io_write(w->io, p, n);
+	w->line_len += n;
+	w->sent += n;
+	return r;
+}
+
+int wire_out_feed(struct wire_out *w, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end && !w->done) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = lf ? lf : end;
+		size_t n = (size_t)(stop - p);
+
+		if (lf) {
+			if (n > 0 && stop[-1] == '\r')
+				n--;
+			else if (n == 0 && w->held_cr)
+				w->held_cr = false;   /* CR ended the previous chunk */
+			if (put(w, p, n) < 0 || io_write(w->io, "\r\n", 2) < 0)
+				return -EIO;
+			w->sent += 2;
+			line_done(w);
+			p = lf + 1;
+		} else {
+			if (n > 0 && stop[-1] == '\r')
+				n--;
+			if (put(w, p, n) < 0)
+				return -EIO;
+			if (n < (size_t)(stop - p))
+				w->held_cr = true;
+			p = end;
+		}
+	}
+	return 0;
+}
+
+int wire_out_finish(struct wire_out *w)
+{
+	if (w->done)
+		return 0;
+	if (w->held_cr) {
+		w->held_cr = false;
+		if (put(w, "\r", 1) < 0)
+			return -EIO;
+	}
+	if (!w->bol) {
+		if (io_write(w->io, "\r\n", 2) < 0)
+			return -EIO;
+		w->sent += 2;
+		w->bol = true;
+	}
+	return 0;
+}
+
+int wire_out_end(struct wire_out *w)
+{
+	return io_write(w->io, ".\r\n", 3);
+}

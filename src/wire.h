@@ -1,0 +1,46 @@
+/* The wire form of a message (RFC 1939 §3): every line ends in CRLF,
+ * a line starting with "." gets another, ".\r\n" ends the reply. */
+#ifndef ONEPOP_WIRE_H
+#define ONEPOP_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct io;
+
+/* Octets a message takes on the wire before dot-stuffing: a bare LF
+ * counts 2, CRLF 2, and a last line without LF gets 2 more. Feed the
+ * raw bytes in any chunks, then read the total with wire_size_end(). */
+struct wire_size {
+	uint64_t octets;
+	bool last_cr;   /* previous chunk ended in CR */
+	bool last_lf;   /* previous byte was LF (or nothing was fed) */
+};
+void wire_size_init(struct wire_size *ws);
+void wire_size_feed(struct wire_size *ws, const char *buf, size_t len);
+/* Returns 0, or -EOVERFLOW if the total does not fit. */
+int wire_size_end(struct wire_size *ws, uint64_t *ret_octets);
+
+/* Converts raw message bytes into the dot-stuffed wire form as they are
+ * streamed to the client. body_lines < 0 sends everything; otherwise
+ * the header, the blank line and that many body lines (TOP). */
+struct wire_out {
+	struct io *io;
+	long long body_lines;   /* lines still allowed in the body; <0: all */
+	bool bol;               /* at the beginning of a line */
+	bool held_cr;           /* a CR at the end of a chunk, not yet sent */
+	bool in_body;
+	bool done;              /* TOP limit reached: ignore the rest */
+	uint64_t line_len;      /* octets of the current line so far */
+	uint64_t sent;          /* octets sent, before dot-stuffing */
+};
+void wire_out_init(struct wire_out *w, struct io *io, long long body_lines);
+/* Returns 0 or -EIO. */
+int wire_out_feed(struct wire_out *w, const char *buf, size_t len);
+/* Ends the last line with CRLF if it had none (counted in sent). */
+int wire_out_finish(struct wire_out *w);
+/* Writes the ".\r\n" that ends the reply. */
+int wire_out_end(struct wire_out *w);
+
+#endif
