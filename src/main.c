@@ -25,7 +25,7 @@ static int config_error(const char *what, const char *detail)
 int main(int argc, char **argv)
 {
 	const struct backend_ops *backend;
-	struct options opt;
+	static struct options opt;   /* static: its strings live as long as the process */
 	struct auth *auth = NULL;
 	int r;
 
