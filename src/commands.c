@@ -9,6 +9,8 @@
 #include "config.h"
 #include "log.h"
 #include "numparse.h"
+#include "sasl.h"
+#include "tls.h"
 #include "wire.h"
 
 /* The message named by arg: 1..count and not deleted (RFC 1939 §5). */
@@ -33,8 +35,19 @@ static enum cmd_result msg_arg(struct session *s, const char *arg, size_t *ret_i
 	return CMD_OK;
 }
 
+/* RFC 2595 §4: with TLS on, no password crosses the wire in the clear. */
+static bool plaintext_refused(struct session *s)
+{
+	if (session_plaintext_ok(s))
+		return false;
+	io_reply(&s->io, false, "[AUTH] plaintext authentication needs TLS first (STLS)");
+	return true;
+}
+
 static enum cmd_result cmd_user(struct session *s, int argc, char **argv)
 {
+	if (plaintext_refused(s))
+		return CMD_ERR;
 	strlcpy(s->user, argv[0], sizeof(s->user));
 	io_reply(&s->io, true, "send PASS");
 	return CMD_OK;
@@ -47,6 +60,10 @@ static enum cmd_result cmd_pass(struct session *s, int argc, char **argv)
 	char *pass = argv[0];
 	int r;
 
+	if (plaintext_refused(s)) {
+		explicit_bzero(pass, strlen(pass));
+		return CMD_ERR;
+	}
 	if (!s->user[0]) {
 		explicit_bzero(pass, strlen(pass));
 		io_reply(&s->io, false, "send USER first");
@@ -70,6 +87,8 @@ static enum cmd_result cmd_apop(struct session *s, int argc, char **argv)
 	enum cmd_result res;
 	int r;
 
+	if (plaintext_refused(s))
+		return CMD_ERR;
 	if (!s->apop_stamp[0]) {
 		io_reply(&s->io, false, "APOP is not available");
 		return CMD_ERR;
@@ -106,13 +125,38 @@ static enum cmd_result cmd_capa(struct session *s, int argc, char **argv)
 	/* RFC 2449 §5: only what is enforced is announced. */
 	io_reply(&s->io, true, "capability list follows");
 	io_line(&s->io, "TOP");
-	io_line(&s->io, "USER");
+	if (session_plaintext_ok(s))
+		io_line(&s->io, "USER");
+	if (s->state == STATE_AUTHORIZATION)
+		sasl_capa(s);
+	if (s->opt->tls == TLS_STARTTLS && !tls_active() && s->state == STATE_AUTHORIZATION)
+		io_line(&s->io, "STLS");
 	io_line(&s->io, "UIDL");
 	io_line(&s->io, "RESP-CODES");
 	io_line(&s->io, "PIPELINING");
 	io_line(&s->io, "AUTH-RESP-CODE");
 	io_line(&s->io, "IMPLEMENTATION onepop-%s", ONEPOP_VERSION);
 	io_line(&s->io, ".");
+	return CMD_OK;
+}
+
+/* RFC 2595 §4: reply, then handshake; whatever the client pipelined
+ * after STLS in the clear is dropped, never run as if it came over TLS. */
+static enum cmd_result cmd_stls(struct session *s, int argc, char **argv)
+{
+	if (s->opt->tls != TLS_STARTTLS || tls_active()) {
+		io_reply(&s->io, false, tls_active() ? "TLS is already active"
+		                                      : "STLS is not available");
+		return CMD_ERR;
+	}
+	io_reply(&s->io, true, "begin TLS negotiation");
+	if (io_flush(&s->io) < 0)
+		return CMD_FAIL_IO;
+	io_discard_input(&s->io);
+	if (tls_start(&s->io) < 0)
+		return CMD_FAIL_IO;
+	/* RFC 2595 §4: forget what the client said before TLS. */
+	explicit_bzero(s->user, sizeof(s->user));
 	return CMD_OK;
 }
 
@@ -275,6 +319,8 @@ static const struct command commands[] = {
 	{ "USER", cmd_user, AUTH, 1, 1, 0 },
 	{ "PASS", cmd_pass, AUTH, 1, 1, CMDF_RAW | CMDF_SECRET },
 	{ "APOP", cmd_apop, AUTH, 2, 2, CMDF_SECRET },
+	{ "AUTH", cmd_auth, AUTH, 0, 2, CMDF_SECRET },
+	{ "STLS", cmd_stls, AUTH, 0, 0, 0 },
 	{ "CAPA", cmd_capa, AUTH | TRANS, 0, 0, 0 },
 	{ "QUIT", cmd_quit, AUTH | TRANS, 0, 0, 0 },
 	{ "STAT", cmd_stat, TRANS, 0, 0, 0 },

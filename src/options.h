@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+enum tls_mode { TLS_OFF, TLS_STARTTLS, TLS_IMPLICIT };
+
 struct options {
 	const char *backend;
 	const char *mailbox;        /* template; NULL: the backend's default */
@@ -13,6 +15,12 @@ struct options {
 	const char *goodbye;
 	unsigned timeout;
 	unsigned fail_delay_ms;
+	enum tls_mode tls;
+	const char *tls_cert;       /* PEM, may hold the chain */
+	const char *tls_key;        /* PEM; NULL: the key is in tls_cert */
+	bool allow_plaintext;       /* USER/PASS, APOP, PLAIN before TLS */
+	bool proxy_protocol;        /* expect a PROXY header first */
+	const char *proxy_from;     /* CIDR list; NULL: from any peer */
 	bool debug;
 	bool allow_root;
 	bool list_backends;

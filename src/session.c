@@ -13,8 +13,10 @@
 #include "commands.h"
 #include "log.h"
 #include "privs.h"
+#include "proxy.h"
 #include "session.h"
 #include "template.h"
+#include "tls.h"
 
 static const char *const end_names[] = {
 	[END_QUIT] = "quit",
@@ -45,6 +47,11 @@ static void remote_address(char *buf, size_t size)
 	if (!env)
 		env = getenv("REMOTE_HOST");
 	log_safe(env ? env : "local", buf, size);
+}
+
+bool session_plaintext_ok(const struct session *s)
+{
+	return s->opt->tls == TLS_OFF || tls_active() || s->opt->allow_plaintext;
 }
 
 void session_totals(const struct session *s, size_t *ret_count, uint64_t *ret_octets)
@@ -260,7 +267,7 @@ static enum end_reason loop(struct session *s)
 			io_flush(&s->io);
 			return END_AUTH_FAILURES;
 		case CMD_FAIL_IO:
-			return END_IO;
+			return io_timed_out() ? END_TIMEOUT : END_IO;
 		case CMD_FAIL_SERVER:
 			io_flush(&s->io);
 			return END_SERVER;
@@ -336,7 +343,14 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 		io_reply_hook = debug_hook;
 	remote_address(s.remote, sizeof(s.remote));
 
-	if (opt->preauth) {
+	/* Before any greeting: the proxy's header, then implicit TLS (a
+	 * proxy in front of port 995 sends its header in the clear). */
+	if (opt->proxy_protocol && proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout,
+	                                        s.remote, sizeof(s.remote)) < 0)
+		why = io_timed_out() ? END_TIMEOUT : END_IO;
+	else if (opt->tls == TLS_IMPLICIT && tls_start(&s.io) < 0)
+		why = io_timed_out() ? END_TIMEOUT : END_IO;
+	else if (opt->preauth) {
 		struct user_info u = { 0 };
 		int r = auth ? auth->ops->lookup(auth, opt->preauth, &u)
 		             : auth_system_lookup(opt->preauth, &u);
@@ -361,6 +375,7 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 		why = loop(&s);
 	}
 	io_flush(&s.io);
+	tls_end();
 	summary(&s, why);
 	s.state = STATE_DISCONNECT;
 	if (s.mb)

@@ -86,6 +86,10 @@ enum cmd_result session_login(struct session *s, struct user_info *u);
 /* Account a failed login: log it, wait, reply -ERR [AUTH]. */
 enum cmd_result session_auth_failed(struct session *s, const char *user, int err);
 
+/* Whether USER/PASS, APOP and SASL PLAIN may be used now: TLS is off,
+ * up, or --allow-plaintext says so. */
+bool session_plaintext_ok(const struct session *s);
+
 /* Live messages and their total size. */
 void session_totals(const struct session *s, size_t *ret_count, uint64_t *ret_octets);
 
