@@ -223,8 +223,7 @@ def scale(args):
             r.line()
             login = r.line()
             if not login.startswith("+OK"):
-                s.sendall(b"QUIT\r\n")
-                r.line()
+                # A refused login ends the session (the server closes).
                 results[i] = "refused %s" % login.split()[1]
                 return
             t0 = time.time()
