@@ -121,19 +121,13 @@ def capa_line(p):
                                      for k, v in p.capa().items()))
 
 
-def poplib_stls(args):
-    p = poplib.POP3("127.0.0.1", int(args[0]), timeout=TIMEOUT)
-    print(capa_line(p))
-    p.stls(ctx())
-    print(capa_line(p))
-    p.user("alice")
-    p.pass_("secret")
-    retr_all(p, args[1])
-    print(p.quit().decode())
-
-
-def poplib_ssl(args):
-    p = poplib.POP3_SSL("127.0.0.1", int(args[0]), context=ctx(), timeout=TIMEOUT)
+def poplib_fetch(args, implicit):
+    if implicit:
+        p = poplib.POP3_SSL("127.0.0.1", int(args[0]), context=ctx(), timeout=TIMEOUT)
+    else:
+        p = poplib.POP3("127.0.0.1", int(args[0]), timeout=TIMEOUT)
+        print(capa_line(p))
+        p.stls(ctx())
     print(capa_line(p))
     p.user("alice")
     p.pass_("secret")
@@ -257,8 +251,8 @@ def scale(args):
 def main():
     if len(sys.argv) < 2:
         die("usage: see the docstring")
-    cmds = {"cram": cram, "stls-inject": stls_inject, "poplib-stls": poplib_stls,
-            "poplib-ssl": poplib_ssl, "idle": idle, "proxy-tls": proxy_tls, "scale": scale}
+    cmds = {"cram": cram, "stls-inject": stls_inject, "poplib-stls": lambda a: poplib_fetch(a, False),
+            "poplib-ssl": lambda a: poplib_fetch(a, True), "idle": idle, "proxy-tls": proxy_tls, "scale": scale}
     if sys.argv[1] not in cmds:
         die("unknown subcommand %s" % sys.argv[1])
     cmds[sys.argv[1]](sys.argv[2:])
