@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "limits.h"
+
 struct options {
 	const char *backend;
 	const char *mailbox;        /* template; NULL: the backend's default */
@@ -13,6 +15,17 @@ struct options {
 	const char *goodbye;
 	unsigned timeout;
 	unsigned fail_delay_ms;
+	/* modes usable with every backend (README "Modes") */
+	bool commands_minimal;      /* --commands=minimal */
+	bool apop_only;
+	bool autodelete;
+	bool test_commands;         /* BREAK and EXIT, for the test stand-in */
+	bool transmit_errors;       /* pass a backend's error text to the client */
+	/* exec backend (backends/exec.md) */
+	const char *exec_prog;
+	const char *exec_args[MAX_EXEC_ARGS];
+	unsigned exec_argc;
+	enum { FAITHFUL_OFF, FAITHFUL_EXTRA, FAITHFUL_NOEXTRA } faithful;
 	bool debug;
 	bool allow_root;
 	bool list_backends;
