@@ -241,7 +241,7 @@ static int read_status(struct exec_mailbox *xm, char **ret_rest)
 			return -EACCES;
 		if (strcmp(cls, "INUSE") == 0)
 			return -EWOULDBLOCK;
-		return -EAGAIN;     /* TEMP, or a class we do not know */
+		return -EIO;        /* TEMP, or a class we do not know */
 	}
 	return proto_error(xm, "expected OK or ERR");
 }
