@@ -112,7 +112,7 @@ static enum cmd_result cmd_quit(struct session *s, int argc, char **argv)
 		if (r < 0) {
 			log_msg(LOG_ERR, "update failed: %s", strerror(-r));
 			s->deleted_count = 0;
-			io_reply(&s->io, false, "[SYS/TEMP] some deleted messages not removed");
+			session_backend_error(s, r, "some deleted messages not removed");
 			return CMD_FAIL_SERVER;
 		}
 	}
@@ -125,7 +125,7 @@ static enum cmd_result cmd_capa(struct session *s, int argc, char **argv)
 	/* RFC 2449 §5: only what is enforced is announced. */
 	io_reply(&s->io, true, "capability list follows");
 	io_line(&s->io, "TOP");
-	if (session_plaintext_ok(s))
+	if (session_plaintext_ok(s) && session_command_enabled(s, "USER"))
 		io_line(&s->io, "USER");
 	if (s->state == STATE_AUTHORIZATION)
 		sasl_capa(s);
@@ -235,7 +235,7 @@ static enum cmd_result send_message(struct session *s, size_t idx, long long bod
 	r = s->backend->msg_open(s->mb, idx);
 	if (r < 0) {
 		log_msg(LOG_ERR, "message %zu: cannot open: %s", idx + 1, strerror(-r));
-		io_reply(&s->io, false, "[SYS/TEMP] cannot read message %zu", idx + 1);
+		session_backend_error(s, r, "cannot read this message");
 		return CMD_QUIET;
 	}
 	if (body_lines < 0)
@@ -243,6 +243,8 @@ static enum cmd_result send_message(struct session *s, size_t idx, long long bod
 	else
 		io_reply(&s->io, true, "top of message follows");
 	wire_out_init(&w, &s->io, body_lines);
+	if (s->opt->faithful)
+		wire_out_raw(&w, s->opt->faithful == FAITHFUL_NOEXTRA);
 	while ((n = s->backend->msg_read(s->mb, chunk, sizeof(chunk))) > 0)
 		if (wire_out_feed(&w, chunk, (size_t)n) < 0)
 			break;
@@ -262,6 +264,10 @@ static enum cmd_result send_message(struct session *s, size_t idx, long long bod
 		s->retrieved++;
 		s->retrieved_bytes += w.sent;
 	}
+	/* Seed 003's autodelete: a message sent whole (RETR, or a TOP whose
+	 * count ran past the end of the body) is marked deleted. */
+	if (s->opt->autodelete && !w.done)
+		s->deleted[idx] = true;
 	return CMD_OK;
 }
 
@@ -312,31 +318,74 @@ static enum cmd_result cmd_rset(struct session *s, int argc, char **argv)
 	return CMD_OK;
 }
 
+/* Seed 003's BREAK: drop the connection with no reply and no UPDATE. */
+static enum cmd_result cmd_break(struct session *s, int argc, char **argv)
+{
+	return CMD_DROP;
+}
+
+/* Seed 003's EXIT: the test stand-in shuts down after this session's
+ * QUIT; onepop only records the request in its summary line. */
+static enum cmd_result cmd_exit(struct session *s, int argc, char **argv)
+{
+	s->exit_requested = true;
+	io_reply(&s->io, true, "exiting after QUIT");
+	return CMD_OK;
+}
+
 #define AUTH STATE_AUTHORIZATION
 #define TRANS STATE_TRANSACTION
+#define EXT CMDF_EXTENSION
 
 static const struct command commands[] = {
-	{ "USER", cmd_user, AUTH, 1, 1, 0 },
-	{ "PASS", cmd_pass, AUTH, 1, 1, CMDF_RAW | CMDF_SECRET },
-	{ "APOP", cmd_apop, AUTH, 2, 2, CMDF_SECRET },
-	{ "AUTH", cmd_auth, AUTH, 0, 2, CMDF_SECRET },
-	{ "STLS", cmd_stls, AUTH, 0, 0, 0 },
-	{ "CAPA", cmd_capa, AUTH | TRANS, 0, 0, 0 },
+	{ "USER", cmd_user, AUTH, 1, 1, CMDF_USERPASS },
+	{ "PASS", cmd_pass, AUTH, 1, 1, CMDF_RAW | CMDF_SECRET | CMDF_USERPASS },
+	{ "APOP", cmd_apop, AUTH, 2, 2, CMDF_SECRET | EXT },
+	{ "AUTH", cmd_auth, AUTH, 0, 2, CMDF_SECRET | EXT },
+	{ "STLS", cmd_stls, AUTH, 0, 0, EXT },
+	{ "CAPA", cmd_capa, AUTH | TRANS, 0, 0, EXT },
 	{ "QUIT", cmd_quit, AUTH | TRANS, 0, 0, 0 },
 	{ "STAT", cmd_stat, TRANS, 0, 0, 0 },
 	{ "LIST", cmd_list, TRANS, 0, 1, 0 },
-	{ "UIDL", cmd_uidl, TRANS, 0, 1, 0 },
+	{ "UIDL", cmd_uidl, TRANS, 0, 1, EXT },
 	{ "RETR", cmd_retr, TRANS, 1, 1, 0 },
-	{ "TOP", cmd_top, TRANS, 2, 2, 0 },
+	{ "TOP", cmd_top, TRANS, 2, 2, EXT },
 	{ "DELE", cmd_dele, TRANS, 1, 1, 0 },
 	{ "RSET", cmd_rset, TRANS, 0, 0, 0 },
 	{ "NOOP", cmd_noop, TRANS, 0, 0, 0 },
+	{ "BREAK", cmd_break, AUTH | TRANS, 0, 0, CMDF_TEST },
+	{ "EXIT", cmd_exit, AUTH | TRANS, 0, 0, CMDF_TEST },
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+_Static_assert(N_COMMANDS <= MAX_COMMANDS, "raise MAX_COMMANDS in limits.h");
 
 const struct command *command_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (strcasecmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
+}
+
+unsigned command_disabled_mask(const struct options *opt)
+{
+	return (opt->commands_minimal ? CMDF_EXTENSION : 0) |
+	       (opt->apop_only ? CMDF_USERPASS : 0) |
+	       (opt->test_commands ? 0 : CMDF_TEST);
+}
+
+size_t command_table_size(void)
+{
+	return N_COMMANDS;
+}
+
+const char *command_name(size_t i)
+{
+	return commands[i].name;
+}
+
+size_t command_index(const struct command *c)
+{
+	return (size_t)(c - commands);
 }

@@ -53,6 +53,10 @@ int main(int argc, char **argv)
 	backend = opt.backend ? backend_find(opt.backend) : backends[0];
 	if (!backend)
 		return config_error("unknown backend", opt.backend);
+	if (backend->configure && backend->configure(&opt) < 0)
+		return config_error("bad options for backend", backend->name);
+	if (opt.faithful && strcmp(backend->name, "exec") != 0)
+		return config_error("--faithful is for the exec backend only", NULL);
 	if (opt.mailbox && template_check(opt.mailbox) < 0)
 		return config_error("bad --mailbox template", opt.mailbox);
 	if (session_greeting_check(&opt) < 0)

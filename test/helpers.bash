@@ -428,7 +428,7 @@ tcp_server_start() {
 	TCP_ERR=$BATS_TEST_TMPDIR/tcp.err
 	for try in 1 2 3; do
 		PORT=$(python3 "$POP3UTIL" freeport)
-		systemd-socket-activate --inetd -l "127.0.0.1:$PORT" \
+		systemd-socket-activate --accept --inetd -l "127.0.0.1:$PORT" \
 			"$ONEPOP" "${std[@]}" "${POP_ARGS[@]}" "$@" \
 			</dev/null >"$TCP_ERR" 2>&1 3>&- &
 		TCP_PID=$!
