@@ -6,8 +6,12 @@
  * Order: by the leading number of the base name (delivery time), then by
  * the rest of the name, so it does not change when a file moves from new/
  * to cur/ or its flags change.
- * Lock: flock(2) on DIR/onepop.lock for the whole session; the kernel
- * drops it when the process ends however it ends, so no stale lock. */
+ * Lock: DIR/onepop-session.lock, made the NFS-safe way (a unique file,
+ * then link(2), which is atomic on shared storage where flock is not),
+ * holding "HOST PID". A lock left by a crash is stale when its process
+ * is gone (same host) or it has not been touched for MAILDIR_LOCK_STALE
+ * seconds (another host); a session touches it at every message it
+ * opens, and an idle one ends at --timeout, well before that. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -38,6 +43,129 @@ struct maildir {
 
 extern const struct backend_ops backend_maildir;
 
+#define LOCK_NAME "onepop-session.lock"
+/* Age after which another host's lock is taken over: far above the
+ * default idle timeout (600 s), as touches keep a live one young. */
+#define MAILDIR_LOCK_STALE 3600
+
+/* "HOST PID" of this process, and a name unique to it. */
+static void lock_identity(char *id, size_t idsize, char *tmp, size_t tmpsize)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0 || !host[0])
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if (*p == '/' || *p == ' ' || *p == '\n')
+			*p = '_';
+	snprintf(id, idsize, "%.200s %ld\n", host, (long)getpid());
+	snprintf(tmp, tmpsize, LOCK_NAME ".%.200s.%ld.%08x", host, (long)getpid(), arc4random());
+}
+
+/* Whether the lock now in place is stale; if so it is moved away (and
+ * true returned) so that link() can be tried again. Moving by rename and
+ * checking the inode means two sessions that both judged a lock stale
+ * cannot remove each other's fresh one. */
+static bool lock_take_stale(struct maildir *md, const char *our_id, const char *aside)
+{
+	char buf[300], host[256];
+	struct stat st, moved;
+	long pid = 0;
+	bool stale = false;
+	ssize_t n;
+	int fd = openat(md->dir_fd, LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT;   /* gone meanwhile: try again */
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (fstat(fd, &st) < 0)
+		n = -1;
+	close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	/* Same host: the owner's pid tells. Otherwise only the age can. */
+	if (sscanf(buf, "%255s %ld", host, &pid) == 2 && pid > 0 &&
+	    strncmp(our_id, host, strlen(host)) == 0 && our_id[strlen(host)] == ' ')
+		stale = kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	else
+		stale = time(NULL) - st.st_mtime > MAILDIR_LOCK_STALE;
+	if (!stale)
+		return false;
+	if (renameat(md->dir_fd, LOCK_NAME, md->dir_fd, aside) < 0)
+		return errno == ENOENT;
+	if (fstatat(md->dir_fd, aside, &moved, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (moved.st_ino != st.st_ino || moved.st_dev != st.st_dev)) {
+		/* Someone took the lock between our look and the rename: put
+		 * theirs back (if a third session got in meanwhile, that one
+		 * holds it and ours stays refused either way). */
+		if (linkat(md->dir_fd, aside, md->dir_fd, LOCK_NAME, 0) < 0 && errno != EEXIST)
+			errno = 0;
+		unlinkat(md->dir_fd, aside, 0);
+		return false;
+	}
+	unlinkat(md->dir_fd, aside, 0);
+	return true;
+}
+
+static int maildir_lock(struct maildir *md)
+{
+	char id[300], tmp[300], aside[320];
+	struct stat st;
+	size_t len;
+	int r = -EWOULDBLOCK;
+
+	lock_identity(id, sizeof(id), tmp, sizeof(tmp));
+	snprintf(aside, sizeof(aside), "%s.stale", tmp);
+	md->lock_fd = openat(md->dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	                     0600);
+	if (md->lock_fd < 0)
+		return -errno;
+	len = strlen(id);
+	if (write(md->lock_fd, id, len) != (ssize_t)len) {
+		r = -EIO;
+		goto out;
+	}
+	for (int tries = 0; tries < 3; tries++) {
+		/* On NFS link() may report failure for a link that was made
+		 * (a lost reply): the link count is the truth. */
+		if (linkat(md->dir_fd, tmp, md->dir_fd, LOCK_NAME, 0) == 0 ||
+		    (fstat(md->lock_fd, &st) == 0 && st.st_nlink == 2)) {
+			r = 0;
+			break;
+		}
+		if (errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		if (!lock_take_stale(md, id, aside))
+			break;
+	}
+out:
+	unlinkat(md->dir_fd, tmp, 0);
+	if (r < 0) {
+		close(md->lock_fd);
+		md->lock_fd = -1;
+	}
+	return r;
+}
+
+/* Remove the lock only if it is still ours (same inode). */
+static void maildir_unlock(struct maildir *md)
+{
+	struct stat ours, now;
+
+	if (md->lock_fd < 0)
+		return;
+	if (fstat(md->lock_fd, &ours) == 0 &&
+	    fstatat(md->dir_fd, LOCK_NAME, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    ours.st_ino == now.st_ino && ours.st_dev == now.st_dev)
+		unlinkat(md->dir_fd, LOCK_NAME, 0);
+	close(md->lock_fd);
+	md->lock_fd = -1;
+}
+
 static const char *base_of(const struct maildir_msg *m)
 {
 	return m->name + 4;
@@ -54,8 +182,7 @@ static void maildir_close(struct mailbox *mb)
 	free(md->msgs);
 	if (md->msg_fd >= 0)
 		close(md->msg_fd);
-	if (md->lock_fd >= 0)
-		close(md->lock_fd);   /* releases the flock */
+	maildir_unlock(md);
 	if (md->dir_fd >= 0)
 		close(md->dir_fd);
 	free(md);
@@ -81,16 +208,9 @@ static int maildir_open(const char *path, struct mailbox **ret_mb)
 		r = -ENOENT;
 		goto fail;
 	}
-	md->lock_fd = openat(md->dir_fd, "onepop.lock",
-	                     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (md->lock_fd < 0) {
-		r = -errno;
+	r = maildir_lock(md);
+	if (r < 0)
 		goto fail;
-	}
-	if (flock(md->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-		goto fail;
-	}
 	*ret_mb = &md->base;
 	return 0;
 fail:
@@ -303,6 +423,8 @@ static int maildir_msg_open(struct mailbox *mb, size_t idx)
 	if (fd < 0)
 		return fd;
 	md->msg_fd = fd;
+	/* Keep the lock young for other hosts' staleness check. */
+	futimens(md->lock_fd, NULL);
 	return 0;
 }
 
