@@ -235,6 +235,14 @@ class Conn:
             raise RuntimeError(r)
         return r
 
+    def start(self, srv):
+        """Read the greeting and log in, as srv wants."""
+        if srv.greeting:
+            self.line()
+        if srv.login:
+            self.cmd("USER " + srv.login[0])
+            self.cmd("PASS " + srv.login[1])
+
     def close(self):
         # Wait for the server to hang up: then its mailbox lock is gone.
         try:
@@ -247,11 +255,7 @@ class Conn:
 
 def full_session(port, srv, tuned, retr=20):
     c = Conn(port, tuned)
-    if srv.greeting:
-        c.line()
-    if srv.login:
-        c.cmd("USER " + srv.login[0])
-        c.cmd("PASS " + srv.login[1])
+    c.start(srv)
     c.cmd("STAT")
     c.cmd("UIDL", True)
     c.cmd("LIST", True)
@@ -361,23 +365,26 @@ def sessions_per_s(copies, conc, tuned, seconds):
     return n / max(r[1] for r in res), statistics.median(lat) * 1000
 
 
-def retr_mbs(srv, size_bytes):
+def timed_command(srv, command, from_connect):
+    """Seconds for one multi-line command (from connect, or from sending it)."""
     ts = TcpServer(srv)
     try:
-        c = Conn(ts.port, True)
-        if srv.greeting:
-            c.line()
-        if srv.login:
-            c.cmd("USER " + srv.login[0])
-            c.cmd("PASS " + srv.login[1])
         t = time.monotonic()
-        c.cmd("RETR 1", True)
+        c = Conn(ts.port, True)
+        c.start(srv)
+        if not from_connect:
+            t = time.monotonic()
+        c.cmd(command, True)
         dt = time.monotonic() - t
         c.cmd("QUIT")
         c.close()
     finally:
         ts.stop()
-    return size_bytes / dt / 1e6
+    return dt
+
+
+def retr_mbs(srv, size_bytes):
+    return size_bytes / timed_command(srv, "RETR 1", False) / 1e6
 
 
 def cat_mbs(wirefile, size_bytes):
@@ -402,22 +409,7 @@ def cat_mbs(wirefile, size_bytes):
 def uidl_time(srv, store, cold):
     if cold and srv.cold:
         srv.cold(store)
-    ts = TcpServer(srv)
-    try:
-        t = time.monotonic()
-        c = Conn(ts.port, True)
-        if srv.greeting:
-            c.line()
-        if srv.login:
-            c.cmd("USER " + srv.login[0])
-            c.cmd("PASS " + srv.login[1])
-        c.cmd("UIDL", True)
-        dt = time.monotonic() - t
-        c.cmd("QUIT")
-        c.close()
-    finally:
-        ts.stop()
-    return dt
+    return timed_command(srv, "UIDL", True)
 
 
 def transcript(srv, retr):
