@@ -418,8 +418,10 @@ session_kill() {
 
 TCP_PID=
 
-# tcp_server_start [ONEPOP_ARGS...]: systemd-socket-activate --inetd on a free
-# port of 127.0.0.1; sets PORT. Output of the launcher (and of onepop's
+# tcp_server_start [ONEPOP_ARGS...]: systemd-socket-activate --accept --inetd
+# (one onepop a connection, the socket as its stdin/stdout, as inetd does;
+# without --accept onepop would get the listening socket) on a free port of
+# 127.0.0.1; sets PORT. Output of the launcher (and of onepop's
 # stderr) goes to $TCP_ERR.
 tcp_server_start() {
 	local -a std
@@ -428,7 +430,7 @@ tcp_server_start() {
 	TCP_ERR=$BATS_TEST_TMPDIR/tcp.err
 	for try in 1 2 3; do
 		PORT=$(python3 "$POP3UTIL" freeport)
-		systemd-socket-activate --inetd -l "127.0.0.1:$PORT" \
+		systemd-socket-activate --accept --inetd -l "127.0.0.1:$PORT" \
 			"$ONEPOP" "${std[@]}" "${POP_ARGS[@]}" "$@" \
 			</dev/null >"$TCP_ERR" 2>&1 3>&- &
 		TCP_PID=$!
