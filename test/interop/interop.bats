@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# One real POP3 client ($INTEROP_CLIENT, see clients/) against onepop over
+# TCP (systemd-socket-activate --inetd), one backend ($INTEROP_BACKEND).
+# test/interop/meson.build runs this file once per client and backend.
+
+setup_file() {
+	load interop
+	interop_results_start
+}
+
+setup() {
+	load interop
+	interop_setup
+}
+
+teardown() {
+	interop_record "$CHECK"
+	common_teardown
+}
+
+@test "keep: every message arrives byte for byte and stays on the server" {
+	CHECK=keep
+	store make
+	tcp_server_start
+	fetch keep
+	assert_fetched $(all_uids)
+	assert_store_kept
+}
+
+@test "keep: a second run fetches nothing, a new message alone is fetched" {
+	CHECK=uidl
+	[ "$CLIENT_TRACKS_UIDL" = 1 ] || skip "$INTEROP_CLIENT keeps no record of fetched messages"
+	store make --small
+	tcp_server_start
+	fetch keep
+	assert_fetched $(all_uids)
+	fetch keep
+	assert_fetched_nothing
+	store deliver 1800000000.M300001P3001.late
+	fetch keep
+	assert_fetched 1800000000.M300001P3001.late
+	assert_store_kept
+}
+
+@test "delete: every message arrives byte for byte and the mailbox is empty" {
+	CHECK=delete
+	store make
+	tcp_server_start
+	fetch delete
+	assert_fetched $(all_uids)
+	[ "$(store count)" -eq 0 ] || fail "$(store count) messages left on the server"
+}
+
+@test "empty mailbox: the client succeeds and stores nothing" {
+	CHECK=empty
+	store empty
+	tcp_server_start
+	fetch keep
+	assert_fetched_nothing
+	fetch delete
+	assert_fetched_nothing
+}
