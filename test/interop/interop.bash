@@ -101,8 +101,21 @@ interop_setup() {
 	mkdir -p "$ORIG" "$CLIENT_DIR"
 	fix_owner "$CLIENT_DIR"
 	chmod 700 "$CLIENT_DIR"
-	POP_ARGS=(--backend="$INTEROP_BACKEND")
+	# A client killed mid-session must not leave its onepop for 10 minutes.
+	POP_ARGS=(--backend="$INTEROP_BACKEND" --timeout=60)
 	RUN_NO=0
+}
+
+# interop_teardown: end the sessions still open (children of the listener,
+# one a connection), then the listener and the rest of common_teardown.
+interop_teardown() {
+	local pid
+	if [ -n "${TCP_PID:-}" ]; then
+		for pid in $(ps -o pid= --ppid "$TCP_PID" 2>/dev/null); do
+			kill "$pid" 2>/dev/null || :
+		done
+	fi
+	common_teardown
 }
 
 onepop_has_backend() {
@@ -200,16 +213,17 @@ interop_results_start() {
 		"$INTEROP_BACKEND" >"$file"
 }
 
-# interop_record CHECK: called from teardown.
+# interop_record: called from teardown; the check is the test name's "[word]".
 interop_record() {
-	local file result=fail
+	local file result=fail check=${BATS_TEST_DESCRIPTION%%]*}
+	check=${check#[}
 	file=$(interop_results_file) || return 0
 	if [ -n "${BATS_TEST_SKIPPED:-}" ]; then
 		result=skip
 	elif [ "${BATS_TEST_COMPLETED:-}" = 1 ]; then
 		result=pass
 	fi
-	printf '%s\t%s\n' "$1" "$result" >>"$file"
+	printf '%s\t%s\n' "$check" "$result" >>"$file"
 }
 
 # move_out DIR: move what a driver script wrote to $CLIENT_DIR/out into DIR.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # One real POP3 client ($INTEROP_CLIENT, see clients/) against onepop over
 # TCP (systemd-socket-activate --inetd), one backend ($INTEROP_BACKEND).
-# test/interop/meson.build runs this file once per client and backend.
+# test/interop/meson.build runs this file once per client and backend. The
+# [word] that starts each test's name is its column in tools/interop-table.
 
 setup_file() {
 	load interop
@@ -14,12 +15,11 @@ setup() {
 }
 
 teardown() {
-	interop_record "$CHECK"
-	common_teardown
+	interop_record
+	interop_teardown
 }
 
-@test "keep: every message arrives byte for byte and stays on the server" {
-	CHECK=keep
+@test "[keep] every message arrives byte for byte and stays on the server" {
 	store make
 	tcp_server_start
 	fetch keep
@@ -27,8 +27,7 @@ teardown() {
 	assert_store_kept
 }
 
-@test "keep: a second run fetches nothing, a new message alone is fetched" {
-	CHECK=uidl
+@test "[uidl] keep: a second run fetches nothing, a new message alone is fetched" {
 	[ "$CLIENT_TRACKS_UIDL" = 1 ] || skip "$INTEROP_CLIENT keeps no record of fetched messages"
 	store make --small
 	tcp_server_start
@@ -42,8 +41,7 @@ teardown() {
 	assert_store_kept
 }
 
-@test "delete: every message arrives byte for byte and the mailbox is empty" {
-	CHECK=delete
+@test "[delete] every message arrives byte for byte and the mailbox is empty" {
 	store make
 	tcp_server_start
 	fetch delete
@@ -51,8 +49,7 @@ teardown() {
 	[ "$(store count)" -eq 0 ] || fail "$(store count) messages left on the server"
 }
 
-@test "empty mailbox: the client succeeds and stores nothing" {
-	CHECK=empty
+@test "[empty] mailbox: the client succeeds and stores nothing" {
 	store empty
 	tcp_server_start
 	fetch keep

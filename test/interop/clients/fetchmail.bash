@@ -26,5 +26,6 @@ client_fetch() {
 	for f in "$CLIENT_DIR/inbox/"*; do
 		[ -e "$f" ] && mv "$f" "$out/"
 	done
-	[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]
+	[ "$rc" -ne 1 ] || rc=0
+	return "$rc"
 }
