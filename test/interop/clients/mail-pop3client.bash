@@ -1,5 +1,5 @@
 # Perl's Mail::POP3Client (libmail-pop3client-perl), driven by
-# mail-pop3client-fetch.pl: HeadAndBodyToFile writes the lines as received,
+# perl-fetch.pl: HeadAndBodyToFile writes the lines as received,
 # CRLF kept, leading ".." turned back into ".".
 CLIENT_EOL=crlf
 CLIENT_STRIP=()
@@ -8,7 +8,7 @@ client_check() { perl -MMail::POP3Client -e 1 2>/dev/null || { echo "libmail-pop
 client_version() { perl -MMail::POP3Client -e 'print "Mail::POP3Client $Mail::POP3Client::VERSION\n"'; }
 
 client_fetch() {
-	as_user perl "$BATS_TEST_DIRNAME/clients/mail-pop3client-fetch.pl" 127.0.0.1 "$PORT" \
+	as_user perl "$BATS_TEST_DIRNAME/clients/perl-fetch.pl" mail-pop3client 127.0.0.1 "$PORT" \
 		alice secret "$1" "$CLIENT_DIR/seen" "$CLIENT_DIR/out" || return 1
 	move_out "$2"
 }
