@@ -45,7 +45,7 @@ store_maildir_make() {
 	while read -r name; do
 		cp "$ORIG/$name" "$MAILDIR/new/$name"
 		touch -d "@${name%%.*}" "$MAILDIR/new/$name"
-	done < <(python3 "$INTEROP_PY" fixtures "$ORIG" "$@")
+	done < <("$PYTHON" "$INTEROP_PY" fixtures "$ORIG" "$@")
 	local uid
 	for uid in "${ALL_UIDS[@]}"; do
 		cp "$(store_path "$MAILDIR" "$uid")" "$ORIG/$uid"
@@ -111,7 +111,7 @@ interop_setup() {
 interop_teardown() {
 	local pid
 	if [ -n "${TCP_PID:-}" ]; then
-		for pid in $(ps -o pid= --ppid "$TCP_PID" 2>/dev/null); do
+		for pid in $(child_pids "$TCP_PID"); do
 			kill "$pid" 2>/dev/null || :
 		done
 	fi
@@ -170,7 +170,7 @@ assert_fetched() {
 		strip+=("--${h%%:*}-header" "${h#*:}")
 	done
 	local why
-	why=$(python3 "$INTEROP_PY" compare "$GOT" "$CLIENT_EOL" "${strip[@]}" "${origs[@]}" 2>&1) ||
+	why=$("$PYTHON" "$INTEROP_PY" compare "$GOT" "$CLIENT_EOL" "${strip[@]}" "${origs[@]}" 2>&1) ||
 		fail "$INTEROP_CLIENT run $RUN_NO: $why
 --- client output:
 $(tail -n 20 "$BATS_TEST_TMPDIR/run.$RUN_NO.log")"

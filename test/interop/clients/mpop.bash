@@ -18,6 +18,6 @@ client_fetch() {
 		put_file "$CLIENT_DIR/mpoprc" 600
 	rm -f "$CLIENT_DIR/mbox"
 	as_user mpop -C "$CLIENT_DIR/mpoprc" || rc=$?
-	python3 "$INTEROP_PY" split-mbox "$CLIENT_DIR/mbox" "$out" || return 1
+	"$PYTHON" "$INTEROP_PY" split-mbox "$CLIENT_DIR/mbox" "$out" || return 1
 	return "$rc"
 }

@@ -21,6 +21,6 @@ client_fetch() {
 	printf '%s\n' "${cmds[@]}" |
 		as_user env MAILRC=/dev/null s-nail -n -N -# -S v15-compat -S verbose \
 			-S password=secret -f "pop3://alice@127.0.0.1:$PORT" || rc=$?
-	python3 "$INTEROP_PY" split-mbox "$CLIENT_DIR/mbox" "$out" || return 1
+	"$PYTHON" "$INTEROP_PY" split-mbox "$CLIENT_DIR/mbox" "$out" || return 1
 	return "$rc"
 }
