@@ -11,7 +11,9 @@
  * holding "HOST PID". A lock left by a crash is stale when its process
  * is gone (same host) or it has not been touched for MAILDIR_LOCK_STALE
  * seconds (another host); a session touches it at every message it
- * opens, and an idle one ends at --timeout, well before that. */
+ * opens, and an idle one ends at --timeout, well before that. An flock
+ * on the directory is taken first: it excludes local sessions even in a
+ * read-only Maildir, where no lock file can be made. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -198,7 +201,16 @@ static int maildir_open(const char *path, struct mailbox **ret_mb)
 		r = -ENOENT;
 		goto fail;
 	}
+	/* flock on the directory excludes local sessions even where the
+	 * lock file cannot be made (a read-only store: nothing to delete,
+	 * but still one view at a time); the kernel drops it on any exit. */
+	if (flock(md->dir_fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+		goto fail;
+	}
 	r = maildir_lock(md);
+	if (r == -EACCES || r == -EROFS)
+		r = 0;
 	if (r < 0)
 		goto fail;
 	*ret_mb = &md->base;
