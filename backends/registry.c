@@ -5,10 +5,18 @@
 #include "config.h"
 
 extern const struct backend_ops backend_maildir;
+extern const struct backend_ops backend_mbox;
+extern const struct backend_ops backend_mh;
 
 const struct backend_ops *const backends[] = {
 #ifdef HAVE_BACKEND_MAILDIR
 	&backend_maildir,
+#endif
+#ifdef HAVE_BACKEND_MBOX
+	&backend_mbox,
+#endif
+#ifdef HAVE_BACKEND_MH
+	&backend_mh,
 #endif
 	NULL,
 };

@@ -11,7 +11,7 @@
 #include "options.h"
 
 enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
-       OPT_FAIL_DELAY, OPT_ALLOW_ROOT };
+       OPT_FAIL_DELAY, OPT_ALLOW_ROOT, OPT_MAIL_GROUP };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -24,6 +24,7 @@ static const struct option longopts[] = {
 	{ "goodbye", required_argument, NULL, OPT_GOODBYE },
 	{ "fail-delay", required_argument, NULL, OPT_FAIL_DELAY },
 	{ "allow-root", no_argument, NULL, OPT_ALLOW_ROOT },
+	{ "mail-group", required_argument, NULL, OPT_MAIL_GROUP },
 	{ "config", required_argument, NULL, 'c' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
@@ -46,6 +47,9 @@ void options_usage(void)
 	      "      --goodbye=TEXT      QUIT reply text (default \"goodbye\")\n"
 	      "      --fail-delay=MS     delay before a failed-login reply (default 1000)\n"
 	      "      --allow-root        allow a session to run as uid 0\n"
+	      "      --mail-group=GROUP  group kept for the mbox dotlock and rewrite\n"
+	      "                          in a shared spool (mbox default: mail;\n"
+	      "                          empty: none)\n"
 	      "  -c, --config=FILE       read options from FILE (key = value)\n"
 	      "  -d, --debug             log commands and replies, also to stderr\n"
 	      "  -V, --version           print the version and exit\n"
@@ -86,6 +90,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_PREAUTH: o->preauth = copy; break;
 	case OPT_GREETING: o->greeting = copy; break;
 	case OPT_GOODBYE: o->goodbye = copy; break;
+	case OPT_MAIL_GROUP: o->mail_group = copy; break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
 	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, 60000, &o->fail_delay_ms);
 	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;

@@ -1,0 +1,20 @@
+/* Keeping an MH folder's .mh_sequences coherent after deletions. */
+#ifndef ONEPOP_MH_SEQUENCES_H
+#define ONEPOP_MH_SEQUENCES_H
+
+#include <stddef.h>
+
+/* Take the message numbers in gone (ascending) out of every sequence in
+ * .mh_sequences of the folder dir_fd; a sequence left empty is dropped,
+ * as nmh does. The file is replaced crash-safely (new file, fsync,
+ * rename) under an fcntl lock, nmh's default for its data files. No
+ * file: nothing to do. 0 or a negative errno. */
+int mh_sequences_remove(int dir_fd, const unsigned long *gone, size_t ngone);
+
+/* Rewrite one sequence value ("1-5 7 9-12") without the numbers in gone
+ * into out (a malloc'd string, "" when nothing is left). Exposed for the
+ * unit test. 0 or -ENOMEM. */
+int mh_sequence_filter(const char *value, const unsigned long *gone, size_t ngone,
+                       char **ret_out);
+
+#endif
