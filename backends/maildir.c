@@ -15,11 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "session_lock.h"
 #include "wire.h"
 
 struct maildir_msg {
@@ -81,16 +81,10 @@ static int maildir_open(const char *path, struct mailbox **ret_mb)
 		r = -ENOENT;
 		goto fail;
 	}
-	md->lock_fd = openat(md->dir_fd, "onepop.lock",
-	                     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (md->lock_fd < 0) {
-		r = -errno;
+	r = session_lock_take(md->dir_fd, "onepop.lock");
+	if (r < 0)
 		goto fail;
-	}
-	if (flock(md->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-		goto fail;
-	}
+	md->lock_fd = r;
 	*ret_mb = &md->base;
 	return 0;
 fail:

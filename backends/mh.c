@@ -16,11 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mh_sequences.h"
+#include "session_lock.h"
 #include "uidl_digest.h"
 #include "wire.h"
 
@@ -68,16 +68,10 @@ static int mh_open(const char *path, struct mailbox **ret_mb)
 		r = -errno;
 		goto fail;
 	}
-	h->lock_fd = openat(h->dir_fd, ".onepop.lock",
-	                    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (h->lock_fd < 0) {
-		r = -errno;
+	r = session_lock_take(h->dir_fd, ".onepop.lock");
+	if (r < 0)
 		goto fail;
-	}
-	if (flock(h->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-		goto fail;
-	}
+	h->lock_fd = r;
 	*ret_mb = &h->base;
 	return 0;
 fail:

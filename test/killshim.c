@@ -31,29 +31,21 @@ static void arm(const char *path)
 
 #define NEXT(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
-int open(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = va_arg(ap, mode_t);
-	va_end(ap);
-	arm(path);
-	return NEXT(open)(path, flags, mode);
-}
-
-int open64(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = va_arg(ap, mode_t);
-	va_end(ap);
-	arm(path);
-	return NEXT(open64)(path, flags, mode);
-}
+/* open and open64 take a mode only with O_CREAT; passing the va_arg on
+ * regardless is what glibc's own wrappers do. */
+#define WRAP_OPEN(fn) \
+	int fn(const char *path, int flags, ...) \
+	{ \
+		va_list ap; \
+		mode_t mode; \
+		va_start(ap, flags); \
+		mode = va_arg(ap, mode_t); \
+		va_end(ap); \
+		arm(path); \
+		return NEXT(fn)(path, flags, mode); \
+	}
+WRAP_OPEN(open)
+WRAP_OPEN(open64)
 
 ssize_t write(int fd, const void *buf, size_t len)
 {
