@@ -40,8 +40,10 @@ static void put_range(FILE *out, bool *first, unsigned long a, unsigned long b)
 	*first = false;
 }
 
-int mh_sequence_filter(const char *value, const unsigned long *gone, size_t ngone,
-                       char **ret_out)
+/* One sequence value ("1-5 7 9-12") without the numbers in gone, into a
+ * malloc'd string ("" when nothing is left). 0 or -ENOMEM. */
+static int mh_sequence_filter(const char *value, const unsigned long *gone, size_t ngone,
+                              char **ret_out)
 {
 	char *buf = NULL, *copy = strdup(value), *save = NULL, *tok;
 	size_t size = 0;

@@ -11,10 +11,4 @@
  * file: nothing to do. 0 or a negative errno. */
 int mh_sequences_remove(int dir_fd, const unsigned long *gone, size_t ngone);
 
-/* Rewrite one sequence value ("1-5 7 9-12") without the numbers in gone
- * into out (a malloc'd string, "" when nothing is left). Exposed for the
- * unit test. 0 or -ENOMEM. */
-int mh_sequence_filter(const char *value, const unsigned long *gone, size_t ngone,
-                       char **ret_out);
-
 #endif
