@@ -7,6 +7,7 @@
 extern const struct backend_ops backend_maildir;
 extern const struct backend_ops backend_mbox;
 extern const struct backend_ops backend_mh;
+extern const struct backend_ops backend_exec;
 
 const struct backend_ops *const backends[] = {
 #ifdef HAVE_BACKEND_MAILDIR
@@ -17,6 +18,9 @@ const struct backend_ops *const backends[] = {
 #endif
 #ifdef HAVE_BACKEND_MH
 	&backend_mh,
+#endif
+#ifdef HAVE_BACKEND_EXEC
+	&backend_exec,
 #endif
 	NULL,
 };

@@ -42,6 +42,11 @@ bool log_debugging(void)
 	return debugging;
 }
 
+bool log_to_stderr(void)
+{
+	return to_stderr;
+}
+
 void log_msg(int prio, const char *fmt, ...)
 {
 	va_list ap;

@@ -11,6 +11,8 @@
  * (unless stderr is the same file as stdin or stdout). */
 void log_open(bool debug);
 bool log_debugging(void);
+/* True when stderr gets the log (debugging, and not the client's socket). */
+bool log_to_stderr(void);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Copy client-supplied text into buf for a log line: non-printable bytes
