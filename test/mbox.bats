@@ -267,13 +267,13 @@ spool_user() {
 	assert_line --index 3 "+OK 4 $((TOTAL_OCTETS - SIZE[$UID_LF]))"
 }
 
-@test "root:mail 2775 spool without the mail group: dotlock via dotlockfile, QUIT refuses whole" {
+@test "root:mail 2775 spool without the mail group: dotlock via dotlockfile, QUIT refused ([SYS/PERM]), mailbox whole" {
 	spool_user
 	POP_ARGS+=(--mail-group=)
 	before=$(sha256sum <"$MBOX_FILE")
 	pop "${LOGIN[@]}" STAT "DELE 1" QUIT
 	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
-	assert_line --index 5 --regexp '^-ERR \[SYS/TEMP\] '
+	assert_line --index 5 --regexp '^-ERR \[SYS/PERM\] '
 	assert_equal "$(sha256sum <"$MBOX_FILE")" "$before"
 	run ls -A "$SPOOL"
 	assert_output "$TESTUSER"
