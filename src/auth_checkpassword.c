@@ -73,7 +73,10 @@ static void child_exec(const struct checkpassword *cp, int cred_fd, int reply_fd
 	/* stdin and stderr may be the client's socket (inetd hands it in
 	 * as 0, 1 and 2): PROG gets neither. */
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(reply_fd, STDOUT_FILENO) < 0 ||
-	    dup2(null, STDERR_FILENO) < 0 || dup2(cred_fd, 3) < 0)
+	    dup2(null, STDERR_FILENO) < 0)
+		_exit(111);
+	/* dup2 onto itself would keep O_CLOEXEC: clear it by hand then. */
+	if (cred_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(cred_fd, 3) < 0)
 		_exit(111);
 	/* Everything else we hold (a listening socket, the journal) stays ours. */
 	close_range(4, ~0U, 0);
