@@ -72,6 +72,19 @@ static bool parse_bool(const char *val)
 
 static int config_load(struct options *o, const char *path, int depth);
 
+static const char default_greeting[] = "onepop ready";
+static const char default_goodbye[] = "goodbye";
+
+/* Give a string option a new value: a later --auth (or config line)
+ * replaces an earlier one, and the earlier copy is freed unless it is
+ * the built-in default. */
+static void set_string(const char **slot, char *copy)
+{
+	if (*slot != default_greeting && *slot != default_goodbye)
+		free((char *)*slot);
+	*slot = copy;
+}
+
 /* Apply one option; val is NULL for flags given without a value. */
 static int apply(struct options *o, int id, const char *val, int depth)
 {
@@ -79,14 +92,14 @@ static int apply(struct options *o, int id, const char *val, int depth)
 
 	if (val && !copy)
 		return -ENOMEM;
-	/* Option strings live for the whole process: copies are not freed. */
+	/* The last value of an option lives for the whole process. */
 	switch (id) {
-	case 'b': o->backend = copy; break;
-	case 'm': o->mailbox = copy; break;
-	case 'a': o->auth = copy; break;
-	case OPT_PREAUTH: o->preauth = copy; break;
-	case OPT_GREETING: o->greeting = copy; break;
-	case OPT_GOODBYE: o->goodbye = copy; break;
+	case 'b': set_string(&o->backend, copy); break;
+	case 'm': set_string(&o->mailbox, copy); break;
+	case 'a': set_string(&o->auth, copy); break;
+	case OPT_PREAUTH: set_string(&o->preauth, copy); break;
+	case OPT_GREETING: set_string(&o->greeting, copy); break;
+	case OPT_GOODBYE: set_string(&o->goodbye, copy); break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
 	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, 60000, &o->fail_delay_ms);
 	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;
@@ -166,8 +179,8 @@ int options_parse(struct options *o, int argc, char **argv)
 	int c;
 
 	*o = (struct options){
-		.greeting = "onepop ready",
-		.goodbye = "goodbye",
+		.greeting = default_greeting,
+		.goodbye = default_goodbye,
 		.timeout = DEFAULT_TIMEOUT,
 		.fail_delay_ms = DEFAULT_FAIL_DELAY_MS,
 	};
