@@ -119,6 +119,11 @@ static void log_emit(int prio, const struct log_fields *f, const char *fmt, va_l
 		fprintf(stderr, "onepop[%ld]: %s\n", (long)getpid(), msg);
 }
 
+bool log_to_stderr(void)
+{
+	return to_stderr;
+}
+
 void log_msg(int prio, const char *fmt, ...)
 {
 	va_list ap;

@@ -14,6 +14,8 @@
  * INVOCATION_ID set) and onepop was built with libsystemd. */
 void log_open(bool debug);
 bool log_debugging(void);
+/* True when stderr gets the log (debugging, and not the client's socket). */
+bool log_to_stderr(void);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The journal fields of a session line (SPEC "Logging"). Strings must

@@ -9,8 +9,10 @@
 #include "config.h"
 #include "log.h"
 #include "options.h"
+#include "proxy.h"
 #include "session.h"
 #include "template.h"
+#include "tls.h"
 
 #ifdef HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
@@ -84,10 +86,26 @@ int main(int argc, char **argv)
 	backend = opt.backend ? backend_find(opt.backend) : backends[0];
 	if (!backend)
 		return config_error("unknown backend", opt.backend);
+	if (backend->configure && backend->configure(&opt) < 0)
+		return config_error("bad options for backend", backend->name);
+	if (opt.faithful && strcmp(backend->name, "exec") != 0)
+		return config_error("--faithful is for the exec backend only", NULL);
 	if (opt.mailbox && template_check(opt.mailbox) < 0)
 		return config_error("bad --mailbox template", opt.mailbox);
 	if (session_greeting_check(&opt) < 0)
 		return config_error("--greeting is too long for RFC 2449's 512-octet line", NULL);
+	if (opt.proxy_from && proxy_cidr_check(opt.proxy_from) < 0)
+		return config_error("bad --proxy-protocol address list", opt.proxy_from);
+	if (opt.tls != TLS_OFF) {
+		char err[512];
+		/* Certificates are read now, as root and before the greeting, so
+		 * a bad path is a startup error, not a broken session. */
+		r = tls_configure(&opt, err, sizeof(err));
+		if (r == -ENOTSUP)
+			return config_error("--tls: built without TLS support", NULL);
+		if (r < 0)
+			return config_error(err, NULL);
+	}
 	if (opt.auth) {
 		r = auth_open(opt.auth, &auth);
 		if (r < 0)

@@ -95,7 +95,7 @@ fetch_all() {
 	for f in usr/sbin/onepop usr/share/man/man8/onepop.8 \
 		lib/systemd/system/onepop.socket lib/systemd/system/onepop@.service \
 		lib/systemd/system/onepops.socket lib/systemd/system/onepops@.service \
-		etc/xinetd.d/onepop etc/onepop/onepop.conf \
+		etc/xinetd.d/onepop etc/onepop/onepop.conf etc/onepop/onepops.conf \
 		etc/fail2ban/filter.d/onepop.conf etc/fail2ban/jail.d/onepop.conf; do
 		[ -f "$DEST/$f" ] || fail "$f is not installed: $(cd "$DEST" && find . -type f)"
 	done
