@@ -125,7 +125,7 @@ fetch_all() {
 		grep -qF -- "$o" <<<"$rendered" || fail "option $o is not in the man page"
 	done
 	for b in $("$ONEPOP" --list-backends); do
-		grep -qE "^ {7}$b\$" <<<"$rendered" || fail "backend $b is not in the man page"
+		grep -qE "^ {7}$b( |\$)" <<<"$rendered" || fail "backend $b is not in the man page"
 	done
 	for w in passwd-file pam checkpassword onepop.socket onepop@.service onepops.socket \
 		xinetd inetd.conf fail2ban; do
