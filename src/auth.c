@@ -9,10 +9,18 @@
 #include "auth.h"
 #include "secret.h"
 
+#include "config.h"
+
 extern const struct auth_ops auth_passwd_file;
+extern const struct auth_ops auth_checkpassword;
+extern const struct auth_ops auth_pam;
 
 static const struct auth_ops *const sources[] = {
 	&auth_passwd_file,
+	&auth_checkpassword,
+#ifdef HAVE_PAM
+	&auth_pam,
+#endif
 	NULL,
 };
 
@@ -61,6 +69,12 @@ int auth_system_lookup(const char *user, struct user_info *ret)
 	}
 	*ret = u;
 	return 0;
+}
+
+int auth_lookup_system(struct auth *a, const char *user, struct user_info *ret)
+{
+	(void)a;
+	return auth_system_lookup(user, ret);
 }
 
 void auth_md5_hex(const char *a, const char *b, char out[33])
