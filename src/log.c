@@ -1,4 +1,5 @@
 /* Logging to syslog or the journal and, when debugging, to stderr. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 
 #ifdef HAVE_LIBSYSTEMD
 #include <systemd/sd-journal.h>
+
+#include "sd.h"
 #endif
 
 /* One formatted log line; longer ones are cut (client text is capped
@@ -82,6 +85,7 @@ static int journal_send(int prio, const struct log_fields *f, const char *msg)
 	char b[12][512];
 	char m[LOG_LINE_MAX + 16];
 	struct iovec iov[12];
+	const struct sd_api *sd;
 	size_t n = 0;
 
 	field(iov, &n, m, sizeof(m), "MESSAGE=%s", msg);
@@ -99,7 +103,8 @@ static int journal_send(int prio, const struct log_fields *f, const char *msg)
 		field(iov, &n, b[n], sizeof(b[0]), "DELETED=%lu", f->deleted);
 		field(iov, &n, b[n], sizeof(b[0]), "COMMANDS=%lu", f->commands);
 	}
-	return sd_journal_sendv(iov, (int)n);
+	sd = sd_api();
+	return sd ? sd->journal_sendv(iov, (int)n) : -ENOSYS;
 }
 #endif
 

@@ -1,5 +1,6 @@
 /* onepop: one POP3 session on stdin/stdout. Options, checks, exit codes. */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@
 
 #ifdef HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
+
+#include "sd.h"
 #endif
 
 /* Exit statuses (SPEC): 0 after QUIT, 1 otherwise, 2 before serving. */
@@ -36,13 +39,18 @@ static int config_error(const char *what, const char *detail)
 static int adopt_listen_fds(void)
 {
 #ifdef HAVE_LIBSYSTEMD
-	int n = sd_listen_fds(1);
+	const struct sd_api *sd;
+	int n;
 
+	if (!getenv("LISTEN_FDS"))
+		return 0;   /* not socket-activated: do not load libsystemd */
+	sd = sd_api();
+	n = sd ? sd->listen_fds(1) : 0;
 	if (n <= 0)
 		return 0;
 	/* A listening socket (Accept=no) cannot be served by one session. */
-	if (n != 1 || sd_is_socket(SD_LISTEN_FDS_START, 0, SOCK_STREAM, 0) <= 0 ||
-	    sd_is_socket(SD_LISTEN_FDS_START, 0, SOCK_STREAM, 1) > 0)
+	if (n != 1 || sd->is_socket(SD_LISTEN_FDS_START, 0, SOCK_STREAM, 0) <= 0 ||
+	    sd->is_socket(SD_LISTEN_FDS_START, 0, SOCK_STREAM, 1) > 0)
 		return -EINVAL;
 	if (dup2(SD_LISTEN_FDS_START, STDIN_FILENO) < 0 ||
 	    dup2(SD_LISTEN_FDS_START, STDOUT_FILENO) < 0)
