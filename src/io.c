@@ -113,6 +113,8 @@ int io_write(struct io *io, const void *buf, size_t len)
 	return 0;
 }
 
+/* The attribute lets clang's -Wformat=2 see fmt is checked at the callers. */
+__attribute__((format(printf, 3, 0)))
 static int io_vline(struct io *io, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[MAX_RESPONSE_LINE + 1];

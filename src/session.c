@@ -324,9 +324,11 @@ int session_greeting_check(const struct options *opt)
 int session_run(const struct options *opt, const struct backend_ops *backend,
                 struct auth *auth)
 {
-	static struct session s;
+	static struct session s;   /* static: its buffers are too big for the stack */
 	enum end_reason why;
 
+	/* Start clean even when called again in one process (the fuzzer). */
+	memset(&s, 0, sizeof(s));
 	s.opt = opt;
 	s.backend = backend;
 	s.auth = auth;
