@@ -71,6 +71,14 @@ static bool parse_bool(const char *val)
 
 static int config_load(struct options *o, const char *path, int depth);
 
+/* Every string option is NULL or a malloc'd copy (defaults come after
+ * parsing), so the one replaced can be freed. */
+static void set_string(const char **slot, char *copy)
+{
+	free((char *)*slot);
+	*slot = copy;
+}
+
 /* Apply one option; val is NULL for flags given without a value. */
 static int apply(struct options *o, int id, const char *val, int depth)
 {
@@ -78,14 +86,15 @@ static int apply(struct options *o, int id, const char *val, int depth)
 
 	if (val && !copy)
 		return -ENOMEM;
-	/* Option strings live for the whole process: copies are not freed. */
+	/* Option strings live for the whole process; one given again (in a
+	 * config file and on the command line) replaces and frees the last. */
 	switch (id) {
-	case 'b': o->backend = copy; break;
-	case 'm': o->mailbox = copy; break;
-	case 'a': o->auth = copy; break;
-	case OPT_PREAUTH: o->preauth = copy; break;
-	case OPT_GREETING: o->greeting = copy; break;
-	case OPT_GOODBYE: o->goodbye = copy; break;
+	case 'b': set_string(&o->backend, copy); break;
+	case 'm': set_string(&o->mailbox, copy); break;
+	case 'a': set_string(&o->auth, copy); break;
+	case OPT_PREAUTH: set_string(&o->preauth, copy); break;
+	case OPT_GREETING: set_string(&o->greeting, copy); break;
+	case OPT_GOODBYE: set_string(&o->goodbye, copy); break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
 	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, 60000, &o->fail_delay_ms);
 	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;
@@ -165,8 +174,6 @@ int options_parse(struct options *o, int argc, char **argv)
 	int c;
 
 	*o = (struct options){
-		.greeting = "onepop ready",
-		.goodbye = "goodbye",
 		.timeout = DEFAULT_TIMEOUT,
 		.fail_delay_ms = DEFAULT_FAIL_DELAY_MS,
 	};
@@ -185,5 +192,9 @@ int options_parse(struct options *o, int argc, char **argv)
 		fprintf(stderr, "onepop: unexpected argument: %s\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (!o->greeting)
+		o->greeting = "onepop ready";
+	if (!o->goodbye)
+		o->goodbye = "goodbye";
 	return 0;
 }
