@@ -418,7 +418,9 @@ session_kill() {
 
 TCP_PID=
 
-# tcp_server_start [ONEPOP_ARGS...]: systemd-socket-activate --inetd on a free
+# tcp_server_start [ONEPOP_ARGS...]: systemd-socket-activate --accept --inetd
+# (one onepop per connection; without --accept it would exec onepop once on
+# the listening socket itself) on a free
 # port of 127.0.0.1; sets PORT. Output of the launcher (and of onepop's
 # stderr) goes to $TCP_ERR.
 tcp_server_start() {
@@ -428,7 +430,7 @@ tcp_server_start() {
 	TCP_ERR=$BATS_TEST_TMPDIR/tcp.err
 	for try in 1 2 3; do
 		PORT=$(python3 "$POP3UTIL" freeport)
-		systemd-socket-activate --inetd -l "127.0.0.1:$PORT" \
+		systemd-socket-activate --accept --inetd -l "127.0.0.1:$PORT" \
 			"$ONEPOP" "${std[@]}" "${POP_ARGS[@]}" "$@" \
 			</dev/null >"$TCP_ERR" 2>&1 3>&- &
 		TCP_PID=$!

@@ -1,0 +1,169 @@
+/* An LD_PRELOAD shim that makes one system call fail, for the fault
+ * injection tests (test/fault.bats). Environment:
+ *   FAULT_CALL   the function to fail: open, openat, write, unlink,
+ *                unlinkat, rename, renameat, fsync, flock
+ *   FAULT_NTH    which call of it fails (1-based); 0 or unset: none
+ *   FAULT_ERRNO  ENOSPC, EIO, EACCES, EINTR or KILL (SIGKILL the process
+ *                at that call instead of failing it: a crash mid-step)
+ *   FAULT_COUNT  a file to which, at exit, "CALL N" is appended for each
+ *                wrapped function called N > 0 times (to plan the runs)
+ * Only the call named fails, and only once: the code under test sees a
+ * single fault and must cope with it. */
+/* The fortified open() wrappers would stand in the way of defining open. */
+#undef _FORTIFY_SOURCE
+#undef _FILE_OFFSET_BITS
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+enum { F_OPEN, F_OPENAT, F_WRITE, F_UNLINK, F_UNLINKAT, F_RENAME, F_RENAMEAT,
+       F_FSYNC, F_FLOCK, F_MAX };
+static const char *const names[F_MAX] = {
+	"open", "openat", "write", "unlink", "unlinkat", "rename", "renameat",
+	"fsync", "flock",
+};
+static unsigned long calls[F_MAX];
+static int target = -1;
+static unsigned long nth;
+static int fault_errno;   /* 0: SIGKILL */
+
+__attribute__((constructor)) static void shim_init(void)
+{
+	const char *call = getenv("FAULT_CALL"), *n = getenv("FAULT_NTH");
+	const char *e = getenv("FAULT_ERRNO");
+	static const struct { const char *name; int value; } errnos[] = {
+		{ "ENOSPC", ENOSPC }, { "EIO", EIO }, { "EACCES", EACCES },
+		{ "EINTR", EINTR }, { "KILL", 0 },
+	};
+
+	for (int i = 0; call && i < F_MAX; i++)
+		if (strcmp(call, names[i]) == 0)
+			target = i;
+	nth = n ? strtoul(n, NULL, 10) : 0;
+	fault_errno = EIO;
+	for (size_t i = 0; e && i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (strcmp(e, errnos[i].name) == 0)
+			fault_errno = errnos[i].value;
+}
+
+__attribute__((destructor)) static void shim_report(void)
+{
+	const char *path = getenv("FAULT_COUNT");
+	char line[64];
+	int fd;
+
+	if (!path)
+		return;
+	/* Raw syscalls only: this runs after the process dropped privileges,
+	 * so the file must already be writable (the test makes it so). */
+	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT, 0666);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < F_MAX; i++)
+		if (calls[i]) {
+			int len = snprintf(line, sizeof(line), "%s %lu\n", names[i], calls[i]);
+			if (syscall(SYS_write, fd, line, (size_t)len) < 0)
+				break;
+		}
+	syscall(SYS_close, fd);
+}
+
+/* Count the call; true when this one must fail (errno is set). */
+static int fault(int which)
+{
+	if (++calls[which] != nth || which != target)
+		return 0;
+	if (fault_errno == 0)
+		raise(SIGKILL);
+	errno = fault_errno;
+	return 1;
+}
+
+#define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
+
+int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	va_end(ap);
+	if (fault(F_OPEN))
+		return -1;
+	return REAL(open)(path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));
+
+int openat(int dir, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	va_end(ap);
+	if (fault(F_OPENAT))
+		return -1;
+	return REAL(openat)(dir, path, flags, mode);
+}
+
+int openat64(int dir, const char *path, int flags, ...) __attribute__((alias("openat")));
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	if (fault(F_WRITE))
+		return -1;
+	return REAL(write)(fd, buf, len);
+}
+
+int unlink(const char *path)
+{
+	if (fault(F_UNLINK))
+		return -1;
+	return REAL(unlink)(path);
+}
+
+int unlinkat(int dir, const char *path, int flags)
+{
+	if (fault(F_UNLINKAT))
+		return -1;
+	return REAL(unlinkat)(dir, path, flags);
+}
+
+int rename(const char *from, const char *to)
+{
+	if (fault(F_RENAME))
+		return -1;
+	return REAL(rename)(from, to);
+}
+
+int renameat(int fromdir, const char *from, int todir, const char *to)
+{
+	if (fault(F_RENAMEAT))
+		return -1;
+	return REAL(renameat)(fromdir, from, todir, to);
+}
+
+int fsync(int fd)
+{
+	if (fault(F_FSYNC))
+		return -1;
+	return REAL(fsync)(fd);
+}
+
+int flock(int fd, int op)
+{
+	if (fault(F_FLOCK))
+		return -1;
+	return REAL(flock)(fd, op);
+}
