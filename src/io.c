@@ -121,6 +121,7 @@ static int io_vline(struct io *io, const char *prefix, const char *fmt, va_list 
 	size_t plen = strlen(prefix);
 	int n;
 
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): vsnprintf ends it */
 	memcpy(line, prefix, plen);
 	n = vsnprintf(line + plen, sizeof(line) - plen - 2, fmt, ap);
 	if (n < 0)

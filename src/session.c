@@ -28,7 +28,7 @@ static const char *const end_names[] = {
 
 static void remote_address(char *buf, size_t size)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 	const char *env;
 
@@ -283,7 +283,7 @@ static void uidl_digest(const struct session *s, char out[9])
 		MD5Update(&ctx, (const unsigned char *)"\n", 1);
 	}
 	MD5Final(d, &ctx);
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}

@@ -87,6 +87,7 @@ static int fault(int which)
 	return 1;
 }
 
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): name is an identifier */
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
 int open(const char *path, int flags, ...)
