@@ -11,8 +11,6 @@ teardown() {
 	common_teardown
 }
 
-LOGIN_OK_RE='^\+OK 5 messages \(([0-9]+) octets\)$'
-
 @test "USER and PASS log in with the count and size of the maildrop" {
 	pop "USER alice" "PASS secret" QUIT
 	assert_success
@@ -41,7 +39,7 @@ LOGIN_OK_RE='^\+OK 5 messages \(([0-9]+) octets\)$'
 
 @test "an empty password does not log in" {
 	pop "USER alice" "PASS" "USER alice" "PASS " STAT QUIT
-	refute_output --regexp '^\+OK 5 '
+	refute_line --regexp '^\+OK 5 '
 	assert_line --index 2 --regexp '^-ERR'
 	assert_line --index 4 --regexp '^-ERR'
 }
@@ -88,7 +86,7 @@ LOGIN_OK_RE='^\+OK 5 messages \(([0-9]+) octets\)$'
 
 @test "a user name with a path in it is not a user" {
 	pop "USER ../alice" "PASS secret" "USER alice/../alice" "PASS secret" QUIT
-	refute_output --regexp '^\+OK [0-9]+ messages'
+	refute_line --regexp '^\+OK [0-9]+ messages'
 	assert_store_unchanged
 }
 
@@ -206,7 +204,7 @@ apop_login() {
 	assert_failure
 }
 
-@test "--debug does not log APOP digests as readable secrets" {
+@test "--debug logs the user name but masks PASS" {
 	POP_ARGS=(--debug)
 	pop "USER alice" "PASS secret" QUIT
 	run grep -F secret "$POP_ERR"
@@ -222,7 +220,7 @@ apop_login() {
 	session_start priv
 	session_send priv "USER alice" "PASS secret"
 	session_wait priv 3
-	pid=$(pgrep -P "${SESSION_PID[priv]}")
+	pid=$(child_pids "${SESSION_PID[priv]}")
 	[ -n "$pid" ] || fail "cannot find the onepop process"
 	uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$pid/status")
 	gids=$(awk '/^Gid:/ { print $2, $3, $4, $5 }' "/proc/$pid/status")
@@ -241,8 +239,8 @@ apop_login() {
 	require_root
 	printf 'toor:{PLAIN}toor:0:0::/root::\n' >>"$PASSWD"
 	pop "USER toor" "PASS toor" STAT QUIT
-	refute_output --regexp '^\+OK [0-9]+ messages'
-	refute_output --regexp '^\+OK 5 '
+	refute_line --regexp '^\+OK [0-9]+ messages'
+	refute_line --regexp '^\+OK 5 '
 	assert_store_unchanged
 }
 
@@ -250,8 +248,8 @@ apop_login() {
 	require_root
 	printf 'carol:{PLAIN}carol:::::\n' >>"$PASSWD"
 	pop "USER carol" "PASS carol" STAT QUIT
-	refute_output --regexp '^\+OK [0-9]+ messages'
-	refute_output --regexp '^\+OK 5 '
+	refute_line --regexp '^\+OK [0-9]+ messages'
+	refute_line --regexp '^\+OK 5 '
 	assert_store_unchanged
 }
 

@@ -58,6 +58,18 @@ teardown() {
 	assert_store_unchanged
 }
 
+@test "255 octets with the CRLF is the longest line; 256 is too long" {
+	# RFC 2449 section 4: 255 octets including the terminating CRLF.
+	a253=$(printf 'a%.0s' $(seq 248))
+	pop "${LOGIN[@]}" "USER $a253" "USER ${a253}b" STAT QUIT
+	assert_success
+	assert_line --index 3 --regexp '^-ERR'
+	refute_line --index 3 "-ERR line too long"
+	assert_line --index 4 "-ERR line too long"
+	assert_line --index 5 "+OK 5 $TOTAL_OCTETS"
+	assert_equal "${#lines[@]}" 7
+}
+
 @test "a command line of 100 octets is not too long" {
 	pad=$(printf ' %.0s' $(seq 80))
 	pop "${LOGIN[@]}" "USER alice${pad}x" "STAT" QUIT
@@ -225,11 +237,11 @@ _idle_after() {
 
 _slow_client() {
 	printf 'USER alice\r\nPASS secret\r\n'
-	sleep 0.7
+	sleep 0.5
 	printf 'STAT\r\n'
-	sleep 0.7
+	sleep 0.5
 	printf 'NOOP\r\n'
-	sleep 0.7
+	sleep 0.5
 	printf 'QUIT\r\n'
 }
 

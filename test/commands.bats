@@ -164,10 +164,10 @@ wire_lines() { wc -l <"$WIRE_DIR/$1"; }
 		# Un-stuffed, it is the wire form ...
 		assert_block "$line" "$WIRE_DIR/$uid"
 		# ... as sent, it is the wire form with leading dots doubled ...
-		python3 "$POP3UTIL" stuff "$WIRE_DIR/$uid" >"$BATS_TEST_TMPDIR/stuffed"
+		"$PYTHON" "$POP3UTIL" stuff "$WIRE_DIR/$uid" >"$BATS_TEST_TMPDIR/stuffed"
 		assert_block "$line" "$BATS_TEST_TMPDIR/stuffed" --raw
 		# ... and LIST's size is the un-stuffed octet count.
-		got=$(python3 "$POP3UTIL" block "$RAW" "$line" | wc -c)
+		got=$("$PYTHON" "$POP3UTIL" block "$RAW" "$line" | wc -c)
 		assert_equal "$got" "${SIZE[$uid]}"
 		line=$((line + $(wire_lines "$uid") + 2))
 	done
@@ -228,7 +228,7 @@ wire_lines() { wc -l <"$WIRE_DIR/$1"; }
 	for uid in "$UID_LF" "$UID_CRLF" "$UID_DOTS"; do
 		pop "${LOGIN[@]}" "TOP ${MSGNUM[$uid]} 0" QUIT
 		assert_success
-		python3 "$POP3UTIL" top "$WIRE_DIR/$uid" 0 >"$BATS_TEST_TMPDIR/top"
+		"$PYTHON" "$POP3UTIL" top "$WIRE_DIR/$uid" 0 >"$BATS_TEST_TMPDIR/top"
 		assert_block 4 "$BATS_TEST_TMPDIR/top"
 		assert_line --index "$(($(wc -l <"$BATS_TEST_TMPDIR/top") + 5))" "+OK goodbye"
 	done
@@ -239,7 +239,7 @@ wire_lines() { wc -l <"$WIRE_DIR/$1"; }
 	load_uidls
 	pop "${LOGIN[@]}" "TOP ${MSGNUM[$UID_LF]} 2" QUIT
 	assert_success
-	python3 "$POP3UTIL" top "$WIRE_DIR/$UID_LF" 2 >"$BATS_TEST_TMPDIR/top"
+	"$PYTHON" "$POP3UTIL" top "$WIRE_DIR/$UID_LF" 2 >"$BATS_TEST_TMPDIR/top"
 	assert_block 4 "$BATS_TEST_TMPDIR/top"
 	assert_line "this message uses bare LF line endings."
 	refute_line "Third body line."
@@ -249,9 +249,9 @@ wire_lines() { wc -l <"$WIRE_DIR/$1"; }
 	load_uidls
 	pop "${LOGIN[@]}" "TOP ${MSGNUM[$UID_DOTS]} 3" QUIT
 	assert_success
-	python3 "$POP3UTIL" top "$WIRE_DIR/$UID_DOTS" 3 >"$BATS_TEST_TMPDIR/top"
+	"$PYTHON" "$POP3UTIL" top "$WIRE_DIR/$UID_DOTS" 3 >"$BATS_TEST_TMPDIR/top"
 	assert_block 4 "$BATS_TEST_TMPDIR/top"
-	python3 "$POP3UTIL" stuff "$BATS_TEST_TMPDIR/top" >"$BATS_TEST_TMPDIR/top.stuffed"
+	"$PYTHON" "$POP3UTIL" stuff "$BATS_TEST_TMPDIR/top" >"$BATS_TEST_TMPDIR/top.stuffed"
 	assert_block 4 "$BATS_TEST_TMPDIR/top.stuffed" --raw
 	assert_line ".."
 	refute_line "...."
@@ -423,7 +423,7 @@ wire_lines() { wc -l <"$WIRE_DIR/$1"; }
 	size=$(stat -c %s "$BATS_TEST_TMPDIR/in")
 	[ "$size" -lt 4096 ] || fail "transcript of $size octets is not one pipe write"
 	# One write(2): the whole transcript is buffered before the first reply.
-	_one_write() { python3 -c 'import os,sys; os.write(1, open(sys.argv[1], "rb").read())' "$1"; }
+	_one_write() { "$PYTHON" -c 'import os,sys; os.write(1, open(sys.argv[1], "rb").read())' "$1"; }
 	pop_gen _one_write "$BATS_TEST_TMPDIR/in"
 	assert_success
 	assert_equal "${#lines[@]}" 54
@@ -450,7 +450,7 @@ wire_lines() { wc -l <"$WIRE_DIR/$1"; }
 	l=$((l + $(wire_lines "${MSGUID[3]}") + 2))
 	assert_line --index $((l - 1)) "+OK 5 messages ($TOTAL_OCTETS octets)"
 	l=$((l + 7))
-	python3 "$POP3UTIL" top "$WIRE_DIR/${MSGUID[2]}" 1 >"$BATS_TEST_TMPDIR/top"
+	"$PYTHON" "$POP3UTIL" top "$WIRE_DIR/${MSGUID[2]}" 1 >"$BATS_TEST_TMPDIR/top"
 	assert_block "$l" "$BATS_TEST_TMPDIR/top"
 	l=$((l + $(wc -l <"$BATS_TEST_TMPDIR/top") + 2))
 	assert_line --index $((l - 1)) --regexp '^\+OK'
@@ -460,4 +460,85 @@ wire_lines() { wc -l <"$WIRE_DIR/$1"; }
 	assert_line --index $((l - 1)) "+OK 5 $TOTAL_OCTETS"
 	assert_line --index "$l" "+OK goodbye"
 	assert_equal "${#lines[@]}" $((l + 1))
+}
+
+@test "600 pipelined commands (several buffers' worth) are all answered in order" {
+	load_uidls
+	{
+		printf 'USER alice\r\nPASS secret\r\n'
+		for k in $(seq 0 599); do
+			printf 'LIST %d\r\n' $((k % 5 + 1))
+		done
+		printf 'QUIT\r\n'
+	} >"$BATS_TEST_TMPDIR/in"
+	pop_file "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "${#lines[@]}" 604
+	for k in 0 1 2 3 4 255 256 511 512 598 599; do
+		n=$((k % 5 + 1))
+		assert_line --index $((k + 3)) "+OK $n ${SIZE[${MSGUID[$n]}]}"
+	done
+	expected=$(for k in $(seq 0 599); do
+		n=$((k % 5 + 1))
+		printf '+OK %d %s\n' "$n" "${SIZE[${MSGUID[$n]}]}"
+	done)
+	assert_equal "$(printf '%s\n' "${lines[@]:3:600}")" "$expected"
+}
+
+# make_big_maildir DIR: messages whose dots and line ends fall at every
+# offset of whatever buffer onepop streams through, and a 1 MB one.
+make_big_maildir() {
+	local dir=$1
+	mkdir -p "$dir/new" "$dir/cur" "$dir/tmp"
+	"$PYTHON" - "$dir/new" <<-'EOF'
+		import os, sys
+		d = sys.argv[1]
+		def put(name, data):
+		    with open(os.path.join(d, name), "wb") as f:
+		        f.write(data)
+		lines = [b"Subject: dots at every offset", b""]
+		lines += [b"." * (1 + i % 3) + b"x" * (i % 101) for i in range(6000)]
+		put("1700002001.M1P1.big", b"\n".join(lines) + b"\n")
+		lines = [b"Subject: CRLF at every offset", b""]
+		lines += [b"y" * (i % 103) + (b"." if i % 7 == 0 else b"") for i in range(6000)]
+		put("1700002002.M2P2.big", b"\r\n".join(lines) + b"\r\n")
+		put("1700002003.M3P3.big", b"Subject: one long line\n\n." + b"z" * 200000 + b"\n")
+		put("1700002004.M4P4.big", b"Subject: large\n\n" + b"line of text that repeats\n" * 40000)
+	EOF
+	fix_owner "$dir"
+}
+
+@test "RETR streams big messages with dots and CRLFs at every offset" {
+	big=$BATS_TEST_TMPDIR/big
+	make_big_maildir "$big"
+	MAILBOX=$big
+	pop "${LOGIN[@]}" LIST "RETR 1" "RETR 2" "RETR 3" "RETR 4" QUIT
+	assert_success
+	assert_crlf
+	names=(1700002001.M1P1.big 1700002002.M2P2.big 1700002003.M3P3.big 1700002004.M4P4.big)
+	line=10 # greeting, USER, PASS and the 6 lines of LIST come first
+	total=0
+	for i in 0 1 2 3; do
+		"$PYTHON" "$POP3UTIL" wire "$big/new/${names[i]}" "$BATS_TEST_TMPDIR/want"
+		size=$(stat -c %s "$BATS_TEST_TMPDIR/want")
+		total=$((total + size))
+		assert_line --index $((4 + i)) "$((i + 1)) $size"
+		assert_line --index $((line - 1)) "+OK $size octets"
+		assert_block "$line" "$BATS_TEST_TMPDIR/want"
+		line=$((line + $(wc -l <"$BATS_TEST_TMPDIR/want") + 2))
+	done
+	assert_line --index 3 "+OK 4 messages ($total octets)"
+	assert_line --index $((line - 1)) "+OK goodbye"
+}
+
+@test "TOP of a big message stops after the asked lines" {
+	big=$BATS_TEST_TMPDIR/big
+	make_big_maildir "$big"
+	MAILBOX=$big
+	pop "${LOGIN[@]}" "TOP 1 4000" "TOP 2 4999" QUIT
+	assert_success
+	"$PYTHON" "$POP3UTIL" top "$big/new/1700002001.M1P1.big" 4000 >"$BATS_TEST_TMPDIR/top1"
+	"$PYTHON" "$POP3UTIL" top "$big/new/1700002002.M2P2.big" 4999 >"$BATS_TEST_TMPDIR/top2"
+	assert_block 4 "$BATS_TEST_TMPDIR/top1"
+	assert_block $(($(wc -l <"$BATS_TEST_TMPDIR/top1") + 6)) "$BATS_TEST_TMPDIR/top2"
 }

@@ -296,3 +296,37 @@ GREETING_RE='^\+OK onepop ready <[0-9]+\.[0-9]+@[^<>[:space:]]+>$'
 	assert_success
 	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
 }
+
+@test "a user name cannot climb out of the --mailbox template" {
+	# passwd-file entries named like path parts: expanding them must fail
+	# rather than reach $BATS_TEST_TMPDIR/Maildir or alice's Maildir.
+	printf '..:{PLAIN}x:%s:%s::%s::\n' "$FIX_UID" "$FIX_GID" "$HOME_BOB" >>"$PASSWD"
+	printf 'x/../alice:{PLAIN}x:%s:%s::%s::\n' "$FIX_UID" "$FIX_GID" "$HOME_BOB" >>"$PASSWD"
+	mkdir -p "$BATS_TEST_TMPDIR/mail"
+	make_maildir "$BATS_TEST_TMPDIR/Maildir"
+	make_maildir "$BATS_TEST_TMPDIR/mail/alice/Maildir"
+	fix_owner "$BATS_TEST_TMPDIR/mail"
+	MAILBOX="$BATS_TEST_TMPDIR/mail/%u/Maildir"
+	for user in .. x/../alice; do
+		pop "USER $user" "PASS x" STAT QUIT
+		refute_line --regexp '^\+OK [0-9]+ messages'
+		refute_output --partial "+OK 5 "
+		assert_line --index 2 --regexp '^-ERR'
+	done
+}
+
+@test "a % in a user name is not expanded again" {
+	printf '%%u:{PLAIN}x:%s:%s::%s::\n' "$FIX_UID" "$FIX_GID" "$HOME_BOB" >>"$PASSWD"
+	printf '%%h:{PLAIN}x:%s:%s::%s::\n' "$FIX_UID" "$FIX_GID" "$HOME_BOB" >>"$PASSWD"
+	mkdir -p "$BATS_TEST_TMPDIR/mail"
+	make_maildir "$BATS_TEST_TMPDIR/mail/%u"
+	fix_owner "$BATS_TEST_TMPDIR/mail"
+	MAILBOX="$BATS_TEST_TMPDIR/mail/%u"
+	# Either the name is refused or it names the literal directory "%u";
+	# never alice's home through a second expansion of "%h".
+	pop "USER %h" "PASS x" QUIT
+	refute_line --regexp '^\+OK [0-9]+ messages'
+	pop "USER %u" "PASS x" STAT QUIT
+	refute_output --regexp '\+OK [0-9]+ messages \(0 octets\)'
+	assert_line --index 2 --regexp "^(-ERR|\+OK 5 messages \($TOTAL_OCTETS octets\))"
+}

@@ -188,7 +188,7 @@ add_big_message() {
 	add_big_message
 	POP_ARGS=()
 	tcp_server_start
-	python3 - "$PORT" <<-'PY'
+	"$PYTHON" - "$PORT" <<-'PY'
 	import socket, struct, sys, time
 	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 	s.sendall(b"USER alice\r\nPASS secret\r\nDELE 1\r\nRETR 6\r\nQUIT\r\n")

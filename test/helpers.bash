@@ -15,6 +15,10 @@ load /usr/lib/bats/bats-assert/load.bash
 ONEPOP=${ONEPOP:-$BATS_TEST_DIRNAME/../build/onepop}
 LIBDIR=$BATS_TEST_DIRNAME/lib
 POP3UTIL=$LIBDIR/pop3util.py
+# The system interpreter: version-manager shims cost a lot per start.
+if [ -z "${PYTHON:-}" ]; then
+	if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
+fi
 
 # Upper bound for any one onepop run; a hang fails the test instead of the suite.
 POP_LIMIT=20
@@ -62,9 +66,8 @@ open_ancestors() {
 
 # write_message FILE: the message text comes from stdin; mtime from the name.
 write_message() {
-	local file=$1 base
+	local file=$1 base=${1##*/}
 	cat >"$file"
-	base=$(basename "$file")
 	touch -d "@${base%%.*}" "$file"
 }
 
@@ -141,11 +144,17 @@ make_maildir() {
 	WIRE_DIR=$BATS_TEST_TMPDIR/wire
 	mkdir -p "$WIRE_DIR"
 	TOTAL_OCTETS=0
+	local -a pairs=()
 	for uid in "${ALL_UIDS[@]}"; do
-		python3 "$POP3UTIL" wire "$(store_path "$dir" "$uid")" "$WIRE_DIR/$uid"
-		SIZE[$uid]=$(stat -c %s "$WIRE_DIR/$uid")
-		TOTAL_OCTETS=$((TOTAL_OCTETS + SIZE[$uid]))
+		pairs+=("$(store_path "$dir" "$uid")" "$WIRE_DIR/$uid")
 	done
+	"$PYTHON" "$POP3UTIL" wire "${pairs[@]}"
+	local size name
+	while read -r size name; do
+		uid=${name##*/}
+		SIZE[$uid]=$size
+		TOTAL_OCTETS=$((TOTAL_OCTETS + size))
+	done < <(cd "$WIRE_DIR" && stat -c '%s %n' "${ALL_UIDS[@]}")
 }
 
 # add_message DIR UID: deliver a small message the Maildir way (tmp/, then new/).
@@ -173,11 +182,17 @@ store_path() {
 # Moving a message from new/ to cur/ or adding flags does not change it;
 # losing, adding or altering a message does.
 snapshot() {
-	local dir=$1 f base
+	local dir=$1 f hash name
+	local -a files=()
 	for f in "$dir/new/"* "$dir/cur/"*; do
-		[ -f "$f" ] || continue
-		base=$(basename "$f")
-		printf '%s %s\n' "${base%%:*}" "$(sha256sum <"$f" | cut -d' ' -f1)"
+		[ -f "$f" ] && files+=("$f")
+	done
+	[ "${#files[@]}" -gt 0 ] || return 0
+	sha256sum -z -- "${files[@]}" | while IFS= read -r -d '' line; do
+		hash=${line%% *}
+		name=${line#*  }
+		name=${name##*/}
+		printf '%s %s\n' "${name%%:*}" "$hash"
 	done | sort
 }
 
@@ -185,7 +200,7 @@ snapshot() {
 make_passwd() {
 	local file=$1 hash
 	hash=$(openssl passwd -6 hunter2 2>/dev/null) ||
-		hash=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("hunter2", crypt.mksalt(crypt.METHOD_SHA512)))')
+		hash=$("$PYTHON" -W ignore -c 'import crypt; print(crypt.crypt("hunter2", crypt.mksalt(crypt.METHOD_SHA512)))')
 	[[ $hash == '$6$'* ]] || {
 		echo "cannot make a SHA512-CRYPT hash" >&2
 		return 1
@@ -280,8 +295,6 @@ _onepop_bare() {
 }
 run_onepop() { run --keep-empty-lines _onepop_bare "$@"; }
 
-pop_stderr() { cat "$POP_ERR"; }
-
 # load_uidls: log in, read UIDL, fill MSGNUM[uid] and MSGUID[n]; checks that
 # the five fixture messages are all there and nothing else is.
 load_uidls() {
@@ -315,7 +328,7 @@ load_uidls() {
 # assert_crlf: every line onepop wrote ends in CRLF.
 assert_crlf() {
 	local why
-	why=$(python3 "$POP3UTIL" crlf "$RAW" 2>&1) || fail "$why"
+	why=$("$PYTHON" "$POP3UTIL" crlf "$RAW" 2>&1) || fail "$why"
 }
 
 # assert_block LINENO EXPECTED [--raw]: the multi-line reply whose status is
@@ -323,7 +336,7 @@ assert_crlf() {
 # or as sent with --raw).
 assert_block() {
 	local got=$BATS_TEST_TMPDIR/block.got why
-	why=$(python3 "$POP3UTIL" block "$RAW" "$1" ${3:+"$3"} 2>&1 >"$got") ||
+	why=$("$PYTHON" "$POP3UTIL" block "$RAW" "$1" ${3:+"$3"} 2>&1 >"$got") ||
 		fail "no well-formed multi-line reply at line $1: $why"
 	cmp -s "$2" "$got" ||
 		fail "$(printf 'reply at line %s differs from %s\n--- expected\n%s\n--- got\n%s' \
@@ -414,30 +427,51 @@ session_kill() {
 	unset "SESSION_PID[$name]"
 }
 
+# ---------------------------------------------------------------- processes
+
+# child_pids PID: the direct children of PID, one a line (from /proc, so no
+# procps is needed).
+child_pids() {
+	local f
+	if [ -r "/proc/$1/task/$1/children" ]; then
+		tr ' ' '\n' <"/proc/$1/task/$1/children" | sed '/^$/d'
+		return 0
+	fi
+	for f in /proc/[0-9]*/stat; do
+		# The fields after the ")" that ends the command name: state ppid ...
+		awk -v want="$1" '{ sub(/^.*\) /, ""); if ($2 == want) print FILENAME }' "$f" 2>/dev/null
+	done | sed 's|^/proc/||; s|/stat$||'
+}
+
+# port_listening PORT: something listens on 127.0.0.1:PORT (from /proc, so
+# no iproute2 is needed).
+port_listening() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	grep -q "^ *[0-9]*: 0100007F:$hex 00000000:0000 0A " /proc/net/tcp
+}
+
 # ---------------------------------------------------------------- TCP
 
 TCP_PID=
 
 # tcp_server_start [ONEPOP_ARGS...]: systemd-socket-activate --accept --inetd
-# (one onepop per connection; without --accept it would exec onepop once on
-# the listening socket itself) on a free
+# (one onepop per connection, the socket as stdin and stdout) on a free
 # port of 127.0.0.1; sets PORT. Output of the launcher (and of onepop's
 # stderr) goes to $TCP_ERR.
 tcp_server_start() {
 	local -a std
-	local try i
+	local i
 	mapfile -t std < <(pop_std_args)
 	TCP_ERR=$BATS_TEST_TMPDIR/tcp.err
-	for try in 1 2 3; do
-		PORT=$(python3 "$POP3UTIL" freeport)
+	for _ in 1 2 3; do
+		PORT=$("$PYTHON" "$POP3UTIL" freeport)
 		systemd-socket-activate --accept --inetd -l "127.0.0.1:$PORT" \
 			"$ONEPOP" "${std[@]}" "${POP_ARGS[@]}" "$@" \
 			</dev/null >"$TCP_ERR" 2>&1 3>&- &
 		TCP_PID=$!
 		for ((i = 0; i < 100; i++)); do
-			if [ -n "$(ss -Hltn "sport = :$PORT" 2>/dev/null)" ]; then
-				return 0
-			fi
+			port_listening "$PORT" && return 0
 			kill -0 "$TCP_PID" 2>/dev/null || break
 			sleep 0.05
 		done
@@ -453,3 +487,24 @@ tcp_server_stop() {
 		TCP_PID=
 	fi
 }
+
+# tcp_wait_idle: wait (at most 10 s) until no session started by the
+# listener is still running, so its UPDATE is over.
+tcp_wait_idle() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -z "$(child_pids "$TCP_PID")" ] && return 0
+		sleep 0.05
+	done
+	fail "sessions still running under the listener"
+}
+
+# tcp ACTION...: run lib/tcp_client.py against $PORT (see its usage); sets
+# output (without CRs) and status like run, $RAW holds the bytes received.
+_tcp_exec() {
+	local rc=0
+	"$PYTHON" "$LIBDIR/tcp_client.py" "$PORT" "$@" >"$RAW" || rc=$?
+	printf '%s' "$(tr -d '\r' <"$RAW")"
+	return "$rc"
+}
+tcp() { run --keep-empty-lines _tcp_exec "$@"; }

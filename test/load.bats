@@ -26,7 +26,7 @@ teardown() {
 make_users() {
 	local n=$1 i
 	mkdir -p "$BATS_TEST_TMPDIR/load"
-	python3 "$LOADCLIENT" mkusers "$BATS_TEST_TMPDIR/load" "$n"
+	"$PYTHON" "$LOADCLIENT" mkusers "$BATS_TEST_TMPDIR/load" "$n"
 	LOAD_PASSWD=$BATS_TEST_TMPDIR/load/passwd
 	USERS=()
 	for ((i = 0; i < n; i++)); do
@@ -62,7 +62,7 @@ no_lock_held() {
 @test "load: 200 concurrent sessions (50 under ASan) on as many mailboxes get their own data" {
 	make_users "$NUSERS"
 	load_server_start
-	run timeout 120 python3 "$LOADCLIENT" "$PORT" "${USERS[@]}"
+	run timeout 120 "$PYTHON" "$LOADCLIENT" "$PORT" "${USERS[@]}"
 	assert_success
 	assert_output "ok $NUSERS inuse 0"
 	no_children
@@ -76,7 +76,7 @@ no_lock_held() {
 	load_server_start
 	local -a same=()
 	for ((i = 0; i < 20; i++)); do same+=(u0); done
-	run timeout 120 python3 "$LOADCLIENT" "$PORT" "${same[@]}"
+	run timeout 120 "$PYTHON" "$LOADCLIENT" "$PORT" "${same[@]}"
 	assert_success
 	[[ $output =~ ^ok\ ([0-9]+)\ inuse\ ([0-9]+)$ ]] || fail "bad summary: $output"
 	[ "${BASH_REMATCH[1]}" -ge 1 ] || fail "no session got in: $output"
@@ -84,7 +84,7 @@ no_lock_held() {
 	no_children
 	no_lock_held "$BATS_TEST_TMPDIR/load/u0/Maildir"
 	# The next session is not locked out.
-	run timeout 30 python3 "$LOADCLIENT" "$PORT" u0
+	run timeout 30 "$PYTHON" "$LOADCLIENT" "$PORT" u0
 	assert_output "ok 1 inuse 0"
 }
 

@@ -241,7 +241,7 @@ teardown() {
 	f=$(store_path "$MAILDIR" "$UID_LF")
 	printf 'Added line %d\n' $(seq 20) >>"$f"
 	touch -d '@1700000600' "$f"
-	python3 "$POP3UTIL" wire "$f" "$WIRE_DIR/$UID_LF"
+	"$PYTHON" "$POP3UTIL" wire "$f" "$WIRE_DIR/$UID_LF"
 	size=$(stat -c %s "$WIRE_DIR/$UID_LF")
 	pop "${LOGIN[@]}" "LIST ${MSGNUM[$UID_LF]}" "RETR ${MSGNUM[$UID_LF]}" QUIT
 	assert_success
@@ -305,4 +305,76 @@ teardown() {
 	assert_line --index 2 --regexp '^-ERR \[SYS/(PERM|TEMP)\] '
 	refute_output --partial "+OK 5 "
 	assert_store_unchanged
+}
+
+@test "a 70-octet name is its own UIDL; a 71-octet one gets onepop-MD5" {
+	n70=1700000400.$(printf 'b%.0s' $(seq 59))
+	n71=${n70}c
+	add_message "$MAILDIR" "$n70"
+	add_message "$MAILDIR" "$n71"
+	pop "${LOGIN[@]}" UIDL QUIT
+	assert_success
+	assert_line --regexp "^[0-9]+ $n70\$"
+	# The derived form documented in README.md: "onepop-" + hex MD5 of the name.
+	assert_line --regexp "^[0-9]+ onepop-$(printf '%s' "$n71" | md5sum | cut -d' ' -f1)\$"
+	refute_output --partial "$n71"
+}
+
+@test "a signal during the session leaves the mailbox as it was" {
+	session_start s
+	session_send s "${LOGIN[@]}" "DELE 1" "DELE 2"
+	session_wait s 5
+	pid=$(child_pids "${SESSION_PID[s]}")
+	[ -n "$pid" ] || fail "cannot find the onepop process"
+	kill -TERM "$pid"
+	session_end s
+	[ "${SESSION_RC[s]}" -ne 0 ] || fail "exit status 0 after SIGTERM"
+	assert_store_unchanged
+	# The lock went with the process.
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+}
+
+@test "a message another client moves to cur/ mid-session is still served and deleted" {
+	load_uidls
+	n=${MSGNUM[$UID_LF]}
+	session_start s
+	session_send s "${LOGIN[@]}"
+	session_wait s 3
+	mv "$MAILDIR/new/$UID_LF" "$MAILDIR/cur/$UID_LF:2,S"
+	session_send s "RETR $n" "DELE $n" QUIT
+	session_end s
+	run --keep-empty-lines session_output s
+	assert_success
+	assert_line --index 3 "+OK ${SIZE[$UID_LF]} octets"
+	RAW=$BATS_TEST_TMPDIR/session.s/raw
+	assert_block 4 "$WIRE_DIR/$UID_LF"
+	assert_line --index -2 "+OK message $n deleted"
+	assert_line --index -1 "+OK goodbye"
+	assert_store_without "$UID_LF"
+}
+
+@test "--debug ends with the session summary line" {
+	load_uidls
+	POP_ARGS=(--debug)
+	pop "${LOGIN[@]}" "RETR ${MSGNUM[$UID_LF]}" "DELE ${MSGNUM[$UID_CRLF]}" QUIT
+	assert_success
+	run grep 'session end:' "$POP_ERR"
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	for field in user=alice end=quit messages=5 retr=1 "retr_bytes=${SIZE[$UID_LF]}" deleted=1; do
+		assert_output --regexp "(^| )$field( |\$)"
+	done
+	assert_output --regexp 'uidl_digest=[0-9a-f]+'
+	first=$(grep -o 'uidl_digest=[0-9a-f]*' <<<"$output")
+
+	# One message fewer: another digest; the same list again: the same one.
+	pop "${LOGIN[@]}" QUIT
+	assert_success
+	second=$(grep -o 'uidl_digest=[0-9a-f]*' "$POP_ERR")
+	assert_not_equal "$second" "$first"
+	pop "${LOGIN[@]}" QUIT
+	assert_success
+	assert_equal "$(grep -o 'uidl_digest=[0-9a-f]*' "$POP_ERR")" "$second"
 }

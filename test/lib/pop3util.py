@@ -2,8 +2,8 @@
 """Byte-level helpers for the onepop bats suites.
 
 Subcommands (all write to stdout, exit non-zero with a reason on stderr):
-  wire SRC DST              write the wire form of a message: every line end
-                            becomes CRLF, a final CRLF is added if missing
+  wire SRC DST [SRC DST]... write the wire form of each message: every line
+                            end becomes CRLF, a final CRLF is added if missing
   stuff FILE                the wire form of FILE with leading dots doubled
   top FILE N                the wire form of TOP: headers, the blank line and
                             the first N body lines
@@ -111,9 +111,10 @@ def main(argv):
         die("usage: see the module docstring")
     cmd, args = argv[1], argv[2:]
     out = sys.stdout.buffer
-    if cmd == "wire" and len(args) == 2:
-        with open(args[1], "wb") as f:
-            f.write(wire(read(args[0])))
+    if cmd == "wire" and args and len(args) % 2 == 0:
+        for src, dst in zip(args[::2], args[1::2]):
+            with open(dst, "wb") as f:
+                f.write(wire(read(src)))
     elif cmd == "stuff" and len(args) == 1:
         out.write(stuff(read(args[0])))
     elif cmd == "top" and len(args) == 2:
