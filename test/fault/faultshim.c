@@ -7,12 +7,17 @@
  *                at that call instead of failing it: a crash mid-step)
  *   FAULT_COUNT  a file to which, at exit, "CALL N" is appended for each
  *                wrapped function called N > 0 times (to plan the runs)
- * Only the call named fails, and only once: the code under test sees a
- * single fault and must cope with it. */
+ *   FAULT_PROG   the program to act in (default "onepop"); every other
+ *                process that inherits LD_PRELOAD (timeout, tr) is left alone
+ * Only calls made by the program's own code count (not those of libc
+ * internals or NSS modules it loads), only the call named fails, and only
+ * once: the code under test sees a single fault and must cope with it. */
 /* The fortified open() wrappers would stand in the way of defining open. */
 #undef _FORTIFY_SOURCE
 #undef _FILE_OFFSET_BITS
 #include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -34,6 +39,27 @@ static unsigned long calls[F_MAX];
 static int target = -1;
 static unsigned long nth;
 static int fault_errno;   /* 0: SIGKILL */
+static int active;
+static uintptr_t prog_lo, prog_hi;   /* the program's loaded segments */
+
+/* The first object dl_iterate_phdr reports is the program itself. */
+static int find_program(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (!prog_lo || lo < prog_lo)
+			prog_lo = lo;
+		if (hi > prog_hi)
+			prog_hi = hi;
+	}
+	return 1;
+}
 
 __attribute__((constructor)) static void shim_init(void)
 {
@@ -44,6 +70,12 @@ __attribute__((constructor)) static void shim_init(void)
 		{ "EINTR", EINTR }, { "KILL", 0 },
 	};
 
+	const char *prog = getenv("FAULT_PROG");
+
+	active = strcmp(program_invocation_short_name, prog ? prog : "onepop") == 0;
+	if (!active)
+		return;
+	dl_iterate_phdr(find_program, NULL);
 	for (int i = 0; call && i < F_MAX; i++)
 		if (strcmp(call, names[i]) == 0)
 			target = i;
@@ -60,7 +92,7 @@ __attribute__((destructor)) static void shim_report(void)
 	char line[64];
 	int fd;
 
-	if (!path)
+	if (!path || !active)
 		return;
 	/* Raw syscalls only: this runs after the process dropped privileges,
 	 * so the file must already be writable (the test makes it so). */
@@ -76,9 +108,12 @@ __attribute__((destructor)) static void shim_report(void)
 	syscall(SYS_close, fd);
 }
 
-/* Count the call; true when this one must fail (errno is set). */
-static int fault(int which)
+/* Count the call if the program made it (from); true when this one
+ * must fail (errno is set). */
+static int fault_at(int which, uintptr_t from)
 {
+	if (!active || from < prog_lo || from >= prog_hi)
+		return 0;
 	if (++calls[which] != nth || which != target)
 		return 0;
 	if (fault_errno == 0)
@@ -87,6 +122,7 @@ static int fault(int which)
 	return 1;
 }
 
+#define fault(which) fault_at((which), (uintptr_t)__builtin_return_address(0))
 /* NOLINTNEXTLINE(bugprone-macro-parentheses): name is an identifier */
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
