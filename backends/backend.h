@@ -30,6 +30,7 @@
 #include "limits.h"
 
 struct backend_ops;
+struct options;
 
 /* The start of every backend's private state. */
 struct mailbox {
@@ -48,6 +49,10 @@ struct backend_ops {
 	const char *name;
 	/* --mailbox template used when none is given. */
 	const char *default_mailbox;
+	/* Group kept as the saved gid after the privilege drop unless
+	 * --mail-group says otherwise (NULL: none). The backend switches
+	 * to it with setegid() only around the steps that need it. */
+	const char *privileged_group;
 
 	/* Open and lock the mailbox at path for this session. */
 	int (*open)(const char *path, struct mailbox **ret_mb);
@@ -70,6 +75,13 @@ struct backend_ops {
 
 	/* Unlock and free. Must accept NULL. Nothing not committed changes. */
 	void (*close)(struct mailbox *mb);
+
+	/* Optional. Called once in main, before any session, with all the
+	 * options; returns 0 or -EINVAL after printing why to stderr. */
+	int (*configure)(const struct options *opt);
+	/* Optional. Printable text explaining the last error returned, or
+	 * NULL; sent to the client only with --transmit-errors. */
+	const char *(*error_text)(void);
 };
 
 /* The compiled-in backends, NULL-terminated; the first is the default. */

@@ -6,8 +6,14 @@
  * Order: by the leading number of the base name (delivery time), then by
  * the rest of the name, so it does not change when a file moves from new/
  * to cur/ or its flags change.
- * Lock: flock(2) on DIR/onepop.lock for the whole session; the kernel
- * drops it when the process ends however it ends, so no stale lock. */
+ * Lock: DIR/onepop-session.lock, made the NFS-safe way (a unique file,
+ * then link(2), which is atomic on shared storage where flock is not),
+ * holding "HOST PID". A lock left by a crash is stale when its process
+ * is gone (same host) or it has not been touched for MAILDIR_LOCK_STALE
+ * seconds (another host); a session touches it at every message it
+ * opens, and an idle one ends at --timeout, well before that. An flock
+ * on the directory is taken first: it excludes local sessions even in a
+ * read-only Maildir, where no lock file can be made. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,33 +21,150 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "maildir.h"
 #include "wire.h"
-
-struct maildir_msg {
-	char *name;         /* "new/NAME" or "cur/NAME" relative to the Maildir */
-	size_t base_len;    /* length of the base name (before ":") */
-};
 
 struct maildir {
 	struct mailbox base;
 	int dir_fd;
 	int lock_fd;
 	int msg_fd;         /* the open message, or -1 */
-	struct maildir_msg *msgs;
-	size_t count;
+	struct maildir_list list;
 };
 
 extern const struct backend_ops backend_maildir;
 
-static const char *base_of(const struct maildir_msg *m)
+#define LOCK_NAME "onepop-session.lock"
+/* Age after which another host's lock is taken over: far above the
+ * default idle timeout (600 s), as touches keep a live one young. */
+#define MAILDIR_LOCK_STALE 3600
+
+/* "HOST PID" of this process, and a name unique to it. */
+static void lock_identity(char *id, size_t idsize, char *tmp, size_t tmpsize)
 {
-	return m->name + 4;
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0 || !host[0])
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if (*p == '/' || *p == ' ' || *p == '\n')
+			*p = '_';
+	snprintf(id, idsize, "%.200s %ld\n", host, (long)getpid());
+	snprintf(tmp, tmpsize, LOCK_NAME ".%.200s.%ld.%08x", host, (long)getpid(), arc4random());
 }
+
+/* Whether the lock now in place is stale; if so it is moved away (and
+ * true returned) so that link() can be tried again. Moving by rename and
+ * checking the inode means two sessions that both judged a lock stale
+ * cannot remove each other's fresh one. */
+static bool lock_take_stale(struct maildir *md, const char *our_id, const char *aside)
+{
+	char buf[300], host[256];
+	struct stat st, moved;
+	long pid = 0;
+	bool stale = false;
+	ssize_t n;
+	int fd = openat(md->dir_fd, LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT;   /* gone meanwhile: try again */
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (fstat(fd, &st) < 0)
+		n = -1;
+	close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	/* Same host: the owner's pid tells. Otherwise only the age can. */
+	if (sscanf(buf, "%255s %ld", host, &pid) == 2 && pid > 0 &&
+	    strncmp(our_id, host, strlen(host)) == 0 && our_id[strlen(host)] == ' ')
+		stale = kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	else
+		stale = time(NULL) - st.st_mtime > MAILDIR_LOCK_STALE;
+	if (!stale)
+		return false;
+	if (renameat(md->dir_fd, LOCK_NAME, md->dir_fd, aside) < 0)
+		return errno == ENOENT;
+	if (fstatat(md->dir_fd, aside, &moved, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (moved.st_ino != st.st_ino || moved.st_dev != st.st_dev)) {
+		/* Someone took the lock between our look and the rename: put
+		 * theirs back (if a third session got in meanwhile, that one
+		 * holds it and ours stays refused either way). */
+		if (linkat(md->dir_fd, aside, md->dir_fd, LOCK_NAME, 0) < 0 && errno != EEXIST)
+			errno = 0;
+		unlinkat(md->dir_fd, aside, 0);
+		return false;
+	}
+	unlinkat(md->dir_fd, aside, 0);
+	return true;
+}
+
+static int maildir_lock(struct maildir *md)
+{
+	char id[300], tmp[300], aside[320];
+	struct stat st;
+	size_t len;
+	int r = -EWOULDBLOCK;
+
+	lock_identity(id, sizeof(id), tmp, sizeof(tmp));
+	snprintf(aside, sizeof(aside), "%s.stale", tmp);
+	md->lock_fd = openat(md->dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	                     0600);
+	if (md->lock_fd < 0)
+		return -errno;
+	len = strlen(id);
+	if (write(md->lock_fd, id, len) != (ssize_t)len) {
+		r = -EIO;
+		goto out;
+	}
+	for (int tries = 0; tries < 3; tries++) {
+		/* On NFS link() may report failure for a link that was made
+		 * (a lost reply): the link count is the truth. */
+		if (linkat(md->dir_fd, tmp, md->dir_fd, LOCK_NAME, 0) == 0 ||
+		    (fstat(md->lock_fd, &st) == 0 && st.st_nlink == 2)) {
+			r = 0;
+			break;
+		}
+		if (errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		if (!lock_take_stale(md, id, aside))
+			break;
+	}
+out:
+	unlinkat(md->dir_fd, tmp, 0);
+	if (r < 0) {
+		close(md->lock_fd);
+		md->lock_fd = -1;
+	}
+	return r;
+}
+
+/* Remove the lock only if it is still ours (same inode). */
+static void maildir_unlock(struct maildir *md)
+{
+	struct stat ours, now;
+
+	if (md->lock_fd < 0)
+		return;
+	if (fstat(md->lock_fd, &ours) == 0 &&
+	    fstatat(md->dir_fd, LOCK_NAME, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    ours.st_ino == now.st_ino && ours.st_dev == now.st_dev)
+		unlinkat(md->dir_fd, LOCK_NAME, 0);
+	close(md->lock_fd);
+	md->lock_fd = -1;
+}
+
+static const char *const subdirs[2] = { "new", "cur" };
 
 static void maildir_close(struct mailbox *mb)
 {
@@ -49,13 +172,10 @@ static void maildir_close(struct mailbox *mb)
 
 	if (!md)
 		return;
-	for (size_t i = 0; i < md->count; i++)
-		free(md->msgs[i].name);
-	free(md->msgs);
+	maildir_list_free(&md->list);
 	if (md->msg_fd >= 0)
 		close(md->msg_fd);
-	if (md->lock_fd >= 0)
-		close(md->lock_fd);   /* releases the flock */
+	maildir_unlock(md);
 	if (md->dir_fd >= 0)
 		close(md->dir_fd);
 	free(md);
@@ -81,22 +201,143 @@ static int maildir_open(const char *path, struct mailbox **ret_mb)
 		r = -ENOENT;
 		goto fail;
 	}
-	md->lock_fd = openat(md->dir_fd, "onepop.lock",
-	                     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (md->lock_fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (flock(md->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+	/* flock on the directory excludes local sessions even where the
+	 * lock file cannot be made (a read-only store: nothing to delete,
+	 * but still one view at a time); the kernel drops it on any exit. */
+	if (flock(md->dir_fd, LOCK_EX | LOCK_NB) < 0) {
 		r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
 		goto fail;
 	}
+	r = maildir_lock(md);
+	if (r == -EACCES || r == -EROFS)
+		r = 0;
+	if (r < 0)
+		goto fail;
 	*ret_mb = &md->base;
 	return 0;
 fail:
 	maildir_close(&md->base);
 	return r;
 }
+
+/* ------------------------------------------------------------ the list */
+
+static int names_append(struct maildir_list *l, const char *sub, const char *name, size_t len,
+                        uint32_t *ret_off)
+{
+	size_t need = 4 + len + 1;
+
+	if (len == 0 || len > MAILDIR_MAX_NAME || name[0] == '.' || memchr(name, '/', len) ||
+	    memchr(name, '\0', len))
+		return -EINVAL;
+	if (l->names_len + need > l->names_cap) {
+		size_t ncap = l->names_cap ? l->names_cap * 2 : 4096;
+		char *p;
+
+		while (ncap < l->names_len + need)
+			ncap *= 2;
+		/* Offsets are 32-bit: 4 GB of names is far beyond any mailbox. */
+		if (ncap > UINT32_MAX || !(p = realloc(l->names, ncap)))
+			return -ENOMEM;
+		l->names = p;
+		l->names_cap = ncap;
+	}
+	*ret_off = (uint32_t)l->names_len;
+	memcpy(l->names + l->names_len, sub, 3);
+	l->names[l->names_len + 3] = '/';
+	memcpy(l->names + l->names_len + 4, name, len);
+	l->names[l->names_len + 4 + len] = '\0';
+	l->names_len += need;
+	return 0;
+}
+
+int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, size_t len,
+                     uint64_t raw, uint64_t wire)
+{
+	const char *colon = memchr(name, ':', len);
+	struct maildir_msg *m;
+	uint32_t off;
+	int r;
+
+	if (l->count == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		void *p = reallocarray(l->msgs, ncap, sizeof(*l->msgs));
+		if (!p)
+			return -ENOMEM;
+		l->msgs = p;
+		l->cap = ncap;
+	}
+	if ((r = names_append(l, sub, name, len, &off)) < 0)
+		return r;
+	m = &l->msgs[l->count++];
+	m->name_off = off;
+	m->base_len = (uint16_t)(colon ? (size_t)(colon - name) : len);
+	m->raw = raw;
+	m->wire = wire;
+	return 0;
+}
+
+void maildir_list_free(struct maildir_list *l)
+{
+	free(l->msgs);
+	free(l->names);
+	*l = (struct maildir_list){ 0 };
+}
+
+bool maildir_wire_plausible(uint64_t raw, uint64_t wire)
+{
+	return raw <= INT64_MAX / 2 && wire >= raw && wire <= 2 * raw + 2;
+}
+
+void maildir_stamp_of(const struct stat *st, struct maildir_stamp *ret)
+{
+	*ret = (struct maildir_stamp){ (uint64_t)st->st_dev, (uint64_t)st->st_ino,
+	                               (int64_t)st->st_mtim.tv_sec, (int64_t)st->st_mtim.tv_nsec };
+}
+
+/* Delivery order of two base names: leading decimal number (seconds),
+ * then the rest of the name. */
+static int cmp_base(const char *p, size_t lp, const char *q, size_t lq)
+{
+	size_t np = 0, nq = 0, rp, rq;
+	int c;
+
+	while (np < lp && p[np] >= '0' && p[np] <= '9')
+		np++;
+	while (nq < lq && q[nq] >= '0' && q[nq] <= '9')
+		nq++;
+	while (np > 1 && *p == '0') { p++; np--; lp--; }
+	while (nq > 1 && *q == '0') { q++; nq--; lq--; }
+	if (np != nq)
+		return np < nq ? -1 : 1;
+	c = memcmp(p, q, np);
+	if (c)
+		return c;
+	rp = lp - np;
+	rq = lq - nq;
+	c = memcmp(p + np, q + nq, rp < rq ? rp : rq);
+	if (c)
+		return c;
+	return (rp > rq) - (rp < rq);
+}
+
+static int cmp_msg(const char *na, const struct maildir_msg *a, const char *nb,
+                   const struct maildir_msg *b)
+{
+	return cmp_base(na + a->name_off + 4, a->base_len, nb + b->name_off + 4, b->base_len);
+}
+
+int maildir_list_cmp(const struct maildir_list *l, size_t a, size_t b)
+{
+	return cmp_msg(l->names, &l->msgs[a], l->names, &l->msgs[b]);
+}
+
+static int qsort_cmp(const void *a, const void *b, void *names)
+{
+	return cmp_msg(names, a, names, b);
+}
+
+/* ------------------------------------------------------------ reading */
 
 /* Wire size of a message file. */
 static int file_size(int fd, uint64_t *ret)
@@ -142,34 +383,14 @@ static void make_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
 	out[7 + 2 * MD5_DIGEST_LENGTH] = '\0';
 }
 
-/* Delivery order: leading decimal number (seconds), then the name. */
-static int cmp_msgs(const void *a, const void *b)
+/* Add the messages of subdir s (new or cur) to the list. readdir's
+ * buffer is getdents-sized already (32 KB in glibc). */
+static int read_subdir(struct maildir *md, int s)
 {
-	const struct maildir_msg *x = a, *y = b;
-	const char *p = base_of(x), *q = base_of(y);
-	size_t np = strspn(p, "0123456789"), nq = strspn(q, "0123456789");
-	int c;
-
-	while (np > 1 && *p == '0') { p++; np--; }
-	while (nq > 1 && *q == '0') { q++; nq--; }
-	if (np != nq)
-		return np < nq ? -1 : 1;
-	c = strncmp(p, q, np);
-	if (c)
-		return c;
-	c = strncmp(p + np, q + nq, x->base_len - np < y->base_len - nq ?
-	            x->base_len - np : y->base_len - nq);
-	if (c)
-		return c;
-	return (x->base_len > y->base_len) - (x->base_len < y->base_len);
-}
-
-/* Add the messages of subdir ("new" or "cur") to md->msgs. */
-static int read_subdir(struct maildir *md, const char *sub, size_t *cap)
-{
-	int fd = openat(md->dir_fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(md->dir_fd, subdirs[s], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
+	int r = 0;
 
 	if (fd < 0)
 		return -errno;
@@ -179,42 +400,27 @@ static int read_subdir(struct maildir *md, const char *sub, size_t *cap)
 		return -errno;
 	}
 	while ((de = readdir(d))) {
-		struct maildir_msg *m;
-		char *colon;
-
 		if (de->d_name[0] == '.')
 			continue;
-		if (md->count == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 64;
-			void *p = reallocarray(md->msgs, ncap, sizeof(*md->msgs));
-			if (!p) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			md->msgs = p;
-			*cap = ncap;
-		}
-		m = &md->msgs[md->count];
-		if (asprintf(&m->name, "%s/%s", sub, de->d_name) < 0) {
-			closedir(d);
-			return -ENOMEM;
-		}
-		colon = strchr(de->d_name, ':');
-		m->base_len = colon ? (size_t)(colon - de->d_name) : strlen(de->d_name);
-		md->count++;
+		r = maildir_list_add(&md->list, subdirs[s], de->d_name, strlen(de->d_name), 0, 0);
+		if (r == -EINVAL)
+			r = 0;   /* longer than NAME_MAX: not possible, not ours */
+		if (r < 0)
+			break;
 	}
 	closedir(d);
-	return 0;
+	return r;
 }
 
 /* Find a message again by base name after another process renamed it
  * (new/ to cur/, or a flag change), and update its name. 0 or -ENOENT. */
 static int relocate(struct maildir *md, struct maildir_msg *m)
 {
-	static const char *const subs[] = { "cur", "new" };
+	char base[MAILDIR_MAX_NAME + 1];
 
-	for (int s = 0; s < 2; s++) {
-		int fd = openat(md->dir_fd, subs[s], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	memcpy(base, md->list.names + m->name_off + 4, m->base_len);
+	for (int s = 1; s >= 0; s--) {
+		int fd = openat(md->dir_fd, subdirs[s], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		struct dirent *de;
 		DIR *d;
 
@@ -224,14 +430,13 @@ static int relocate(struct maildir *md, struct maildir_msg *m)
 			continue;
 		}
 		while ((de = readdir(d))) {
-			char *name;
-			if (strncmp(de->d_name, base_of(m), m->base_len) != 0 ||
+			uint32_t off;
+			if (strncmp(de->d_name, base, m->base_len) != 0 ||
 			    (de->d_name[m->base_len] != ':' && de->d_name[m->base_len] != '\0'))
 				continue;
-			if (asprintf(&name, "%s/%s", subs[s], de->d_name) < 0)
+			if (names_append(&md->list, subdirs[s], de->d_name, strlen(de->d_name), &off) < 0)
 				break;
-			free(m->name);
-			m->name = name;
+			m->name_off = off;
 			closedir(d);
 			return 0;
 		}
@@ -240,55 +445,183 @@ static int relocate(struct maildir *md, struct maildir_msg *m)
 	return -ENOENT;
 }
 
+/* Open a message file: O_NONBLOCK so a FIFO planted in cur/ cannot hang
+ * the session; only regular files are messages. */
 static int open_msg(struct maildir *md, struct maildir_msg *m)
 {
-	int fd = openat(md->dir_fd, m->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	int fd = openat(md->dir_fd, md->list.names + m->name_off, flags);
+	struct stat st;
 
 	if (fd < 0 && errno == ENOENT && relocate(md, m) == 0)
-		fd = openat(md->dir_fd, m->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+		fd = openat(md->dir_fd, md->list.names + m->name_off, flags);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+/* The value of ",X=digits" in a base name, or -1. */
+static int64_t name_field(const char *base, size_t len, char x)
+{
+	for (const char *p = base, *end = base + len; (p = memchr(p, ',', (size_t)(end - p)));
+	     p++) {
+		uint64_t v = 0;
+		const char *q = p + 3;
+
+		if (end - p < 4 || p[1] != x || p[2] != '=')
+			continue;
+		for (; q < end && *q >= '0' && *q <= '9' && v < (1ULL << 60); q++)
+			v = v * 10 + (uint64_t)(*q - '0');
+		if (q > p + 3 && (q == end || *q == ','))
+			return (int64_t)v;
+	}
+	return -1;
+}
+
+/* Fill m->raw and m->wire. The wire size comes, cheapest first, from the
+ * old cache (same base name, same file size), from the name's ,W= when its
+ * ,S= equals the file size (Dovecot's and others' delivery agents write
+ * both), or from reading the file. -ENOENT and the like: not a message. */
+static int size_msg(struct maildir *md, struct maildir_msg *m, const struct maildir_msg *old,
+                    bool *ret_changed)
+{
+	const char *base = md->list.names + m->name_off + 4;
+	/* Copied first: old may be m itself (a fresh cache's own entry). */
+	const bool have = old != NULL;
+	const uint64_t old_raw = have ? old->raw : 0, old_wire = have ? old->wire : 0;
+	struct stat st;
+	int64_t s, w;
+	int fd, r;
+
+	if (fstatat(md->dir_fd, md->list.names + m->name_off, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT || relocate(md, m) < 0 ||
+		    fstatat(md->dir_fd, md->list.names + m->name_off, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -ENOENT;
+		*ret_changed = true;
+	}
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	m->raw = (uint64_t)st.st_size;
+	if (have && old_raw == m->raw) {
+		m->wire = old_wire;
+		return 0;
+	}
+	*ret_changed = true;
+	s = name_field(base, m->base_len, 'S');
+	w = name_field(base, m->base_len, 'W');
+	if (s >= 0 && w >= 0 && (uint64_t)s == m->raw && maildir_wire_plausible(m->raw, (uint64_t)w)) {
+		m->wire = (uint64_t)w;
+		return 0;
+	}
+	fd = open_msg(md, m);
+	if (fd < 0)
+		return fd;
+	r = file_size(fd, &m->wire);
+	close(fd);
+	return r;
+}
+
+/* The state of new/ and cur/ now. *ret_trusted is false while either was
+ * changed within the last two seconds: a change in the same clock tick
+ * would not change the stamp, so such a list must not be called fresh. */
+static int read_stamps(struct maildir *md, struct maildir_stamp stamps[2], bool *ret_trusted)
+{
+	struct timespec now;
+	bool trusted = clock_gettime(CLOCK_REALTIME, &now) == 0;
+
+	for (int s = 0; s < 2; s++) {
+		struct stat st;
+		if (fstatat(md->dir_fd, subdirs[s], &st, 0) < 0)
+			return -errno;
+		maildir_stamp_of(&st, &stamps[s]);
+		trusted = trusted && st.st_mtim.tv_sec + 2 <= now.tv_sec;
+	}
+	*ret_trusted = trusted;
+	return 0;
+}
+
+/* Size every listed message, dropping those that are gone or not files.
+ * old (sorted like the list, or the list itself when it came from a
+ * fresh cache) supplies sizes already known. */
+static int size_all(struct maildir *md, const struct maildir_list *old, bool *ret_changed)
+{
+	struct maildir_list *l = &md->list;
+	size_t out = 0, j = 0;
+
+	for (size_t i = 0; i < l->count; i++) {
+		struct maildir_msg *m = &l->msgs[i];
+		const struct maildir_msg *o = NULL;
+		int c = 1;
+
+		/* Moved from new/ to cur/ while we read the two: keep one. */
+		if (out > 0 && maildir_list_cmp(l, out - 1, i) == 0) {
+			*ret_changed = true;
+			continue;
+		}
+		if (old == l) {
+			o = m;
+		} else {
+			while (old && j < old->count &&
+			       (c = cmp_msg(old->names, &old->msgs[j], l->names, m)) < 0)
+				j++;
+			if (old && j < old->count && c == 0)
+				o = &old->msgs[j];
+		}
+		if (size_msg(md, m, o, ret_changed) < 0) {
+			*ret_changed = true;   /* gone, or not a message */
+			continue;
+		}
+		l->msgs[out++] = *m;
+	}
+	l->count = out;
+	return 0;
 }
 
 static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_count)
 {
 	struct maildir *md = (struct maildir *)mb;
+	struct maildir_list old = { 0 };
+	struct maildir_stamp stamps[2];
+	bool trusted = false, fresh = false, changed = false;
 	struct msginfo *info;
-	size_t cap = 0, out = 0;
 	int r;
 
-	if ((r = read_subdir(md, "new", &cap)) < 0 || (r = read_subdir(md, "cur", &cap)) < 0)
+	if ((r = read_stamps(md, stamps, &trusted)) < 0)
 		return r;
-	qsort(md->msgs, md->count, sizeof(*md->msgs), cmp_msgs);
-	info = calloc(md->count ? md->count : 1, sizeof(*info));
+	if (maildir_cache_load(md->dir_fd, stamps, &old, &fresh) == 0 && fresh && trusted) {
+		/* Nothing was added, removed or renamed since the cache was made:
+		 * no readdir, no sort; each file's size is still checked. */
+		md->list = old;
+		old = (struct maildir_list){ 0 };
+		size_all(md, &md->list, &changed);
+		trusted = trusted && !changed;
+		changed = changed || !fresh;
+	} else {
+		changed = true;
+		if ((r = read_subdir(md, 0)) < 0 || (r = read_subdir(md, 1)) < 0) {
+			maildir_list_free(&old);
+			return r;
+		}
+		qsort_r(md->list.msgs, md->list.count, sizeof(*md->list.msgs), qsort_cmp,
+		        md->list.names);
+		size_all(md, &old, &changed);
+	}
+	maildir_list_free(&old);
+	if (changed)
+		maildir_cache_save(md->dir_fd, stamps, trusted, &md->list);
+	info = calloc(md->list.count ? md->list.count : 1, sizeof(*info));
 	if (!info)
 		return -ENOMEM;
-	for (size_t i = 0; i < md->count; i++) {
-		struct maildir_msg *m = &md->msgs[i];
-		struct stat st;
-		int fd;
-
-		/* Moved from new/ to cur/ while we read the two: keep one. */
-		if (out > 0 && md->msgs[out - 1].base_len == m->base_len &&
-		    !strncmp(base_of(&md->msgs[out - 1]), base_of(m), m->base_len)) {
-			free(m->name);
-			continue;
-		}
-		fd = open_msg(md, m);
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    file_size(fd, &info[out].size) < 0) {
-			/* Gone, or not a message: not part of this session. */
-			if (fd >= 0)
-				close(fd);
-			free(m->name);
-			continue;
-		}
-		close(fd);
-		make_uidl(base_of(m), m->base_len, info[out].uidl);
-		md->msgs[out++] = *m;
+	for (size_t i = 0; i < md->list.count; i++) {
+		info[i].size = md->list.msgs[i].wire;
+		make_uidl(maildir_name(&md->list, i) + 4, md->list.msgs[i].base_len, info[i].uidl);
 	}
-	md->count = out;
 	*ret_msgs = info;
-	*ret_count = out;
+	*ret_count = md->list.count;
 	return 0;
 }
 
@@ -297,12 +630,14 @@ static int maildir_msg_open(struct mailbox *mb, size_t idx)
 	struct maildir *md = (struct maildir *)mb;
 	int fd;
 
-	if (idx >= md->count)
+	if (idx >= md->list.count)
 		return -EINVAL;
-	fd = open_msg(md, &md->msgs[idx]);
+	fd = open_msg(md, &md->list.msgs[idx]);
 	if (fd < 0)
 		return fd;
 	md->msg_fd = fd;
+	/* Keep the lock young for other hosts' staleness check. */
+	futimens(md->lock_fd, NULL);
 	return 0;
 }
 
@@ -331,15 +666,15 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	struct maildir *md = (struct maildir *)mb;
 	int r = 0;
 
-	for (size_t i = 0; i < count && i < md->count; i++) {
-		struct maildir_msg *m = &md->msgs[i];
+	for (size_t i = 0; i < count && i < md->list.count; i++) {
+		struct maildir_msg *m = &md->list.msgs[i];
 
 		if (!deleted[i])
 			continue;
-		if (unlinkat(md->dir_fd, m->name, 0) == 0)
+		if (unlinkat(md->dir_fd, md->list.names + m->name_off, 0) == 0)
 			continue;
 		if (errno == ENOENT && relocate(md, m) == 0 &&
-		    unlinkat(md->dir_fd, m->name, 0) == 0)
+		    unlinkat(md->dir_fd, md->list.names + m->name_off, 0) == 0)
 			continue;
 		/* Already gone is what was asked; anything else is a failure. */
 		if (errno != ENOENT && r == 0)

@@ -9,6 +9,8 @@
 #include "config.h"
 #include "log.h"
 #include "numparse.h"
+#include "sasl.h"
+#include "tls.h"
 #include "wire.h"
 
 /* The message named by arg: 1..count and not deleted (RFC 1939 §5). */
@@ -33,8 +35,19 @@ static enum cmd_result msg_arg(struct session *s, const char *arg, size_t *ret_i
 	return CMD_OK;
 }
 
+/* RFC 2595 §4: with TLS on, no password crosses the wire in the clear. */
+static bool plaintext_refused(struct session *s)
+{
+	if (session_plaintext_ok(s))
+		return false;
+	io_reply(&s->io, false, "[AUTH] plaintext authentication needs TLS first (STLS)");
+	return true;
+}
+
 static enum cmd_result cmd_user(struct session *s, int argc, char **argv)
 {
+	if (plaintext_refused(s))
+		return CMD_ERR;
 	strlcpy(s->user, argv[0], sizeof(s->user));
 	io_reply(&s->io, true, "send PASS");
 	return CMD_OK;
@@ -47,6 +60,10 @@ static enum cmd_result cmd_pass(struct session *s, int argc, char **argv)
 	char *pass = argv[0];
 	int r;
 
+	if (plaintext_refused(s)) {
+		explicit_bzero(pass, strlen(pass));
+		return CMD_ERR;
+	}
 	if (!s->user[0]) {
 		explicit_bzero(pass, strlen(pass));
 		io_reply(&s->io, false, "send USER first");
@@ -70,6 +87,8 @@ static enum cmd_result cmd_apop(struct session *s, int argc, char **argv)
 	enum cmd_result res;
 	int r;
 
+	if (plaintext_refused(s))
+		return CMD_ERR;
 	if (!s->apop_stamp[0]) {
 		io_reply(&s->io, false, "APOP is not available");
 		return CMD_ERR;
@@ -93,7 +112,7 @@ static enum cmd_result cmd_quit(struct session *s, int argc, char **argv)
 		if (r < 0) {
 			log_msg(LOG_ERR, "update failed: %s", strerror(-r));
 			s->deleted_count = 0;
-			io_reply(&s->io, false, "[SYS/TEMP] some deleted messages not removed");
+			session_backend_error(s, r, "some deleted messages not removed");
 			return CMD_FAIL_SERVER;
 		}
 	}
@@ -106,13 +125,38 @@ static enum cmd_result cmd_capa(struct session *s, int argc, char **argv)
 	/* RFC 2449 §5: only what is enforced is announced. */
 	io_reply(&s->io, true, "capability list follows");
 	io_line(&s->io, "TOP");
-	io_line(&s->io, "USER");
+	if (session_plaintext_ok(s) && session_command_enabled(s, "USER"))
+		io_line(&s->io, "USER");
+	if (s->state == STATE_AUTHORIZATION)
+		sasl_capa(s);
+	if (s->opt->tls == TLS_STARTTLS && !tls_active() && s->state == STATE_AUTHORIZATION)
+		io_line(&s->io, "STLS");
 	io_line(&s->io, "UIDL");
 	io_line(&s->io, "RESP-CODES");
 	io_line(&s->io, "PIPELINING");
 	io_line(&s->io, "AUTH-RESP-CODE");
 	io_line(&s->io, "IMPLEMENTATION onepop-%s", ONEPOP_VERSION);
 	io_line(&s->io, ".");
+	return CMD_OK;
+}
+
+/* RFC 2595 §4: reply, then handshake; whatever the client pipelined
+ * after STLS in the clear is dropped, never run as if it came over TLS. */
+static enum cmd_result cmd_stls(struct session *s, int argc, char **argv)
+{
+	if (s->opt->tls != TLS_STARTTLS || tls_active()) {
+		io_reply(&s->io, false, tls_active() ? "TLS is already active"
+		                                      : "STLS is not available");
+		return CMD_ERR;
+	}
+	io_reply(&s->io, true, "begin TLS negotiation");
+	if (io_flush(&s->io) < 0)
+		return CMD_FAIL_IO;
+	io_discard_input(&s->io);
+	if (tls_start(&s->io) < 0)
+		return CMD_FAIL_IO;
+	/* RFC 2595 §4: forget what the client said before TLS. */
+	explicit_bzero(s->user, sizeof(s->user));
 	return CMD_OK;
 }
 
@@ -191,7 +235,7 @@ static enum cmd_result send_message(struct session *s, size_t idx, long long bod
 	r = s->backend->msg_open(s->mb, idx);
 	if (r < 0) {
 		log_msg(LOG_ERR, "message %zu: cannot open: %s", idx + 1, strerror(-r));
-		io_reply(&s->io, false, "[SYS/TEMP] cannot read message %zu", idx + 1);
+		session_backend_error(s, r, "cannot read this message");
 		return CMD_QUIET;
 	}
 	if (body_lines < 0)
@@ -199,6 +243,8 @@ static enum cmd_result send_message(struct session *s, size_t idx, long long bod
 	else
 		io_reply(&s->io, true, "top of message follows");
 	wire_out_init(&w, &s->io, body_lines);
+	if (s->opt->faithful)
+		wire_out_raw(&w, s->opt->faithful == FAITHFUL_NOEXTRA);
 	while ((n = s->backend->msg_read(s->mb, chunk, sizeof(chunk))) > 0)
 		if (wire_out_feed(&w, chunk, (size_t)n) < 0)
 			break;
@@ -218,6 +264,10 @@ static enum cmd_result send_message(struct session *s, size_t idx, long long bod
 		s->retrieved++;
 		s->retrieved_bytes += w.sent;
 	}
+	/* Seed 003's autodelete: a message sent whole (RETR, or a TOP whose
+	 * count ran past the end of the body) is marked deleted. */
+	if (s->opt->autodelete && !w.done)
+		s->deleted[idx] = true;
 	return CMD_OK;
 }
 
@@ -268,29 +318,74 @@ static enum cmd_result cmd_rset(struct session *s, int argc, char **argv)
 	return CMD_OK;
 }
 
+/* Seed 003's BREAK: drop the connection with no reply and no UPDATE. */
+static enum cmd_result cmd_break(struct session *s, int argc, char **argv)
+{
+	return CMD_DROP;
+}
+
+/* Seed 003's EXIT: the test stand-in shuts down after this session's
+ * QUIT; onepop only records the request in its summary line. */
+static enum cmd_result cmd_exit(struct session *s, int argc, char **argv)
+{
+	s->exit_requested = true;
+	io_reply(&s->io, true, "exiting after QUIT");
+	return CMD_OK;
+}
+
 #define AUTH STATE_AUTHORIZATION
 #define TRANS STATE_TRANSACTION
+#define EXT CMDF_EXTENSION
 
 static const struct command commands[] = {
-	{ "USER", cmd_user, AUTH, 1, 1, 0 },
-	{ "PASS", cmd_pass, AUTH, 1, 1, CMDF_RAW | CMDF_SECRET },
-	{ "APOP", cmd_apop, AUTH, 2, 2, CMDF_SECRET },
-	{ "CAPA", cmd_capa, AUTH | TRANS, 0, 0, 0 },
+	{ "USER", cmd_user, AUTH, 1, 1, CMDF_USERPASS },
+	{ "PASS", cmd_pass, AUTH, 1, 1, CMDF_RAW | CMDF_SECRET | CMDF_USERPASS },
+	{ "APOP", cmd_apop, AUTH, 2, 2, CMDF_SECRET | EXT },
+	{ "AUTH", cmd_auth, AUTH, 0, 2, CMDF_SECRET | EXT },
+	{ "STLS", cmd_stls, AUTH, 0, 0, EXT },
+	{ "CAPA", cmd_capa, AUTH | TRANS, 0, 0, EXT },
 	{ "QUIT", cmd_quit, AUTH | TRANS, 0, 0, 0 },
 	{ "STAT", cmd_stat, TRANS, 0, 0, 0 },
 	{ "LIST", cmd_list, TRANS, 0, 1, 0 },
-	{ "UIDL", cmd_uidl, TRANS, 0, 1, 0 },
+	{ "UIDL", cmd_uidl, TRANS, 0, 1, EXT },
 	{ "RETR", cmd_retr, TRANS, 1, 1, 0 },
-	{ "TOP", cmd_top, TRANS, 2, 2, 0 },
+	{ "TOP", cmd_top, TRANS, 2, 2, EXT },
 	{ "DELE", cmd_dele, TRANS, 1, 1, 0 },
 	{ "RSET", cmd_rset, TRANS, 0, 0, 0 },
 	{ "NOOP", cmd_noop, TRANS, 0, 0, 0 },
+	{ "BREAK", cmd_break, AUTH | TRANS, 0, 0, CMDF_TEST },
+	{ "EXIT", cmd_exit, AUTH | TRANS, 0, 0, CMDF_TEST },
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+_Static_assert(N_COMMANDS <= MAX_COMMANDS, "raise MAX_COMMANDS in limits.h");
 
 const struct command *command_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (strcasecmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
+}
+
+unsigned command_disabled_mask(const struct options *opt)
+{
+	return (opt->commands_minimal ? CMDF_EXTENSION : 0) |
+	       (opt->apop_only ? CMDF_USERPASS : 0) |
+	       (opt->test_commands ? 0 : CMDF_TEST);
+}
+
+size_t command_table_size(void)
+{
+	return N_COMMANDS;
+}
+
+const char *command_name(size_t i)
+{
+	return commands[i].name;
+}
+
+size_t command_index(const struct command *c)
+{
+	return (size_t)(c - commands);
 }

@@ -188,18 +188,21 @@ static bool take_line(struct io *io, enum io_status *ret, char **ret_line, size_
 		*ret = IO_TOO_LONG;
 		return true;
 	}
+	/* RFC 2449 §4 counts the line with its terminator, CRLF or bare LF. */
+	if (len + 1 > MAX_LINE) {
+		*ret = IO_TOO_LONG;
+		return true;
+	}
 	if (len > 0 && start[len - 1] == '\r')
 		len--;
-	if (len > MAX_LINE - 2)
-		*ret = IO_TOO_LONG;
-	else if (memchr(start, '\0', len))
+	if (memchr(start, '\0', len)) {
 		*ret = IO_BAD_CHAR;
-	else {
-		start[len] = '\0';
-		*ret_line = start;
-		*ret_len = len;
-		*ret = IO_LINE;
+		return true;
 	}
+	start[len] = '\0';
+	*ret_line = start;
+	*ret_len = len;
+	*ret = IO_LINE;
 	return true;
 }
 

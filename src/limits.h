@@ -28,7 +28,23 @@
 #define TIMEOUT_GRACE 2
 /* Longest mailbox path after template expansion (PATH_MAX is 4096). */
 #define MAX_PATH 4096
+/* Seconds the mbox backend waits for an MDA's dotlock or fcntl lock
+ * (deliveries take well under a second; procmail's own wait is 8 s). */
+#define MBOX_LOCK_WAIT 5
 /* Longest configuration-file line. */
 #define MAX_CONFIG_LINE 1024
+
+/* Entries the command table may hold: per-command counters are a fixed
+ * array of this size (the summary line's statistics). */
+#define MAX_COMMANDS 32
+/* --exec-arg may be given this many times; argv stays small and fixed. */
+#define MAX_EXEC_ARGS 32
+/* Longest line an exec helper may send (a LIST entry is ~92 octets). */
+#define MAX_EXEC_LINE 1024
+/* Error text from an exec helper kept for the log (and, if allowed, the
+ * client): well inside RFC 2449's 512-octet response line. */
+#define MAX_EXEC_ERROR 200
+/* Messages an exec helper may list: bounds the memory its LIST can cost. */
+#define MAX_EXEC_MESSAGES 1000000
 
 #endif

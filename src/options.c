@@ -11,7 +11,10 @@
 #include "options.h"
 
 enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
-       OPT_FAIL_DELAY, OPT_ALLOW_ROOT };
+       OPT_FAIL_DELAY, OPT_ALLOW_ROOT, OPT_TLS, OPT_TLS_CERT, OPT_TLS_KEY,
+       OPT_ALLOW_PLAINTEXT, OPT_PROXY_PROTOCOL, OPT_COMMANDS, OPT_APOP_ONLY, OPT_AUTODELETE,
+       OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
+       OPT_MAIL_GROUP };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -24,6 +27,20 @@ static const struct option longopts[] = {
 	{ "goodbye", required_argument, NULL, OPT_GOODBYE },
 	{ "fail-delay", required_argument, NULL, OPT_FAIL_DELAY },
 	{ "allow-root", no_argument, NULL, OPT_ALLOW_ROOT },
+	{ "mail-group", required_argument, NULL, OPT_MAIL_GROUP },
+	{ "tls", required_argument, NULL, OPT_TLS },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "allow-plaintext", no_argument, NULL, OPT_ALLOW_PLAINTEXT },
+	{ "proxy-protocol", optional_argument, NULL, OPT_PROXY_PROTOCOL },
+	{ "commands", required_argument, NULL, OPT_COMMANDS },
+	{ "apop-only", no_argument, NULL, OPT_APOP_ONLY },
+	{ "autodelete", no_argument, NULL, OPT_AUTODELETE },
+	{ "test-commands", no_argument, NULL, OPT_TEST_COMMANDS },
+	{ "transmit-errors", no_argument, NULL, OPT_TRANSMIT_ERRORS },
+	{ "exec", required_argument, NULL, OPT_EXEC },
+	{ "exec-arg", required_argument, NULL, OPT_EXEC_ARG },
+	{ "faithful", required_argument, NULL, OPT_FAITHFUL },
 	{ "config", required_argument, NULL, 'c' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
@@ -39,13 +56,33 @@ void options_usage(void)
 	      "      --list-backends     print the compiled-in backends and exit\n"
 	      "  -m, --mailbox=TEMPLATE  mailbox path; %u user, %n local part,\n"
 	      "                          %d domain, %h home, %% a percent\n"
-	      "  -a, --auth=SPEC         passwd-file:PATH\n"
+	      "  -a, --auth=SPEC         passwd-file:PATH | pam[:SERVICE] (default\n"
+	      "                          service onepop) | checkpassword:PROG\n"
 	      "      --preauth=USER      start in TRANSACTION as USER\n"
 	      "  -t, --timeout=SECONDS   idle autologout (default 600)\n"
 	      "      --greeting=TEXT     greeting text (default \"onepop ready\")\n"
 	      "      --goodbye=TEXT      QUIT reply text (default \"goodbye\")\n"
 	      "      --fail-delay=MS     delay before a failed-login reply (default 1000)\n"
 	      "      --allow-root        allow a session to run as uid 0\n"
+	      "      --mail-group=GROUP  group kept for the mbox dotlock and rewrite\n"
+	      "                          in a shared spool (mbox default: mail;\n"
+	      "                          empty: none)\n"
+	      "      --tls=MODE          off (default), starttls (STLS) or implicit (995)\n"
+	      "      --tls-cert=FILE     PEM certificate, chain allowed\n"
+	      "      --tls-key=FILE      PEM private key (default: in --tls-cert)\n"
+	      "      --allow-plaintext   allow USER/PASS, APOP, AUTH PLAIN before TLS\n"
+	      "      --proxy-protocol[=CIDR,...]  expect a PROXY v1/v2 header first\n"
+	      "                          (only from those peers, if a list is given)\n"
+	      "      --commands=SET      full (default) or minimal: only USER PASS STAT\n"
+	      "                          LIST RETR DELE RSET NOOP QUIT\n"
+	      "      --apop-only         refuse USER/PASS logins\n"
+	      "      --autodelete        mark a message deleted once fully retrieved\n"
+	      "      --transmit-errors   pass a backend's error text to the client\n"
+	      "      --exec=PROG         exec backend: the helper program (absolute path)\n"
+	      "      --exec-arg=ARG      exec backend: one more argument for PROG\n"
+	      "      --faithful=extra|noextra  exec backend, test stand-in only: send\n"
+	      "                          messages byte for byte (see README)\n"
+	      "      --test-commands     accept BREAK and EXIT (test stand-in only)\n"
 	      "  -c, --config=FILE       read options from FILE (key = value)\n"
 	      "  -d, --debug             log commands and replies, also to stderr\n"
 	      "  -V, --version           print the version and exit\n"
@@ -71,11 +108,16 @@ static bool parse_bool(const char *val)
 
 static int config_load(struct options *o, const char *path, int depth);
 
-/* Every string option is NULL or a malloc'd copy (defaults come after
- * parsing), so the one replaced can be freed. */
+static const char default_greeting[] = "onepop ready";
+static const char default_goodbye[] = "goodbye";
+
+/* Give a string option a new value: a later --auth (or config line)
+ * replaces an earlier one, and the earlier copy is freed unless it is
+ * the built-in default. */
 static void set_string(const char **slot, char *copy)
 {
-	free((char *)*slot);
+	if (*slot != default_greeting && *slot != default_goodbye)
+		free((char *)*slot);
 	*slot = copy;
 }
 
@@ -86,8 +128,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 
 	if (val && !copy)
 		return -ENOMEM;
-	/* Option strings live for the whole process; one given again (in a
-	 * config file and on the command line) replaces and frees the last. */
+	/* The last value of an option lives for the whole process. */
 	switch (id) {
 	case 'b': set_string(&o->backend, copy); break;
 	case 'm': set_string(&o->mailbox, copy); break;
@@ -95,13 +136,70 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_PREAUTH: set_string(&o->preauth, copy); break;
 	case OPT_GREETING: set_string(&o->greeting, copy); break;
 	case OPT_GOODBYE: set_string(&o->goodbye, copy); break;
+	case OPT_MAIL_GROUP: set_string(&o->mail_group, copy); break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
 	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, 60000, &o->fail_delay_ms);
 	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;
 	case OPT_ALLOW_ROOT: o->allow_root = parse_bool(copy); free(copy); break;
+	case OPT_TLS:
+		free(copy);
+		if (!strcmp(val, "off"))
+			o->tls = TLS_OFF;
+		else if (!strcmp(val, "starttls"))
+			o->tls = TLS_STARTTLS;
+		else if (!strcmp(val, "implicit"))
+			o->tls = TLS_IMPLICIT;
+		else {
+			fprintf(stderr, "onepop: --tls: off, starttls or implicit, not %s\n", val);
+			return -EINVAL;
+		}
+		break;
+	case OPT_TLS_CERT: set_string(&o->tls_cert, copy); break;
+	case OPT_TLS_KEY: set_string(&o->tls_key, copy); break;
+	case OPT_ALLOW_PLAINTEXT: o->allow_plaintext = parse_bool(copy); free(copy); break;
+	case OPT_PROXY_PROTOCOL:
+		/* A config line "proxy-protocol = yes" is the bare flag. */
+		o->proxy_protocol = !copy || strcmp(copy, "no") != 0;
+		if (copy && (!strcmp(copy, "yes") || !strcmp(copy, "no") || !*copy)) {
+			free(copy);
+			copy = NULL;
+		}
+		set_string(&o->proxy_from, copy);
+		break;
 	case 'd': o->debug = parse_bool(copy); free(copy); break;
 	case 'V': o->version = true; free(copy); break;
 	case 'h': o->help = true; free(copy); break;
+	case OPT_COMMANDS:
+		if (strcmp(val, "full") && strcmp(val, "minimal")) {
+			fprintf(stderr, "onepop: --commands: full or minimal, not %s\n", val);
+			free(copy);
+			return -EINVAL;
+		}
+		o->commands_minimal = !strcmp(val, "minimal");
+		free(copy);
+		break;
+	case OPT_APOP_ONLY: o->apop_only = parse_bool(copy); free(copy); break;
+	case OPT_AUTODELETE: o->autodelete = parse_bool(copy); free(copy); break;
+	case OPT_TEST_COMMANDS: o->test_commands = parse_bool(copy); free(copy); break;
+	case OPT_TRANSMIT_ERRORS: o->transmit_errors = parse_bool(copy); free(copy); break;
+	case OPT_EXEC: set_string(&o->exec_prog, copy); break;
+	case OPT_EXEC_ARG:
+		if (o->exec_argc == MAX_EXEC_ARGS) {
+			fprintf(stderr, "onepop: --exec-arg: at most %d\n", MAX_EXEC_ARGS);
+			free(copy);
+			return -EINVAL;
+		}
+		o->exec_args[o->exec_argc++] = copy;
+		break;
+	case OPT_FAITHFUL:
+		if (strcmp(val, "extra") && strcmp(val, "noextra")) {
+			fprintf(stderr, "onepop: --faithful: extra or noextra, not %s\n", val);
+			free(copy);
+			return -EINVAL;
+		}
+		o->faithful = strcmp(val, "extra") ? FAITHFUL_NOEXTRA : FAITHFUL_EXTRA;
+		free(copy);
+		break;
 	case 'c': {
 		int r = config_load(o, val, depth + 1);
 		free(copy);
@@ -174,6 +272,8 @@ int options_parse(struct options *o, int argc, char **argv)
 	int c;
 
 	*o = (struct options){
+		.greeting = default_greeting,
+		.goodbye = default_goodbye,
 		.timeout = DEFAULT_TIMEOUT,
 		.fail_delay_ms = DEFAULT_FAIL_DELAY_MS,
 	};
@@ -192,9 +292,5 @@ int options_parse(struct options *o, int argc, char **argv)
 		fprintf(stderr, "onepop: unexpected argument: %s\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->greeting)
-		o->greeting = "onepop ready";
-	if (!o->goodbye)
-		o->goodbye = "goodbye";
 	return 0;
 }

@@ -4,6 +4,9 @@
 
 #include <stdbool.h>
 
+enum tls_mode { TLS_OFF, TLS_STARTTLS, TLS_IMPLICIT };
+#include "limits.h"
+
 struct options {
 	const char *backend;
 	const char *mailbox;        /* template; NULL: the backend's default */
@@ -11,8 +14,26 @@ struct options {
 	const char *preauth;
 	const char *greeting;
 	const char *goodbye;
+	const char *mail_group;     /* NULL: the backend's default; "": none */
 	unsigned timeout;
 	unsigned fail_delay_ms;
+	enum tls_mode tls;
+	const char *tls_cert;       /* PEM, may hold the chain */
+	const char *tls_key;        /* PEM; NULL: the key is in tls_cert */
+	bool allow_plaintext;       /* USER/PASS, APOP, PLAIN before TLS */
+	bool proxy_protocol;        /* expect a PROXY header first */
+	const char *proxy_from;     /* CIDR list; NULL: from any peer */
+	/* modes usable with every backend (README "Modes") */
+	bool commands_minimal;      /* --commands=minimal */
+	bool apop_only;
+	bool autodelete;
+	bool test_commands;         /* BREAK and EXIT, for the test stand-in */
+	bool transmit_errors;       /* pass a backend's error text to the client */
+	/* exec backend (backends/exec.md) */
+	const char *exec_prog;
+	const char *exec_args[MAX_EXEC_ARGS];
+	unsigned exec_argc;
+	enum { FAITHFUL_OFF, FAITHFUL_EXTRA, FAITHFUL_NOEXTRA } faithful;
 	bool debug;
 	bool allow_root;
 	bool list_backends;

@@ -1,6 +1,7 @@
 /* The session: greeting, the read-dispatch loop, login, and the end. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <md5.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -13,8 +14,10 @@
 #include "commands.h"
 #include "log.h"
 #include "privs.h"
+#include "proxy.h"
 #include "session.h"
 #include "template.h"
+#include "tls.h"
 
 static const char *const end_names[] = {
 	[END_QUIT] = "quit",
@@ -24,6 +27,7 @@ static const char *const end_names[] = {
 	[END_AUTH_FAILURES] = "auth-failures",
 	[END_BAD_COMMANDS] = "bad-commands",
 	[END_SERVER] = "server-error",
+	[END_DROPPED] = "dropped",
 };
 
 static void remote_address(char *buf, size_t size)
@@ -47,6 +51,11 @@ static void remote_address(char *buf, size_t size)
 	log_safe(env ? env : "local", buf, size);
 }
 
+bool session_plaintext_ok(const struct session *s)
+{
+	return s->opt->tls == TLS_OFF || tls_active() || s->opt->allow_plaintext;
+}
+
 void session_totals(const struct session *s, size_t *ret_count, uint64_t *ret_octets)
 {
 	size_t n = 0;
@@ -66,12 +75,51 @@ static const char *backend_code(int err)
 {
 	switch (err) {
 	case -EWOULDBLOCK:
-		return "[IN-USE] mailbox is locked by another session";
+		return "[IN-USE]";
 	case -ENOENT: case -ENOTDIR: case -EACCES: case -EPERM: case -ELOOP:
-		return "[SYS/PERM] mailbox is not available";
+		return "[SYS/PERM]";
 	default:
-		return "[SYS/TEMP] mailbox is temporarily unavailable";
+		return "[SYS/TEMP]";
 	}
+}
+
+/* The group to keep as the saved gid through the privilege drop (see
+ * privs_drop): --mail-group, else the backend's default; (gid_t)-1 for
+ * none. A default group missing on this system is skipped; a configured
+ * one is an error. Only meaningful when running as root. */
+static int mail_group(const struct session *s, gid_t *ret_gid)
+{
+	const char *name = s->opt->mail_group ? s->opt->mail_group : s->backend->privileged_group;
+	struct group *g;
+
+	*ret_gid = (gid_t)-1;
+	if (!name || !*name || geteuid() != 0)
+		return 0;
+	g = getgrnam(name);
+	if (g)
+		*ret_gid = g->gr_gid;
+	return g || !s->opt->mail_group ? 0 : -ENOENT;
+}
+
+void session_backend_error(struct session *s, int err, const char *what)
+{
+	/* The skeleton's "Transmit uncaught error messages": off by default,
+	 * since a backend's text may tell an attacker too much. */
+	const char *text = s->backend->error_text ? s->backend->error_text() : NULL;
+
+	if (text)
+		log_msg(LOG_ERR, "backend %s: %s", s->backend->name, text);
+	if (!s->opt->transmit_errors)
+		text = NULL;
+	io_reply(&s->io, false, "%s %s%s%s", backend_code(err), what,
+	         text ? ": " : "", text ? text : "");
+}
+
+bool session_command_enabled(const struct session *s, const char *name)
+{
+	const struct command *c = command_find(name);
+
+	return c && !(c->flags & s->cmd_disabled);
 }
 
 /* Drop privileges, then open and scan the mailbox. On failure the -ERR
@@ -80,12 +128,15 @@ static int open_mailbox(struct session *s, struct user_info *u)
 {
 	const char *tpl = s->opt->mailbox ? s->opt->mailbox : s->backend->default_mailbox;
 	char who[MAX_USER * 4 + 1], path[MAX_PATH];
+	gid_t keep;
 	int r;
 
 	s->who = *u;
 	*u = (struct user_info){ 0 };
 	log_safe(s->who.name, who, sizeof(who));
-	r = privs_drop(&s->who, s->opt->allow_root);
+	r = mail_group(s, &keep);
+	if (r == 0)
+		r = privs_drop(&s->who, s->opt->allow_root, keep);
 	if (r < 0) {
 		log_msg(LOG_ERR, "cannot serve user=%s: privilege drop refused or failed: %s",
 		        who, strerror(-r));
@@ -107,10 +158,12 @@ static int open_mailbox(struct session *s, struct user_info *u)
 	if (r < 0) {
 		log_msg(r == -EWOULDBLOCK ? LOG_NOTICE : LOG_ERR, "user=%s: mailbox %s: %s",
 		        who, path, strerror(-r));
-		io_reply(&s->io, false, "%s", backend_code(r));
+		session_backend_error(s, r, r == -EWOULDBLOCK ? "mailbox is locked by another session"
+		                      : "mailbox is not available");
 		return r;
 	}
 	log_msg(LOG_INFO, "login: user=%s rhost=%s messages=%zu", who, s->remote, s->count);
+	s->logins++;
 	return 0;
 }
 
@@ -131,10 +184,12 @@ enum cmd_result session_auth_failed(struct session *s, const char *user, int err
 {
 	char who[MAX_USER * 4 + 1];
 
+	struct log_fields f = { .user = log_safe(user, who, sizeof(who)),
+	                        .remote_addr = s->remote };
+
 	s->auth_failures++;
 	/* The fixed format the shipped fail2ban filter matches. */
-	log_msg(LOG_NOTICE, "login failed: user=%s rhost=%s", log_safe(user, who, sizeof(who)),
-	        s->remote);
+	log_fields(LOG_NOTICE, &f, "login failed: user=%s rhost=%s", f.user, s->remote);
 	if (s->opt->fail_delay_ms) {
 		struct timespec ts = {
 			.tv_sec = s->opt->fail_delay_ms / 1000,
@@ -171,6 +226,9 @@ static enum cmd_result dispatch(struct session *s, char *line)
 	while (*rest == ' ' || *rest == '\t')
 		rest++;
 	c = command_find(line);
+	/* Test commands are unknown unless switched on. */
+	if (c && (c->flags & s->cmd_disabled & CMDF_TEST))
+		c = NULL;
 	if (log_debugging()) {
 		char buf[MAX_LINE * 4 + 1];
 		log_msg(LOG_DEBUG, "C: %s %s", log_safe(line, buf, sizeof(buf) / 2),
@@ -179,6 +237,11 @@ static enum cmd_result dispatch(struct session *s, char *line)
 	}
 	if (!c) {
 		io_reply(&s->io, false, "unknown command");
+		return CMD_ERR;
+	}
+	s->cmd_counts[command_index(c)]++;
+	if (c->flags & s->cmd_disabled) {
+		io_reply(&s->io, false, "%s is not available on this server", c->name);
 		return CMD_ERR;
 	}
 	if (!(c->states & s->state)) {
@@ -260,10 +323,13 @@ static enum end_reason loop(struct session *s)
 			io_flush(&s->io);
 			return END_AUTH_FAILURES;
 		case CMD_FAIL_IO:
-			return END_IO;
+			return io_timed_out() ? END_TIMEOUT : END_IO;
 		case CMD_FAIL_SERVER:
 			io_flush(&s->io);
 			return END_SERVER;
+		case CMD_DROP:
+			io_flush(&s->io);
+			return END_DROPPED;
 		}
 		if (s->io.failed)
 			return io_timed_out() ? END_TIMEOUT : END_IO;
@@ -290,17 +356,56 @@ static void uidl_digest(const struct session *s, char out[9])
 	out[8] = '\0';
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(command_name(*(const size_t *)a), command_name(*(const size_t *)b));
+}
+
+/* "CMD:n,CMD:n" for the commands used, in alphabetical order (seed 003's
+ * statistics), or "-". */
+static void command_stats(const struct session *s, char *buf, size_t size)
+{
+	size_t order[MAX_COMMANDS], n = command_table_size(), len = 0;
+
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort(order, n, sizeof(order[0]), by_name);
+	strcpy(buf, "-");
+	for (size_t i = 0; i < n; i++) {
+		unsigned long c = s->cmd_counts[order[i]];
+		int w;
+
+		if (!c)
+			continue;
+		w = snprintf(buf + len, size - len, "%s%s:%lu", len ? "," : "",
+		             command_name(order[i]), c);
+		if (w < 0 || (size_t)w >= size - len)
+			break;
+		len += (size_t)w;
+	}
+}
+
 static void summary(const struct session *s, enum end_reason why)
 {
 	char who[MAX_USER * 4 + 1], digest[9] = "-";
+	char stats[MAX_COMMANDS * 32];
+	struct log_fields f = {
+		.user = s->who.name ? log_safe(s->who.name, who, sizeof(who)) : NULL,
+		.remote_addr = s->remote,
+		.end_reason = end_names[why],
+		.retr_bytes = s->retrieved_bytes,
+		.deleted = why == END_QUIT ? s->deleted_count : 0UL,
+		.commands = s->commands,
+	};
 
 	if (s->mb)
 		uidl_digest(s, digest);
-	log_msg(LOG_INFO, "session end: user=%s rhost=%s end=%s messages=%zu retr=%lu "
-	        "retr_bytes=%llu deleted=%lu commands=%lu uidl_digest=%s",
-	        s->who.name ? log_safe(s->who.name, who, sizeof(who)) : "-", s->remote,
-	        end_names[why], s->count, s->retrieved, (unsigned long long)s->retrieved_bytes,
-	        why == END_QUIT ? s->deleted_count : 0UL, s->commands, digest);
+	command_stats(s, stats, sizeof(stats));
+	log_fields(LOG_INFO, &f, "session end: user=%s rhost=%s end=%s messages=%zu retr=%lu "
+	           "retr_bytes=%llu deleted=%lu commands=%lu uidl_digest=%s logins=%u cmd_counts=%s%s",
+	           f.user ? f.user : "-", s->remote, f.end_reason, s->count, s->retrieved,
+	           f.retr_bytes, f.deleted, f.commands, digest, s->logins, stats,
+	           s->exit_requested ? " exit=requested" : "");
 }
 
 static void apop_stamp(struct session *s)
@@ -316,8 +421,12 @@ static void apop_stamp(struct session *s)
 
 int session_greeting_check(const struct options *opt)
 {
-	/* "+OK " text " <" pid "." time "@" host(64) ">" CRLF */
-	return strlen(opt->greeting) + 4 + 2 + 20 + 1 + 20 + 1 + 64 + 1 + 2 <= MAX_RESPONSE_LINE
+	struct session probe = { 0 };
+
+	/* The exact line: "+OK " text " " stamp CRLF (a stamp made now is as
+	 * long as the real one, give or take a digit of the clock). */
+	apop_stamp(&probe);
+	return 4 + strlen(opt->greeting) + 1 + strlen(probe.apop_stamp) + 2 <= MAX_RESPONSE_LINE
 	       ? 0 : -E2BIG;
 }
 
@@ -333,12 +442,20 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 	s.backend = backend;
 	s.auth = auth;
 	s.state = STATE_CONNECT;
+	s.cmd_disabled = command_disabled_mask(opt);
 	io_init(&s.io, STDIN_FILENO, STDOUT_FILENO, opt->timeout);
 	if (log_debugging())
 		io_reply_hook = debug_hook;
 	remote_address(s.remote, sizeof(s.remote));
 
-	if (opt->preauth) {
+	/* Before any greeting: the proxy's header, then implicit TLS (a
+	 * proxy in front of port 995 sends its header in the clear). */
+	if (opt->proxy_protocol && proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout,
+	                                        s.remote, sizeof(s.remote)) < 0)
+		why = io_timed_out() ? END_TIMEOUT : END_IO;
+	else if (opt->tls == TLS_IMPLICIT && tls_start(&s.io) < 0)
+		why = io_timed_out() ? END_TIMEOUT : END_IO;
+	else if (opt->preauth) {
 		struct user_info u = { 0 };
 		int r = auth ? auth->ops->lookup(auth, opt->preauth, &u)
 		             : auth_system_lookup(opt->preauth, &u);
@@ -355,7 +472,8 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 		}
 		user_info_clear(&u);
 	} else {
-		if (auth && auth->ops->has_secrets && auth->ops->has_secrets(auth))
+		if (auth && auth->ops->has_secrets && auth->ops->has_secrets(auth) &&
+		    session_command_enabled(&s, "APOP"))
 			apop_stamp(&s);
 		s.state = STATE_AUTHORIZATION;
 		io_reply(&s.io, true, "%s%s%s", opt->greeting, s.apop_stamp[0] ? " " : "",
@@ -363,6 +481,7 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 		why = loop(&s);
 	}
 	io_flush(&s.io);
+	tls_end();
 	summary(&s, why);
 	s.state = STATE_DISCONNECT;
 	if (s.mb)

@@ -32,6 +32,7 @@ enum cmd_result {
 	CMD_FAIL_AUTH,      /* too many failed logins */
 	CMD_FAIL_IO,
 	CMD_FAIL_SERVER,    /* cannot go on (UPDATE failed, ...) */
+	CMD_DROP,           /* BREAK: close at once, no reply, no UPDATE */
 };
 
 /* Why a session ended; decides the exit status in one place. */
@@ -43,6 +44,7 @@ enum end_reason {
 	END_AUTH_FAILURES,
 	END_BAD_COMMANDS,
 	END_SERVER,
+	END_DROPPED,
 };
 
 struct session {
@@ -57,6 +59,7 @@ struct session {
 	char remote[64];            /* peer address, for logs */
 	unsigned auth_failures;
 	unsigned bad_commands;
+	unsigned cmd_disabled;      /* CMDF_* flags the options switch off */
 
 	struct user_info who;       /* set at login */
 	struct mailbox *mb;
@@ -69,6 +72,9 @@ struct session {
 	unsigned long retrieved;
 	uint64_t retrieved_bytes;
 	unsigned long deleted_count;
+	unsigned logins;            /* successful logins (0 or 1) */
+	unsigned long cmd_counts[MAX_COMMANDS]; /* by command table index */
+	bool exit_requested;        /* EXIT seen (--test-commands) */
 };
 
 /* Run a whole session on stdin/stdout; returns the process exit status. */
@@ -85,6 +91,18 @@ enum cmd_result session_login(struct session *s, struct user_info *u);
 
 /* Account a failed login: log it, wait, reply -ERR [AUTH]. */
 enum cmd_result session_auth_failed(struct session *s, const char *user, int err);
+
+/* Whether USER/PASS, APOP and SASL PLAIN may be used now: TLS is off,
+ * up, or --allow-plaintext says so. */
+bool session_plaintext_ok(const struct session *s);
+/* Reply -ERR for a backend error: its response code (backend.h's
+ * mapping), what failed, and the backend's own text when
+ * --transmit-errors allows it. */
+void session_backend_error(struct session *s, int err, const char *what);
+
+/* True if the command called name exists and this session's modes
+ * leave it on. */
+bool session_command_enabled(const struct session *s, const char *name);
 
 /* Live messages and their total size. */
 void session_totals(const struct session *s, size_t *ret_count, uint64_t *ret_octets);

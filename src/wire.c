@@ -86,10 +86,42 @@ static int put(struct wire_out *w, const char *p, size_t n)
 	return r;
 }
 
+void wire_out_raw(struct wire_out *w, bool noextra)
+{
+	w->raw = true;
+	w->noextra = noextra;
+}
+
+/* Raw mode: send each line as it is; a line is "empty" (the header's
+ * end) when it holds nothing but its CR LF or LF. */
+static int feed_raw(struct wire_out *w, const char *p, const char *end)
+{
+	while (p < end && !w->done) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((lf ? lf + 1 : end) - p);
+
+		if (w->bol && p[0] == '.' && io_write(w->io, ".", 1) < 0)
+			return -EIO;
+		if (io_write(w->io, p, n) < 0)
+			return -EIO;
+		w->sent += n;
+		w->tail[0] = n > 1 ? p[n - 2] : w->tail[1];
+		w->tail[1] = p[n - 1];
+		w->bol = false;
+		w->line_len += n - (lf ? 1 : 0) - (n > 1 && lf && lf[-1] == '\r');
+		if (lf)
+			line_done(w);
+		p += n;
+	}
+	return 0;
+}
+
 int wire_out_feed(struct wire_out *w, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len;
 
+	if (w->raw)
+		return feed_raw(w, p, end);
 	while (p < end && !w->done) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
 		const char *stop = lf ? lf : end;
@@ -120,7 +152,7 @@ int wire_out_feed(struct wire_out *w, const char *buf, size_t len)
 
 int wire_out_finish(struct wire_out *w)
 {
-	if (w->done)
+	if (w->done || w->raw)
 		return 0;
 	if (w->held_cr) {
 		w->held_cr = false;
@@ -138,5 +170,7 @@ int wire_out_finish(struct wire_out *w)
 
 int wire_out_end(struct wire_out *w)
 {
+	if (w->raw && !(w->noextra && w->tail[0] == '\r' && w->tail[1] == '\n'))
+		return io_write(w->io, "\r\n.\r\n", 5);
 	return io_write(w->io, ".\r\n", 3);
 }

@@ -34,8 +34,16 @@ struct wire_out {
 	bool done;              /* TOP limit reached: ignore the rest */
 	uint64_t line_len;      /* octets of the current line so far */
 	uint64_t sent;          /* octets sent, before dot-stuffing */
+	bool raw;               /* wire_out_raw: line ends left as they are */
+	bool noextra;
+	char tail[2];           /* the last two octets sent (raw mode) */
 };
 void wire_out_init(struct wire_out *w, struct io *io, long long body_lines);
+/* Seed 003's byte-for-byte mode, for the test stand-in only: line ends
+ * are not converted (only leading dots doubled), and the reply ends in
+ * CRLF "." CRLF, or with noextra just "." CRLF when the message already
+ * ends in CRLF. Not RFC 1939: normal sessions never use it. */
+void wire_out_raw(struct wire_out *w, bool noextra);
 /* Returns 0 or -EIO. */
 int wire_out_feed(struct wire_out *w, const char *buf, size_t len);
 /* Ends the last line with CRLF if it had none (counted in sent). */

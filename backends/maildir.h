@@ -1,0 +1,73 @@
+/* Private to the Maildir backend: the message list shared by maildir.c
+ * (scan, messages, commit) and maildir_cache.c (the size cache file). */
+#ifndef ONEPOP_MAILDIR_H
+#define ONEPOP_MAILDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+/* Names live in one arena (one allocation instead of one per message:
+ * memory stays proportional to the count with a small constant). */
+struct maildir_msg {
+	uint32_t name_off;  /* "new/NAME" or "cur/NAME" in maildir_list.names */
+	uint16_t base_len;  /* length of the base name (before ":") */
+	uint64_t raw;       /* file size (st_size) */
+	uint64_t wire;      /* octets RETR sends before dot-stuffing */
+};
+
+struct maildir_list {
+	struct maildir_msg *msgs;
+	size_t count, cap;
+	char *names;
+	size_t names_len, names_cap;
+};
+
+/* A directory's state: a cache made when new/ and cur/ looked like
+ * this still lists exactly their files. */
+struct maildir_stamp {
+	uint64_t dev, ino;
+	int64_t sec;
+	int64_t nsec;
+};
+
+/* Longest file name (NAME_MAX). */
+#define MAILDIR_MAX_NAME 255
+/* Cache file and its temporary, in the Maildir. */
+#define MAILDIR_CACHE "onepop.cache"
+#define MAILDIR_CACHE_TMP "onepop.cache.tmp"
+/* A cache bigger than this is not ours (100 M messages would not fit). */
+#define MAILDIR_CACHE_MAX (1ULL << 32)
+
+/* "new/NAME" or "cur/NAME" of message i. */
+static inline const char *maildir_name(const struct maildir_list *l, size_t i)
+{
+	return l->names + l->msgs[i].name_off;
+}
+
+/* Append a message named sub/name (sub is "new" or "cur"); 0 or -ENOMEM,
+ * -EINVAL for a name Maildir would never hold. */
+int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, size_t len,
+                     uint64_t raw, uint64_t wire);
+void maildir_list_free(struct maildir_list *l);
+/* Delivery order of messages a and b (negative, 0 for the same base name,
+ * positive). */
+int maildir_list_cmp(const struct maildir_list *l, size_t a, size_t b);
+/* True when wire is possible for a file of raw octets (every LF may
+ * become CRLF, and a last line without LF gets CRLF). */
+bool maildir_wire_plausible(uint64_t raw, uint64_t wire);
+
+void maildir_stamp_of(const struct stat *st, struct maildir_stamp *ret);
+
+/* Read the cache: 0 and *ret_list (in delivery order, every value checked)
+ * with *ret_fresh true when stamps[0..1] (new/, cur/) match those it was
+ * made with; -ENOENT when missing; -EBADMSG when it is not a valid cache. */
+int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
+                       struct maildir_list *ret_list, bool *ret_fresh);
+/* Replace the cache atomically (temporary file, then rename). The stamps
+ * are written only when trusted; failures are ignored: it is a cache. */
+void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool trusted,
+                        const struct maildir_list *l);
+
+#endif

@@ -1,0 +1,227 @@
+/* The Maildir size cache: DIR/onepop.cache lists every message with its
+ * file size and wire size, so a session need not read each file again.
+ *
+ * The file is in the user's Maildir, so the user (or a crash, or a full
+ * disk) may have put anything in it: every line is parsed strictly, every
+ * number range-checked, every name checked as a Maildir name, the order
+ * checked (which also proves the base names unique), and a checksum over
+ * the entries catches torn or altered files. Any doubt and the whole file
+ * is ignored. No value from it ever sizes a buffer (the lesson of Dovecot's
+ * CVE-2019-7524), and the caller still checks each file's st_size against
+ * the cached one before using a cached wire size; RETR checks the octets
+ * it sends against the size announced.
+ *
+ * Format (text, one record a line):
+ *   onepop-maildir-cache 1
+ *   new DEV INO SEC NSEC          state of new/ when the list was read
+ *   cur DEV INO SEC NSEC          (all 0: do not trust as fresh)
+ *   RAW WIRE new/NAME | cur/NAME  one line per message, in delivery order
+ *   end COUNT CHECKSUM            FNV-1a 64 of the message lines, in hex */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "maildir.h"
+#include "numparse.h"
+
+#define CACHE_MAGIC "onepop-maildir-cache 1\n"
+/* "RAW WIRE " is at most 2 × 20 digits + 2 spaces; "cur/" + name + LF. */
+#define CACHE_LINE (44 + 4 + MAILDIR_MAX_NAME + 2)
+
+static const char *const subs[2] = { "new", "cur" };
+
+static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+#define FNV_INIT 0xcbf29ce484222325ULL
+
+/* Split s at the first space: returns the rest, or NULL if none. */
+static char *cut(char *s)
+{
+	char *sp = strchr(s, ' ');
+
+	if (!sp)
+		return NULL;
+	*sp = '\0';
+	return sp + 1;
+}
+
+static int parse_stamp(char *line, const char *sub, struct maildir_stamp *ret)
+{
+	char *f[5];
+	uint64_t v[4];
+
+	f[0] = line;
+	for (int i = 1; i < 5; i++)
+		if (!(f[i] = cut(f[i - 1])))
+			return -EBADMSG;
+	if (strcmp(f[0], sub) != 0)
+		return -EBADMSG;
+	for (int i = 0; i < 4; i++)
+		if (num_parse(f[i + 1], 0, i == 3 ? 999999999 : INT64_MAX, &v[i]) < 0)
+			return -EBADMSG;
+	*ret = (struct maildir_stamp){ v[0], v[1], (int64_t)v[2], (int64_t)v[3] };
+	return 0;
+}
+
+static bool stamp_equal(const struct maildir_stamp *a, const struct maildir_stamp *b)
+{
+	return a->ino != 0 && a->dev == b->dev && a->ino == b->ino && a->sec == b->sec &&
+	       a->nsec == b->nsec;
+}
+
+/* One line with its LF, which is replaced by NUL. A line with a NUL in
+ * it, too long, or without LF is -EBADMSG. */
+static int get_line(FILE *f, char *buf, size_t size)
+{
+	size_t n;
+
+	if (!fgets(buf, (int)size, f))
+		return -EBADMSG;
+	n = strlen(buf);
+	if (n == 0 || buf[n - 1] != '\n')
+		return -EBADMSG;
+	buf[n - 1] = '\0';
+	return (int)(n - 1);
+}
+
+static int parse_entry(char *line, size_t len, struct maildir_list *l)
+{
+	char *wire_s, *path;
+	uint64_t raw, wire;
+
+	if (!(wire_s = cut(line)) || !(path = cut(wire_s)))
+		return -EBADMSG;
+	if (num_parse(line, 0, INT64_MAX, &raw) < 0 || num_parse(wire_s, 0, INT64_MAX, &wire) < 0 ||
+	    !maildir_wire_plausible(raw, wire))
+		return -EBADMSG;
+	if (path[3] != '/' || (strncmp(path, subs[0], 3) != 0 && strncmp(path, subs[1], 3) != 0))
+		return -EBADMSG;
+	path[3] = '\0';
+	if (maildir_list_add(l, path, path + 4, len - (size_t)(path + 4 - line), raw, wire) < 0)
+		return -EBADMSG;
+	if (l->count > 1 && maildir_list_cmp(l, l->count - 2, l->count - 1) >= 0)
+		return -EBADMSG;   /* out of order or a base name twice */
+	return 0;
+}
+
+static int load(FILE *f, const struct maildir_stamp now[2], struct maildir_list *l,
+                bool *ret_fresh)
+{
+	char line[CACHE_LINE];
+	struct maildir_stamp was[2];
+	uint64_t sum = FNV_INIT, count, want;
+	char *rest, *sum_s;
+	int n;
+
+	if (!fgets(line, sizeof(line), f) || strcmp(line, CACHE_MAGIC) != 0)
+		return -EBADMSG;
+	for (int i = 0; i < 2; i++)
+		if (get_line(f, line, sizeof(line)) < 0 || parse_stamp(line, subs[i], &was[i]) < 0)
+			return -EBADMSG;
+	for (;;) {
+		if ((n = get_line(f, line, sizeof(line))) < 0)
+			return -EBADMSG;   /* truncated: no end line */
+		if (!strncmp(line, "end ", 4))
+			break;
+		sum = fnv1a(fnv1a(sum, line, (size_t)n), "\n", 1);
+		if (parse_entry(line, (size_t)n, l) < 0)
+			return -EBADMSG;
+	}
+	rest = line + 4;
+	if (!(sum_s = cut(rest)) || num_parse(rest, 0, SIZE_MAX, &count) < 0 || count != l->count)
+		return -EBADMSG;
+	if (strlen(sum_s) != 16 || strspn(sum_s, "0123456789abcdef") != 16)
+		return -EBADMSG;
+	want = strtoull(sum_s, NULL, 16);
+	if (want != sum || fgetc(f) != EOF)
+		return -EBADMSG;
+	*ret_fresh = stamp_equal(&was[0], &now[0]) && stamp_equal(&was[1], &now[1]);
+	return 0;
+}
+
+int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
+                       struct maildir_list *ret_list, bool *ret_fresh)
+{
+	struct maildir_list l = { 0 };
+	bool fresh = false;
+	struct stat st;
+	FILE *f;
+	int fd, r;
+
+	fd = openat(dir_fd, MAILDIR_CACHE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -EBADMSG;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_CACHE_MAX ||
+	    !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return -EBADMSG;
+	}
+	r = load(f, stamps, &l, &fresh);
+	fclose(f);
+	if (r < 0) {
+		maildir_list_free(&l);
+		return r;
+	}
+	*ret_list = l;
+	*ret_fresh = fresh;
+	return 0;
+}
+
+void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool trusted,
+                        const struct maildir_list *l)
+{
+	uint64_t sum = FNV_INIT;
+	bool ok = true;
+	FILE *f;
+	int fd;
+
+	/* A name with LF cannot be a line: such a Maildir goes uncached. */
+	for (size_t i = 0; i < l->count; i++)
+		if (strchr(maildir_name(l, i), '\n'))
+			return;
+	fd = openat(dir_fd, MAILDIR_CACHE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	            0600);
+	if (fd < 0)
+		return;
+	if (!(f = fdopen(fd, "w"))) {
+		close(fd);
+		unlinkat(dir_fd, MAILDIR_CACHE_TMP, 0);
+		return;
+	}
+	fputs(CACHE_MAGIC, f);
+	for (int i = 0; i < 2; i++) {
+		const struct maildir_stamp *s = &stamps[i];
+		if (trusted)
+			fprintf(f, "%s %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 "\n", subs[i], s->dev,
+			        s->ino, s->sec, s->nsec);
+		else
+			fprintf(f, "%s 0 0 0 0\n", subs[i]);
+	}
+	for (size_t i = 0; i < l->count && ok; i++) {
+		char line[CACHE_LINE];
+		int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 " %s\n", l->msgs[i].raw,
+		                 l->msgs[i].wire, maildir_name(l, i));
+		ok = n > 0 && (size_t)n < sizeof(line);
+		if (ok) {
+			sum = fnv1a(sum, line, (size_t)n);
+			fputs(line, f);
+		}
+	}
+	fprintf(f, "end %zu %016" PRIx64 "\n", l->count, sum);
+	ok = ok && fflush(f) == 0 && !ferror(f);
+	ok = fclose(f) == 0 && ok;
+	if (!ok || renameat(dir_fd, MAILDIR_CACHE_TMP, dir_fd, MAILDIR_CACHE) < 0)
+		unlinkat(dir_fd, MAILDIR_CACHE_TMP, 0);
+}

@@ -1,0 +1,643 @@
+#!/usr/bin/env python3
+"""onepop side-by-side benchmark (not a test). Run through bench/run.
+
+Generates the stores, then measures onepop and the peers found on this
+machine in the same run, interleaved, R repetitions, and prints a table
+(median, min-max, ratio onepop/peer) that is also written to bench/results/.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+BENCH_UID = 65534          # the mailbox owner (nobody): Dovecot refuses uid 0
+
+# ------------------------------------------------------------------ stores
+
+WORDS = ("the message body of a benchmark mail with ordinary words in it and "
+         "some more words so lines wrap around seventy columns like real text").split()
+
+
+def make_message(rng, i, size):
+    """A message of about size octets, LF line ends: real-looking headers,
+    body lines starting with '.', a long line, and a 'From ' line."""
+    date = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(1700000000 + i * 37))
+    head = (
+        f"Return-Path: <sender{i % 97}@example.org>\n"
+        f"Received: from mx{i % 7}.example.org (mx{i % 7}.example.org [192.0.2.{i % 250}])\n"
+        f"\tby mail.example.net (Postfix) with ESMTPS id {i:08X}\n"
+        f"\tfor <bench@example.net>; {date}\n"
+        f"Received: from client.example.org by mx.example.org; {date}\n"
+        f"DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=sel; b={'A' * 120}\n"
+        f"From: Sender {i % 97} <sender{i % 97}@example.org>\n"
+        f"To: Bench <bench@example.net>\n"
+        f"Subject: benchmark message {i}\n"
+        f"Date: {date}\n"
+        f"Message-ID: <{i}.bench@example.org>\n"
+        f"MIME-Version: 1.0\n"
+        f"Content-Type: text/plain; charset=utf-8\n\n")
+    body = []
+    n = len(head)
+    k = 0
+    while n < size:
+        k += 1
+        if k % 17 == 0:
+            line = "." + " ".join(rng.choice(WORDS) for _ in range(8))
+        elif k % 53 == 0:
+            line = "x" * 990                       # a long line
+        elif k % 61 == 0:
+            line = "From the benchmark, a line mbox must quote"
+        else:
+            line = " ".join(rng.choice(WORDS) for _ in range(11))
+        body.append(line)
+        n += len(line) + 1
+    return (head + "\n".join(body) + "\n").encode()
+
+
+def wire_of(raw):
+    """What RETR sends after '+OK': CRLF lines, dot-stuffed, then '.'."""
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    out = [(b"." + l if l.startswith(b".") else l).rstrip(b"\r") for l in lines]
+    return b"\r\n".join(out) + b"\r\n.\r\n"
+
+
+def wire_size(raw):
+    n = len(raw) + raw.count(b"\n") - raw.count(b"\r\n")
+    return n if raw.endswith(b"\n") else n + 2
+
+
+def make_store(root, name, count, size, seed):
+    """Maildir root/name/Maildir and mbox root/name/mbox; returns paths."""
+    d = os.path.join(root, name)
+    md = os.path.join(d, "Maildir")
+    mbox = os.path.join(d, "mbox")
+    stamp = os.path.join(d, ".done")
+    if os.path.exists(stamp):
+        return md, mbox
+    shutil.rmtree(d, ignore_errors=True)
+    for sub in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(md, sub))
+    rng = random.Random(seed)
+    with open(mbox, "wb") as mb:
+        for i in range(count):
+            raw = make_message(rng, i, size)
+            t = 1700000000 + i
+            # Delivery agents' names: size and wire size in the name.
+            base = f"{t}.M{i}P{1000 + i % 5000}.bench,S={len(raw)},W={wire_size(raw)}"
+            path = os.path.join(md, "new", base) if i % 5 == 0 else \
+                os.path.join(md, "cur", base + ":2,S")
+            with open(path, "wb") as f:
+                f.write(raw)
+            mb.write(b"From sender@example.org " +
+                     time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(t)).encode() + b"\n")
+            mb.write(re.sub(rb"(?m)^(>*From )", rb">\1", raw))
+            mb.write(b"\n")
+    for dirpath, dirs, files in os.walk(d):
+        for x in dirs + files:
+            os.chown(os.path.join(dirpath, x), BENCH_UID, BENCH_UID)
+    os.chown(d, BENCH_UID, BENCH_UID)
+    # Settled, as a mailbox that has not changed for a while is.
+    old = time.time() - 60
+    for sub in ("new", "cur"):
+        os.utime(os.path.join(md, sub), (old, old))
+    open(stamp, "w").close()
+    return md, mbox
+
+# ------------------------------------------------------------------ servers
+
+
+class Server:
+    """One way to run a POP3 server: argv + env on stdin/stdout."""
+
+    def __init__(self, name, argv, env=None, login=None, greeting=True, cold=None):
+        self.name, self.argv, self.env = name, argv, env or {}
+        self.login = login          # (user, password) or None for preauth
+        self.greeting = greeting    # sends a greeting line first
+        self.cold = cold            # callable(store_dir): drop the server's caches
+
+    def environ(self):
+        e = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        e.update(self.env)
+        return e
+
+
+def onepop_servers(onepop, work, mailbox, backend=None):
+    pw = os.path.join(work, "passwd")
+    home = os.path.dirname(mailbox)
+    with open(pw, "w") as f:
+        f.write(f"bench:{sha512_crypt('bench')}:{BENCH_UID}:{BENCH_UID}::{home}::\n")
+    os.chmod(pw, 0o600)
+    os.chown(pw, BENCH_UID, BENCH_UID)   # tcpserver runs the servers as the owner
+    base = [onepop, f"--auth=passwd-file:{pw}", f"--mailbox={mailbox}", "--fail-delay=0"]
+    if backend:
+        base.append(f"--backend={backend}")
+    tag = f"onepop-{backend}" if backend else "onepop"
+
+    def cold(_):
+        for f in ("onepop.cache",):
+            p = os.path.join(mailbox, f)
+            if os.path.exists(p):
+                os.unlink(p)
+    return (Server(tag + " preauth", base + ["--preauth=bench"], cold=cold),
+            Server(tag + " login", base, login=("bench", "bench"), cold=cold))
+
+
+def sha512_crypt(pw):
+    out = subprocess.run(["openssl", "passwd", "-6", pw], capture_output=True, text=True)
+    return "{SHA512-CRYPT}" + out.stdout.strip()
+
+
+def dovecot_server(work, mailbox, mbox=False):
+    if not os.path.exists("/usr/lib/dovecot/pop3"):
+        return None
+    conf = os.path.join(work, "dovecot.conf")
+    with open(conf, "w") as f:
+        f.write("protocols = pop3\nssl = no\nlog_path = /dev/null\n"
+                "pop3_uidl_format = %f\nmail_uid = 65534\nmail_gid = 65534\n")
+    home = os.path.dirname(mailbox)
+    mail = f"mbox:{home}/dovecot-mbox:INBOX={mailbox}" if mbox else f"maildir:{mailbox}"
+
+    def cold(_):
+        root = f"{home}/dovecot-mbox" if mbox else mailbox
+        for dirpath, _d, files in os.walk(root):
+            for x in files:
+                if x.startswith("dovecot"):
+                    os.unlink(os.path.join(dirpath, x))
+        if mbox:
+            os.makedirs(root, exist_ok=True)
+            os.chown(root, BENCH_UID, BENCH_UID)
+    return Server("dovecot preauth" + (" mbox" if mbox else ""),
+                  ["/usr/lib/dovecot/pop3", "-c", conf],
+                  env={"USER": "nobody", "HOME": home, "MAIL": mail}, greeting=False, cold=cold)
+
+# ------------------------------------------------------------------ clients
+
+
+class Conn:
+    def __init__(self, port, tuned):
+        self.s = socket.create_connection(("127.0.0.1", port))
+        self.tuned = tuned
+        if tuned:
+            self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = bytearray()
+
+    def _fill(self):
+        if self.tuned:
+            self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        d = self.s.recv(1 << 20)
+        if not d:
+            raise EOFError("server closed")
+        self.buf += d
+
+    def line(self):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                out = bytes(self.buf[:i])
+                del self.buf[:i + 2]
+                return out
+            self._fill()
+
+    def multi(self):
+        first = self.line()
+        if not first.startswith(b"+OK"):
+            raise RuntimeError(first)
+        start = 0
+        while True:
+            i = self.buf.find(b"\r\n.\r\n", start)
+            if i >= 0 or self.buf.startswith(b".\r\n"):
+                end = 3 if self.buf.startswith(b".\r\n") else i + 5
+                n = end
+                del self.buf[:end]
+                return n
+            start = max(0, len(self.buf) - 4)
+            self._fill()
+
+    def cmd(self, c, multi=False):
+        self.s.sendall(c.encode() + b"\r\n")
+        if multi:
+            return self.multi()
+        r = self.line()
+        if not r.startswith(b"+OK"):
+            raise RuntimeError(r)
+        return r
+
+    def start(self, srv):
+        """Read the greeting and log in, as srv wants."""
+        if srv.greeting:
+            self.line()
+        if srv.login:
+            self.cmd("USER " + srv.login[0])
+            self.cmd("PASS " + srv.login[1])
+
+    def close(self):
+        # Wait for the server to hang up: then its mailbox lock is gone.
+        try:
+            while self.s.recv(65536):
+                pass
+        except OSError:
+            pass
+        self.s.close()
+
+
+def full_session(port, srv, tuned, retr=20):
+    c = Conn(port, tuned)
+    c.start(srv)
+    c.cmd("STAT")
+    c.cmd("UIDL", True)
+    c.cmd("LIST", True)
+    for i in range(1, retr + 1):
+        c.cmd(f"RETR {i}", True)
+    c.cmd("QUIT")
+    c.close()
+
+
+def _worker(args):
+    port, srv, tuned, seconds = args
+    n, t0 = 0, time.monotonic()
+    lat = []
+    while time.monotonic() - t0 < seconds:
+        a = time.monotonic()
+        full_session(port, srv, tuned)
+        lat.append(time.monotonic() - a)
+        n += 1
+    return n, time.monotonic() - t0, lat
+
+
+class TcpServer:
+    def __init__(self, srv):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "0", "-c", "64",
+                                   # as the mailbox owner: Dovecot's pop3 refuses
+                                   # a socket on stdin as root
+                                   "-u", str(BENCH_UID), "-g", str(BENCH_UID),
+                                   "127.0.0.1", str(self.port)] + srv.argv,
+                                  env=srv.environ(), stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                probe = socket.create_connection(("127.0.0.1", self.port))
+            except OSError:
+                time.sleep(0.02)
+                continue
+            # Let the probe's session end, so it holds no mailbox lock.
+            try:
+                probe.sendall(b"QUIT\r\n")
+                while probe.recv(65536):
+                    pass
+            except OSError:
+                pass
+            probe.close()
+            time.sleep(0.05)
+            return
+        raise RuntimeError("tcpserver did not start")
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+def run_workers(conc, arglist):
+    """conc forked clients, client k running _worker(arglist[k])."""
+    kids = []
+    for k in range(conc):
+        args = arglist[k]
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                out = json.dumps(_worker(args)).encode()
+            except Exception as e:          # reported by the parent
+                out = json.dumps({"error": repr(e)}).encode()
+            os.write(w, out)
+            os._exit(0)
+        os.close(w)
+        kids.append((pid, r))
+    res = []
+    for pid, r in kids:
+        data = b""
+        while True:
+            d = os.read(r, 1 << 16)
+            if not d:
+                break
+            data += d
+        os.close(r)
+        os.waitpid(pid, 0)
+        v = json.loads(data)
+        if isinstance(v, dict):
+            raise RuntimeError(f"client failed: {v['error']}")
+        res.append(v)
+    return res
+
+
+def sessions_per_s(copies, conc, tuned, seconds):
+    """Each client has its own copy of the mailbox and its own tcpserver:
+    onepop locks a mailbox for the session (Dovecot does not by default),
+    so clients sharing one would measure lock waits."""
+    tss = []
+    try:
+        for srv in copies[:conc]:
+            tss.append(TcpServer(srv))
+        res = run_workers(conc, [(ts.port, srv, tuned, seconds) for ts, srv in
+                                 zip(tss, copies)])
+    finally:
+        for ts in tss:
+            ts.stop()
+    n = sum(r[0] for r in res)
+    lat = [x for r in res for x in r[2]]
+    return n / max(r[1] for r in res), statistics.median(lat) * 1000
+
+
+def timed_command(srv, command, from_connect):
+    """Seconds for one multi-line command (from connect, or from sending it)."""
+    ts = TcpServer(srv)
+    try:
+        t = time.monotonic()
+        c = Conn(ts.port, True)
+        c.start(srv)
+        if not from_connect:
+            t = time.monotonic()
+        c.cmd(command, True)
+        dt = time.monotonic() - t
+        c.cmd("QUIT")
+        c.close()
+    finally:
+        ts.stop()
+    return dt
+
+
+def retr_mbs(srv, size_bytes):
+    return size_bytes / timed_command(srv, "RETR 1", False) / 1e6
+
+
+def cat_mbs(wirefile, size_bytes):
+    srv = Server("cat", ["cat", wirefile])
+    ts = TcpServer(srv)
+    try:
+        s = socket.create_connection(("127.0.0.1", ts.port))
+        t = time.monotonic()
+        n = 0
+        while True:
+            d = s.recv(1 << 20)
+            if not d:
+                break
+            n += len(d)
+        dt = time.monotonic() - t
+        s.close()
+    finally:
+        ts.stop()
+    return size_bytes / dt / 1e6
+
+
+def uidl_time(srv, store, cold):
+    if cold and srv.cold:
+        srv.cold(store)
+    return timed_command(srv, "UIDL", True)
+
+
+def transcript(srv, retr):
+    t = ""
+    if srv.login:
+        t += f"USER {srv.login[0]}\r\nPASS {srv.login[1]}\r\n"
+    t += "STAT\r\nUIDL\r\nLIST\r\n" + "".join(f"RETR {i}\r\n" for i in range(1, retr + 1))
+    return (t + "QUIT\r\n").encode()
+
+
+def as_owner():
+    """Run as the mailbox owner, as tcpserver -u does."""
+    os.setgroups([])
+    os.setgid(BENCH_UID)
+    os.setuid(BENCH_UID)
+
+
+def instructions(srv, retr, work):
+    """Instructions of one session on a pipe, by callgrind (deterministic),
+    summed over every program the session execs (Dovecot's pop3 execs
+    doveconf, which execs pop3 again). Totals are read from the profiles:
+    Dovecot closes valgrind's stderr."""
+    d = os.path.join(work, "callgrind")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    os.chown(d, BENCH_UID, BENCH_UID)   # written after the drop to the owner
+    subprocess.run(["valgrind", "--tool=callgrind", "--trace-children=yes",
+                    f"--callgrind-out-file={d}/out.%p"] + srv.argv,
+                   input=transcript(srv, retr), env=srv.environ(), preexec_fn=as_owner,
+                   # pipes both ways: Dovecot's epoll refuses a file
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    total = 0
+    for f in os.listdir(d):
+        m = re.search(r"^(?:summary|totals): (\d+)", open(os.path.join(d, f)).read(), re.M)
+        total += int(m.group(1)) if m else 0
+    return total or None
+
+
+def peak_rss_mb(srv, cmds):
+    """Peak RSS through GNU time: ru_maxrss of a process forked from this
+    Python would start at Python's own size (maxrss survives exec)."""
+    t = b""
+    if srv.login:
+        t += f"USER {srv.login[0]}\r\nPASS {srv.login[1]}\r\n".encode()
+    t += cmds + b"QUIT\r\n"
+    r = subprocess.run(["/usr/bin/time", "-f", "maxrss=%M"] + srv.argv, input=t,
+                       env=srv.environ(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    m = re.findall(rb"maxrss=(\d+)", r.stderr)
+    return int(m[-1]) / 1024 if m else None
+
+# ------------------------------------------------------------------ table
+
+
+def summarize(vals):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return None
+    return statistics.median(vals), min(vals), max(vals)
+
+
+def fmt(s, unit_fmt):
+    if not s:
+        return "n/a"
+    med, lo, hi = s
+    if lo == hi:
+        return unit_fmt(med)
+    return f"{unit_fmt(med)} ({unit_fmt(lo)}–{unit_fmt(hi)})"
+
+
+def machine():
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.node()}, {os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small stores, 1 repetition")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=3.0, help="per sessions/s figure")
+    ap.add_argument("--work", default="/tmp/onepop-bench")
+    ap.add_argument("--onepop", default=os.path.join(TOP, "build-bench", "onepop"))
+    a = ap.parse_args()
+    if a.quick:
+        a.reps, a.seconds = 1, 1.0
+        sizes = {"small": (20, 10_000), "mid": (500, 5_000), "big": (2_000, 2_000),
+                 "huge": (1, 5_000_000)}
+    else:
+        sizes = {"small": (20, 10_000), "mid": (10_000, 5_000), "big": (100_000, 2_000),
+                 "huge": (1, 50_000_000)}
+    for k in range(1, 4):
+        sizes[f"small{k}"] = sizes["small"]
+    work = os.path.join(a.work, "quick" if a.quick else "full")
+    os.makedirs(work, exist_ok=True)
+    os.chown(a.work, BENCH_UID, BENCH_UID)
+    os.chown(work, BENCH_UID, BENCH_UID)
+    print(f"generating stores in {work} ...", file=sys.stderr)
+    stores = {k: make_store(work, k, n, sz, seed=hash(k[:4]) & 0xffff) for k, (n, sz) in
+              sizes.items()}
+    huge_raw = open(os.path.join(stores["huge"][0], "cur",
+                                 os.listdir(os.path.join(stores["huge"][0], "cur"))[0])
+                    if os.listdir(os.path.join(stores["huge"][0], "cur"))
+                    else os.path.join(stores["huge"][0], "new",
+                                      os.listdir(os.path.join(stores["huge"][0], "new"))[0]),
+                    "rb").read()
+    wire = b"+OK\r\n" + wire_of(huge_raw)
+    wirefile = os.path.join(work, "huge.wire")
+    with open(wirefile, "wb") as f:
+        f.write(wire)
+    del huge_raw
+
+    backends = subprocess.run([a.onepop, "--list-backends"], capture_output=True,
+                              text=True).stdout.split()
+    has_mbox = "mbox" in backends
+
+    def servers_for(store, mbox=False):
+        md, mb = stores[store]
+        out = list(onepop_servers(a.onepop, os.path.join(work, store),
+                                  mb if mbox else md, "mbox" if mbox else None))
+        d = dovecot_server(os.path.join(work, store), mb if mbox else md, mbox)
+        if d:
+            out.append(d)
+        return out
+
+    rows = []      # (figure, {server: [values]}, fmt, better)
+    R = a.reps
+
+    def row(figure, fn, servers, f, better="high"):
+        vals = {s.name: [] for s in servers}
+        rows.append((figure, vals, f, better))
+        return vals
+
+    copies = [servers_for(f"small{k}" if k else "small") for k in range(4)]
+    small = copies[0]
+    figs = []
+    for conc in (1, 4):
+        for tuned in (True, False):
+            name = f"full session c={conc}, {'tuned' if tuned else 'ordinary'} client, sessions/s"
+            figs.append((row(name, None, small, lambda v: f"{v:.0f}"), conc, tuned))
+    lat_ord = row("full session c=1 latency, ordinary client, ms", None, small,
+                  lambda v: f"{v:.1f}", "low")
+    lat_tun = row("full session c=1 latency, tuned client, ms", None, small,
+                  lambda v: f"{v:.1f}", "low")
+    pre = [s for s in small if "login" not in s.name]
+    ins = row("instructions per preauth session (20 × RETR, pipe, callgrind), M", None, pre,
+              lambda v: f"{v / 1e6:.2f}", "low")
+    rss_small = row("peak RSS, 20-message session, MB", None, pre, lambda v: f"{v:.1f}", "low")
+    huge = [s for s in servers_for("huge") if "login" not in s.name]
+    retr = row(f"RETR of one {len(wire) / 1e6:.0f} MB message, MB/s (cat of wire image: see row below)",
+               None, huge, lambda v: f"{v:.0f}")
+    catrow = row("cat of the same wire image over the same path, MB/s", None,
+                 [Server("cat", [])], lambda v: f"{v:.0f}")
+    big = [s for s in servers_for("big") if "login" not in s.name]
+    nbig = sizes["big"][0]
+    cold = row(f"connect → end of UIDL, {nbig}-message Maildir, cold, s", None, big,
+               lambda v: f"{v:.3f}", "low")
+    warm = row(f"connect → end of UIDL, {nbig}-message Maildir, warm, s", None, big,
+               lambda v: f"{v:.3f}", "low")
+    rss_big = row(f"peak RSS, {nbig}-message Maildir, UIDL, MB", None, big,
+                  lambda v: f"{v:.1f}", "low")
+    mbox_rows = []
+    if has_mbox:
+        bigm = [s for s in servers_for("big", True) if "login" not in s.name]
+        mcold = row(f"connect → end of UIDL, {nbig}-message mbox, cold, s", None, bigm,
+                    lambda v: f"{v:.3f}", "low")
+        mwarm = row(f"connect → end of UIDL, {nbig}-message mbox, warm, s", None, bigm,
+                    lambda v: f"{v:.3f}", "low")
+        mbox_rows = [(bigm, mcold, mwarm)]
+
+    for rep in range(R):
+        print(f"repetition {rep + 1}/{R}", file=sys.stderr)
+        for vals, conc, tuned in figs:
+            for j, s in enumerate(small):
+                v, lat = sessions_per_s([c[j] for c in copies], conc, tuned, a.seconds)
+                vals[s.name].append(v)
+                if conc == 1:
+                    (lat_tun if tuned else lat_ord)[s.name].append(lat)
+        for s in pre:
+            ins[s.name].append(instructions(s, 20, work))
+            rss_small[s.name].append(peak_rss_mb(s, b"STAT\r\nUIDL\r\nLIST\r\n" +
+                                                 b"".join(b"RETR %d\r\n" % i for i in range(1, 21))))
+        catrow["cat"].append(cat_mbs(wirefile, len(wire)))
+        for s in huge:
+            retr[s.name].append(retr_mbs(s, len(wire)))
+        for s in big:
+            cold[s.name].append(uidl_time(s, stores["big"][0], True))
+            warm[s.name].append(uidl_time(s, stores["big"][0], False))
+            rss_big[s.name].append(peak_rss_mb(s, b"UIDL\r\n"))
+        for bigm, mcold, mwarm in mbox_rows:
+            for s in bigm:
+                mcold[s.name].append(uidl_time(s, stores["big"][1], True))
+                mwarm[s.name].append(uidl_time(s, stores["big"][1], False))
+
+    # The table: one line per figure and server, with onepop's ratio to it.
+    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    out = [f"# onepop benchmark, {when}", "", f"Machine: {machine()}", "",
+           f"Mode: {'quick' if a.quick else 'full'}, {R} repetition(s), interleaved; "
+           "median (min–max); ratio = onepop ÷ peer (for times and sizes, lower is better).", "",
+           "| figure | server | value | ratio onepop/peer |", "|---|---|---|---|"]
+    for figure, vals, f, better in rows:
+        ones = {k: summarize(v) for k, v in vals.items() if k.startswith("onepop")}
+        for name, v in vals.items():
+            s = summarize(v)
+            ratio = ""
+            if not name.startswith("onepop") and s and s[0]:
+                mine = ones.get(name.replace("dovecot", "onepop"), None) or \
+                    next(iter(ones.values()), None)
+                if mine:
+                    ratio = f"{mine[0] / s[0]:.2f}"
+            out.append(f"| {figure} | {name} | {fmt(s, f)} | {ratio} |")
+    if not has_mbox:
+        out += ["", "mbox rows skipped: `onepop --list-backends` does not list mbox."]
+    out += ["", "Peers not measured: popa3d and mailutils-pop3d (see README, Benchmark)."]
+    text = "\n".join(out) + "\n"
+    print(text)
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    fn = os.path.join(HERE, "results",
+                      f"{datetime.date.today()}-{platform.node()}{'-quick' if a.quick else ''}.md")
+    with open(fn, "w") as f:
+        f.write(text)
+    print(f"written to {fn}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

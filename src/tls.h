@@ -1,0 +1,56 @@
+/* TLS for the session with OpenSSL 3: RFC 2595 STLS and RFC 8314
+ * implicit TLS. OpenSSL is not initialised unless --tls is on, so a
+ * plaintext session does no TLS work at all. */
+#ifndef ONEPOP_TLS_H
+#define ONEPOP_TLS_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "io.h"
+#include "options.h"
+
+#ifdef HAVE_TLS
+/* What the module onepop-tls.so exports as onepop_tls_module; the
+ * functions below forward to it once tls_configure has loaded it. */
+#define TLS_MODULE_VERSION 1
+struct tls_module {
+	int version;
+	int (*configure)(const struct options *opt, char *err, size_t errlen);
+	int (*start)(struct io *io);
+	bool (*active)(void);
+	void (*end)(void);
+};
+
+/* Load the module (next to the binary, else in the install directory),
+ * then build the server context from --tls-cert/--tls-key before anything is
+ * sent. On failure writes a reason (for stderr and the log) to err and
+ * returns a negative errno. */
+int tls_configure(const struct options *opt, char *err, size_t errlen);
+
+/* Handshake on io's fds (bounded by io's idle timeout), then move io's
+ * reads and writes onto TLS. Logs its own failure. 0, -ETIMEDOUT,
+ * -EPROTO or -EIO. */
+int tls_start(struct io *io);
+
+/* True once a handshake succeeded. */
+bool tls_active(void);
+
+/* Send close_notify if a session is up and free everything. */
+void tls_end(void);
+#else
+static inline int tls_configure(const struct options *opt, char *err, size_t errlen)
+{
+	(void)opt;
+	if (errlen)
+		*err = '\0';
+	return -ENOTSUP;
+}
+static inline int tls_start(struct io *io) { (void)io; return -ENOTSUP; }
+static inline bool tls_active(void) { return false; }
+static inline void tls_end(void) { }
+#endif
+
+#endif

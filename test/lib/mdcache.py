@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Read and forge onepop's Maildir size cache (backends/maildir_cache.c) for tests.
+
+  mdcache.py entries MAILDIR         print the message lines of MAILDIR/onepop.cache
+  mdcache.py stamps MAILDIR          print the two stamp lines of the cache
+  mdcache.py forge MAILDIR [--stale] write a well-formed cache (checksum and, unless
+                                     --stale, the current stamps of new/ and cur/)
+                                     whose message lines are read from stdin
+"""
+import os
+import sys
+
+
+def fnv1a(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h ^= b
+        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def lines(maildir):
+    with open(os.path.join(maildir, "onepop.cache"), "rb") as f:
+        return f.read().decode("utf-8", "surrogateescape").split("\n")
+
+
+def main():
+    cmd, maildir = sys.argv[1], sys.argv[2]
+    if cmd == "entries":
+        for line in lines(maildir)[3:]:
+            if line.startswith("end ") or not line:
+                break
+            print(line)
+    elif cmd == "stamps":
+        print("\n".join(lines(maildir)[1:3]))
+    elif cmd == "forge":
+        body = "".join(l + "\n" for l in sys.stdin.read().splitlines())
+        out = "onepop-maildir-cache 1\n"
+        for sub in ("new", "cur"):
+            st = os.stat(os.path.join(maildir, sub))
+            if "--stale" in sys.argv:
+                out += "%s 0 0 0 0\n" % sub
+            else:
+                out += "%s %d %d %d %d\n" % (sub, st.st_dev, st.st_ino,
+                                             st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9)
+        n = body.count("\n")
+        out += body + "end %d %016x\n" % (n, fnv1a(body.encode()))
+        with open(os.path.join(maildir, "onepop.cache"), "w") as f:
+            f.write(out)
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+main()
