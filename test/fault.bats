@@ -32,6 +32,7 @@ fresh_store() {
 faulty_session() {
 	fresh_store
 	export FAULT_CALL=$1 FAULT_NTH=$2 FAULT_ERRNO=$3
+	FAULT_KIND=$3
 	export LD_PRELOAD=$FAULTSHIM
 	pop UIDL "DELE ${MSGNUM[${MARKED[0]}]}" "DELE ${MSGNUM[${MARKED[1]}]}" QUIT
 	unset LD_PRELOAD FAULT_CALL FAULT_NTH FAULT_ERRNO
@@ -78,7 +79,9 @@ check_outcome() {
 	fi
 	if [ "$quit_ok" = 1 ]; then
 		[ "$left" -eq 0 ] || fail "$what: +OK goodbye but $left deletions undone"
-		[ "$status" -eq 0 ] || fail "$what: +OK goodbye but exit status $status"
+		# Killed after the reply (at the lock's removal) is still a success.
+		[ "$status" -eq 0 ] || { [ "$FAULT_KIND" = KILL ] && [ "$status" -eq 137 ]; } ||
+			fail "$what: +OK goodbye but exit status $status"
 	fi
 	# No stale lock: a clean session gets in and sees what is left.
 	run_clean_session "$what" $((5 - ${#INTENDED[@]} + left))
@@ -113,7 +116,8 @@ fail_each() {
 		done
 	done < <(calls_made)
 	# The calls that change mail were among those failed.
-	calls_made | grep -q '^unlinkat 2$' || fail "expected two unlinkat calls: $(calls_made)"
+	[ "$(calls_made | awk '$1 == "unlinkat" { print $2 }')" -ge 2 ] ||
+		fail "expected an unlinkat a deletion at least: $(calls_made)"
 	calls_made | grep -q '^fsync ' || fail "expected fsync calls: $(calls_made)"
 	echo "# $runs runs over: $(calls_made | tr '\n' ' ')" >&3
 }
@@ -139,18 +143,18 @@ fail_each() {
 }
 
 @test "fault: a failed unlink in UPDATE gets -ERR [SYS/TEMP] and keeps the message" {
-	faulty_session unlinkat 2 EIO
+	FAULT_MATCH=${MARKED[1]} faulty_session unlinkat 1 EIO
 	assert_line --index 10 "-ERR [SYS/TEMP] some deleted messages not removed"
 	assert_failure 1
 	store_path "$MAILDIR" "${MARKED[1]}" >/dev/null || fail "second marked message gone"
 	! store_path "$MAILDIR" "${MARKED[0]}" >/dev/null || fail "first marked message kept"
-	check_outcome "unlinkat #2"
+	FAULT_KIND=EIO check_outcome "unlinkat of ${MARKED[1]}"
 }
 
 @test "fault: a failed fsync in UPDATE gets -ERR (the deletions may not be durable)" {
 	faulty_session fsync 1 EIO
 	assert_line --index 10 --regexp '^-ERR \[SYS/TEMP\]'
-	check_outcome "fsync #1"
+	FAULT_KIND=EIO check_outcome "fsync #1"
 }
 
 # ---------------------------------------------------------------- vanishing clients

@@ -7,6 +7,7 @@
  *                at that call instead of failing it: a crash mid-step)
  *   FAULT_COUNT  a file to which, at exit, "CALL N" is appended for each
  *                wrapped function called N > 0 times (to plan the runs)
+ *   FAULT_MATCH  if set, only calls on a path containing this string count
  *   FAULT_PROG   the program to act in (default "onepop"); every other
  *                process that inherits LD_PRELOAD (timeout, tr) is left alone
  * Only calls made by the program's own code count (not those of libc
@@ -40,6 +41,7 @@ static int target = -1;
 static unsigned long nth;
 static int fault_errno;   /* 0: SIGKILL */
 static int active;
+static const char *match;
 static uintptr_t prog_lo, prog_hi;   /* the program's loaded segments */
 
 /* The first object dl_iterate_phdr reports is the program itself. */
@@ -76,6 +78,7 @@ __attribute__((constructor)) static void shim_init(void)
 	if (!active)
 		return;
 	dl_iterate_phdr(find_program, NULL);
+	match = getenv("FAULT_MATCH");
 	for (int i = 0; call && i < F_MAX; i++)
 		if (strcmp(call, names[i]) == 0)
 			target = i;
@@ -110,9 +113,11 @@ __attribute__((destructor)) static void shim_report(void)
 
 /* Count the call if the program made it (from); true when this one
  * must fail (errno is set). */
-static int fault_at(int which, uintptr_t from)
+static int fault_at(int which, const char *path, uintptr_t from)
 {
 	if (!active || from < prog_lo || from >= prog_hi)
+		return 0;
+	if (match && (!path || !strstr(path, match)))
 		return 0;
 	if (++calls[which] != nth || which != target)
 		return 0;
@@ -122,7 +127,7 @@ static int fault_at(int which, uintptr_t from)
 	return 1;
 }
 
-#define fault(which) fault_at((which), (uintptr_t)__builtin_return_address(0))
+#define fault(which, path) fault_at((which), (path), (uintptr_t)__builtin_return_address(0))
 /* NOLINTNEXTLINE(bugprone-macro-parentheses): name is an identifier */
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
@@ -134,7 +139,7 @@ int open(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
 	va_end(ap);
-	if (fault(F_OPEN))
+	if (fault(F_OPEN, path))
 		return -1;
 	return REAL(open)(path, flags, mode);
 }
@@ -149,7 +154,7 @@ int openat(int dir, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
 	va_end(ap);
-	if (fault(F_OPENAT))
+	if (fault(F_OPENAT, path))
 		return -1;
 	return REAL(openat)(dir, path, flags, mode);
 }
@@ -158,49 +163,49 @@ int openat64(int dir, const char *path, int flags, ...) __attribute__((alias("op
 
 ssize_t write(int fd, const void *buf, size_t len)
 {
-	if (fault(F_WRITE))
+	if (fault(F_WRITE, NULL))
 		return -1;
 	return REAL(write)(fd, buf, len);
 }
 
 int unlink(const char *path)
 {
-	if (fault(F_UNLINK))
+	if (fault(F_UNLINK, path))
 		return -1;
 	return REAL(unlink)(path);
 }
 
 int unlinkat(int dir, const char *path, int flags)
 {
-	if (fault(F_UNLINKAT))
+	if (fault(F_UNLINKAT, path))
 		return -1;
 	return REAL(unlinkat)(dir, path, flags);
 }
 
 int rename(const char *from, const char *to)
 {
-	if (fault(F_RENAME))
+	if (fault(F_RENAME, from))
 		return -1;
 	return REAL(rename)(from, to);
 }
 
 int renameat(int fromdir, const char *from, int todir, const char *to)
 {
-	if (fault(F_RENAMEAT))
+	if (fault(F_RENAMEAT, from))
 		return -1;
 	return REAL(renameat)(fromdir, from, todir, to);
 }
 
 int fsync(int fd)
 {
-	if (fault(F_FSYNC))
+	if (fault(F_FSYNC, NULL))
 		return -1;
 	return REAL(fsync)(fd);
 }
 
 int flock(int fd, int op)
 {
-	if (fault(F_FLOCK))
+	if (fault(F_FLOCK, NULL))
 		return -1;
 	return REAL(flock)(fd, op);
 }
