@@ -143,6 +143,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_ALLOW_ROOT: o->allow_root = parse_bool(copy); free(copy); break;
 	case OPT_TLS:
 		free(copy);
+		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
 		if (!strcmp(val, "off"))
 			o->tls = TLS_OFF;
 		else if (!strcmp(val, "starttls"))
@@ -170,7 +171,8 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case 'V': o->version = true; free(copy); break;
 	case 'h': o->help = true; free(copy); break;
 	case OPT_COMMANDS:
-		if (strcmp(val, "full") && strcmp(val, "minimal")) {
+		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
+		if (strcmp(val, "full") != 0 && strcmp(val, "minimal") != 0) {
 			fprintf(stderr, "onepop: --commands: full or minimal, not %s\n", val);
 			free(copy);
 			return -EINVAL;
@@ -192,7 +194,8 @@ static int apply(struct options *o, int id, const char *val, int depth)
 		o->exec_args[o->exec_argc++] = copy;
 		break;
 	case OPT_FAITHFUL:
-		if (strcmp(val, "extra") && strcmp(val, "noextra")) {
+		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
+		if (strcmp(val, "extra") != 0 && strcmp(val, "noextra") != 0) {
 			fprintf(stderr, "onepop: --faithful: extra or noextra, not %s\n", val);
 			free(copy);
 			return -EINVAL;

@@ -365,12 +365,12 @@ static int by_name(const void *a, const void *b)
  * statistics), or "-". */
 static void command_stats(const struct session *s, char *buf, size_t size)
 {
-	size_t order[MAX_COMMANDS], n = command_table_size(), len = 0;
+	size_t order[MAX_COMMANDS] = { 0 }, n = command_table_size(), len = 0;
 
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	qsort(order, n, sizeof(order[0]), by_name);
-	strcpy(buf, "-");
+	strlcpy(buf, "-", size);
 	for (size_t i = 0; i < n; i++) {
 		unsigned long c = s->cmd_counts[order[i]];
 		int w;
@@ -450,10 +450,9 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 
 	/* Before any greeting: the proxy's header, then implicit TLS (a
 	 * proxy in front of port 995 sends its header in the clear). */
-	if (opt->proxy_protocol && proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout,
-	                                        s.remote, sizeof(s.remote)) < 0)
-		why = io_timed_out() ? END_TIMEOUT : END_IO;
-	else if (opt->tls == TLS_IMPLICIT && tls_start(&s.io) < 0)
+	if ((opt->proxy_protocol && proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout,
+	                                         s.remote, sizeof(s.remote)) < 0) ||
+	    (opt->tls == TLS_IMPLICIT && tls_start(&s.io) < 0))
 		why = io_timed_out() ? END_TIMEOUT : END_IO;
 	else if (opt->preauth) {
 		struct user_info u = { 0 };
