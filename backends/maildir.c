@@ -6,12 +6,8 @@
  * Order: by the leading number of the base name (delivery time), then by
  * the rest of the name, so it does not change when a file moves from new/
  * to cur/ or its flags change.
- * Lock: DIR/onepop-session.lock, made the NFS-safe way (a unique file,
- * then link(2), which is atomic on shared storage where flock is not),
- * holding "HOST PID". A lock left by a crash is stale when its process
- * is gone (same host) or it has not been touched for MAILDIR_LOCK_STALE
- * seconds (another host); a session touches it at every message it
- * opens, and an idle one ends at --timeout, well before that. */
+ * Lock: DIR/onepop-session.lock (maildir_lock.c); a session touches it
+ * at every message it opens so that other hosts see it alive. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,132 +30,10 @@ struct maildir {
 	int lock_fd;
 	int msg_fd;         /* the open message, or -1 */
 	struct maildir_list list;
+	struct backend_ctx *ctx;    /* NULL when opened without one */
 };
 
 extern const struct backend_ops backend_maildir;
-
-#define LOCK_NAME "onepop-session.lock"
-/* Age after which another host's lock is taken over: far above the
- * default idle timeout (600 s), as touches keep a live one young. */
-#define MAILDIR_LOCK_STALE 3600
-
-/* "HOST PID" of this process, and a name unique to it. */
-static void lock_identity(char *id, size_t idsize, char *tmp, size_t tmpsize)
-{
-	char host[256];
-
-	if (gethostname(host, sizeof(host)) < 0 || !host[0])
-		strcpy(host, "localhost");
-	host[sizeof(host) - 1] = '\0';
-	for (char *p = host; *p; p++)
-		if (*p == '/' || *p == ' ' || *p == '\n')
-			*p = '_';
-	snprintf(id, idsize, "%.200s %ld\n", host, (long)getpid());
-	snprintf(tmp, tmpsize, LOCK_NAME ".%.200s.%ld.%08x", host, (long)getpid(), arc4random());
-}
-
-/* Whether the lock now in place is stale; if so it is moved away (and
- * true returned) so that link() can be tried again. Moving by rename and
- * checking the inode means two sessions that both judged a lock stale
- * cannot remove each other's fresh one. */
-static bool lock_take_stale(struct maildir *md, const char *our_id, const char *aside)
-{
-	char buf[300], host[256];
-	struct stat st, moved;
-	long pid = 0;
-	bool stale = false;
-	ssize_t n;
-	int fd = openat(md->dir_fd, LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		return errno == ENOENT;   /* gone meanwhile: try again */
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (fstat(fd, &st) < 0)
-		n = -1;
-	close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	/* Same host: the owner's pid tells. Otherwise only the age can. */
-	if (sscanf(buf, "%255s %ld", host, &pid) == 2 && pid > 0 &&
-	    strncmp(our_id, host, strlen(host)) == 0 && our_id[strlen(host)] == ' ')
-		stale = kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-	else
-		stale = time(NULL) - st.st_mtime > MAILDIR_LOCK_STALE;
-	if (!stale)
-		return false;
-	if (renameat(md->dir_fd, LOCK_NAME, md->dir_fd, aside) < 0)
-		return errno == ENOENT;
-	if (fstatat(md->dir_fd, aside, &moved, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    (moved.st_ino != st.st_ino || moved.st_dev != st.st_dev)) {
-		/* Someone took the lock between our look and the rename: put
-		 * theirs back (if a third session got in meanwhile, that one
-		 * holds it and ours stays refused either way). */
-		if (linkat(md->dir_fd, aside, md->dir_fd, LOCK_NAME, 0) < 0 && errno != EEXIST)
-			errno = 0;
-		unlinkat(md->dir_fd, aside, 0);
-		return false;
-	}
-	unlinkat(md->dir_fd, aside, 0);
-	return true;
-}
-
-static int maildir_lock(struct maildir *md)
-{
-	char id[300], tmp[300], aside[320];
-	struct stat st;
-	size_t len;
-	int r = -EWOULDBLOCK;
-
-	lock_identity(id, sizeof(id), tmp, sizeof(tmp));
-	snprintf(aside, sizeof(aside), "%s.stale", tmp);
-	md->lock_fd = openat(md->dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	                     0600);
-	if (md->lock_fd < 0)
-		return -errno;
-	len = strlen(id);
-	if (write(md->lock_fd, id, len) != (ssize_t)len) {
-		r = -EIO;
-		goto out;
-	}
-	for (int tries = 0; tries < 3; tries++) {
-		/* On NFS link() may report failure for a link that was made
-		 * (a lost reply): the link count is the truth. */
-		if (linkat(md->dir_fd, tmp, md->dir_fd, LOCK_NAME, 0) == 0 ||
-		    (fstat(md->lock_fd, &st) == 0 && st.st_nlink == 2)) {
-			r = 0;
-			break;
-		}
-		if (errno != EEXIST) {
-			r = -errno;
-			break;
-		}
-		if (!lock_take_stale(md, id, aside))
-			break;
-	}
-out:
-	unlinkat(md->dir_fd, tmp, 0);
-	if (r < 0) {
-		close(md->lock_fd);
-		md->lock_fd = -1;
-	}
-	return r;
-}
-
-/* Remove the lock only if it is still ours (same inode). */
-static void maildir_unlock(struct maildir *md)
-{
-	struct stat ours, now;
-
-	if (md->lock_fd < 0)
-		return;
-	if (fstat(md->lock_fd, &ours) == 0 &&
-	    fstatat(md->dir_fd, LOCK_NAME, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    ours.st_ino == now.st_ino && ours.st_dev == now.st_dev)
-		unlinkat(md->dir_fd, LOCK_NAME, 0);
-	close(md->lock_fd);
-	md->lock_fd = -1;
-}
 
 static const char *const subdirs[2] = { "new", "cur" };
 
@@ -172,13 +46,13 @@ static void maildir_close(struct mailbox *mb)
 	maildir_list_free(&md->list);
 	if (md->msg_fd >= 0)
 		close(md->msg_fd);
-	maildir_unlock(md);
+	maildir_unlock(md->dir_fd, md->lock_fd);
 	if (md->dir_fd >= 0)
 		close(md->dir_fd);
 	free(md);
 }
 
-static int maildir_open(const char *path, struct mailbox **ret_mb)
+static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb)
 {
 	struct maildir *md = calloc(1, sizeof(*md));
 	struct stat st;
@@ -198,14 +72,25 @@ static int maildir_open(const char *path, struct mailbox **ret_mb)
 		r = -ENOENT;
 		goto fail;
 	}
-	r = maildir_lock(md);
-	if (r < 0)
-		goto fail;
+	md->ctx = ctx;
+	/* A dry run (--scan) takes no lock: it writes nothing and shows a
+	 * snapshot, as a session would see it now. */
+	if (!ctx || !ctx->readonly) {
+		r = maildir_lock(md->dir_fd, ctx ? ctx->remote : NULL, &md->lock_fd,
+		                 ctx ? ctx->holder : NULL, ctx ? sizeof(ctx->holder) : 0);
+		if (r < 0)
+			goto fail;
+	}
 	*ret_mb = &md->base;
 	return 0;
 fail:
 	maildir_close(&md->base);
 	return r;
+}
+
+static int maildir_open(const char *path, struct mailbox **ret_mb)
+{
+	return maildir_open_ctx(path, NULL, ret_mb);
 }
 
 /* ------------------------------------------------------------ the list */
@@ -599,7 +484,7 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 		size_all(md, &old, &changed);
 	}
 	maildir_list_free(&old);
-	if (changed)
+	if (changed && !(md->ctx && md->ctx->readonly))
 		maildir_cache_save(md->dir_fd, stamps, trusted, &md->list);
 	info = calloc(md->list.count ? md->list.count : 1, sizeof(*info));
 	if (!info)
@@ -625,7 +510,8 @@ static int maildir_msg_open(struct mailbox *mb, size_t idx)
 		return fd;
 	md->msg_fd = fd;
 	/* Keep the lock young for other hosts' staleness check. */
-	futimens(md->lock_fd, NULL);
+	if (md->lock_fd >= 0)
+		futimens(md->lock_fd, NULL);
 	return 0;
 }
 
@@ -683,6 +569,7 @@ const struct backend_ops backend_maildir = {
 	.name = "maildir",
 	.default_mailbox = "%h/Maildir",
 	.open = maildir_open,
+	.open_ctx = maildir_open_ctx,
 	.scan = maildir_scan,
 	.msg_open = maildir_msg_open,
 	.msg_read = maildir_msg_read,

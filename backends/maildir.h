@@ -70,4 +70,11 @@ int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
 void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool trusted,
                         const struct maildir_list *l);
 
+/* Take DIR/onepop-session.lock for this session (maildir_lock.c): 0 and
+ * *ret_fd, or -EWOULDBLOCK with holder (if holder_size) describing the
+ * session that has it ("from ADDR since TIME", or "" if unknown). */
+int maildir_lock(int dir_fd, const char *remote, int *ret_fd, char *holder, size_t holder_size);
+/* Remove the lock if it is still ours, and close lock_fd (-1: nothing). */
+void maildir_unlock(int dir_fd, int lock_fd);
+
 #endif

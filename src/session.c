@@ -127,17 +127,28 @@ static int open_mailbox(struct session *s, struct user_info *u)
 		io_reply(&s->io, false, "[SYS/PERM] no mailbox for this user");
 		return r;
 	}
-	r = s->backend->open(path, &s->mb);
+	s->ctx.remote = s->remote;
+	s->ctx.opt = s->opt;
+	r = s->backend->open_ctx ? s->backend->open_ctx(path, &s->ctx, &s->mb)
+	                         : s->backend->open(path, &s->mb);
 	if (r == 0) {
 		r = s->backend->scan(s->mb, &s->msgs, &s->count);
 		if (r == 0 && !(s->deleted = calloc(s->count ? s->count : 1, sizeof(bool))))
 			r = -ENOMEM;
 	}
 	if (r < 0) {
-		log_msg(r == -EWOULDBLOCK ? LOG_NOTICE : LOG_ERR, "user=%s: mailbox %s: %s",
-		        who, path, strerror(-r));
-		session_backend_error(s, r, r == -EWOULDBLOCK ? "mailbox is locked by another session"
-		                      : "mailbox is not available");
+		log_msg(r == -EWOULDBLOCK ? LOG_NOTICE : LOG_ERR, "user=%s rhost=%s: mailbox %s: %s%s%s",
+		        who, s->remote, path, strerror(-r), s->ctx.holder[0] ? ", held by a session " : "",
+		        s->ctx.holder);
+		if (r == -EWOULDBLOCK && s->ctx.holder[0])
+			/* The holder text is the backend's own (address and
+			 * time it formatted), never the client's. */
+			io_reply(&s->io, false, "[IN-USE] mailbox locked by a session %s",
+			         s->ctx.holder);
+		else
+			session_backend_error(s, r, r == -EWOULDBLOCK
+			                      ? "mailbox is locked by another session"
+			                      : "mailbox is not available");
 		return r;
 	}
 	log_msg(LOG_INFO, "login: user=%s rhost=%s messages=%zu", who, s->remote, s->count);

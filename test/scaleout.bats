@@ -20,7 +20,7 @@ dead_pid() {
 	session_send first "${LOGIN[@]}"
 	session_wait first 3
 	[ -f "$LOCK" ] || fail "no lock file during the session"
-	grep -qE "^$(hostname) [0-9]+$" "$LOCK" || fail "lock content: $(cat "$LOCK")"
+	grep -qE "^$(hostname) [0-9]+ [0-9]+ local$" "$LOCK" || fail "lock content: $(cat "$LOCK")"
 	session_send first QUIT
 	session_end first
 	[ ! -e "$LOCK" ] || fail "lock left after QUIT"
