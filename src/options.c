@@ -13,7 +13,8 @@
 enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_FAIL_DELAY, OPT_ALLOW_ROOT, OPT_TLS, OPT_TLS_CERT, OPT_TLS_KEY,
        OPT_ALLOW_PLAINTEXT, OPT_PROXY_PROTOCOL, OPT_COMMANDS, OPT_APOP_ONLY, OPT_AUTODELETE,
-       OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL };
+       OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
+       OPT_SCAN };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -39,6 +40,7 @@ static const struct option longopts[] = {
 	{ "exec", required_argument, NULL, OPT_EXEC },
 	{ "exec-arg", required_argument, NULL, OPT_EXEC_ARG },
 	{ "faithful", required_argument, NULL, OPT_FAITHFUL },
+	{ "scan", required_argument, NULL, OPT_SCAN },
 	{ "config", required_argument, NULL, 'c' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
@@ -77,6 +79,8 @@ void options_usage(void)
 	      "      --faithful=extra|noextra  exec backend, test stand-in only: send\n"
 	      "                          messages byte for byte (see README)\n"
 	      "      --test-commands     accept BREAK and EXIT (test stand-in only)\n"
+	      "      --scan=USER         dry run: print the list USER's session would\n"
+	      "                          see (number, size, UIDL), change nothing, exit\n"
 	      "  -c, --config=FILE       read options from FILE (key = value)\n"
 	      "  -d, --debug             log commands and replies, also to stderr\n"
 	      "  -V, --version           print the version and exit\n"
@@ -163,6 +167,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_TEST_COMMANDS: o->test_commands = parse_bool(copy); free(copy); break;
 	case OPT_TRANSMIT_ERRORS: o->transmit_errors = parse_bool(copy); free(copy); break;
 	case OPT_EXEC: o->exec_prog = copy; break;
+	case OPT_SCAN: o->scan = copy; break;
 	case OPT_EXEC_ARG:
 		if (o->exec_argc == MAX_EXEC_ARGS) {
 			fprintf(stderr, "onepop: --exec-arg: at most %d\n", MAX_EXEC_ARGS);

@@ -33,6 +33,7 @@ struct options {
 	const char *exec_args[MAX_EXEC_ARGS];
 	unsigned exec_argc;
 	enum { FAITHFUL_OFF, FAITHFUL_EXTRA, FAITHFUL_NOEXTRA } faithful;
+	const char *scan;           /* --scan USER: dry run, then exit */
 	bool debug;
 	bool allow_root;
 	bool list_backends;
