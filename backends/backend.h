@@ -42,12 +42,15 @@ struct backend_ctx {
 	const char *remote;         /* the client's address (for the lock record) */
 	const struct options *opt;
 	bool readonly;              /* --scan: no lock, write nothing at all */
+	bool uidl_hold;             /* do not record changed UIDLs: the core
+	                             * refuses such a login (--uidl-guard=refuse) */
 	/* out: on -EWOULDBLOCK, who holds the lock, e.g. "from 192.0.2.1
 	 * since 2024-05-01T10:00:00Z" (our own text: safe to send), or "" */
 	char holder[BACKEND_HOLDER_MAX];
 	/* out, from scan: UIDL continuity (a backend with a UIDL ledger) */
 	struct {
 		bool known;         /* a ledger from an earlier session was read */
+		bool lost;          /* there was one, unusable: rebuilt */
 		size_t kept;        /* messages whose UIDL the ledger supplied */
 		size_t renamed;     /* of those, found again under another name */
 		size_t gone;        /* ledger entries with no message now */

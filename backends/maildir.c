@@ -28,9 +28,15 @@ struct maildir {
 	struct mailbox base;
 	int dir_fd;
 	int lock_fd;
+	bool lock_touch;    /* lock_fd is the lock file: keep it young */
 	int msg_fd;         /* the open message, or -1 */
 	struct maildir_list list;
 	struct backend_ctx *ctx;    /* NULL when opened without one */
+	/* UIDL ledger (maildir_ledger.c): each listed message's UIDL and
+	 * what the ledger knows of it, kept to rewrite it at commit. */
+	char (*uidls)[MAX_UIDL + 1];
+	struct maildir_ledger_meta meta;
+	int64_t scanned;            /* when scan ran */
 };
 
 extern const struct backend_ops backend_maildir;
@@ -44,6 +50,8 @@ static void maildir_close(struct mailbox *mb)
 	if (!md)
 		return;
 	maildir_list_free(&md->list);
+	free(md->uidls);
+	free(md->meta.msgs);
 	if (md->msg_fd >= 0)
 		close(md->msg_fd);
 	maildir_unlock(md->dir_fd, md->lock_fd);
@@ -80,6 +88,7 @@ static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct ma
 		                 ctx ? ctx->holder : NULL, ctx ? sizeof(ctx->holder) : 0);
 		if (r < 0)
 			goto fail;
+		md->lock_touch = r == 0;
 	}
 	*ret_mb = &md->base;
 	return 0;
@@ -147,6 +156,8 @@ int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, 
 	m->base_len = (uint16_t)(colon ? (size_t)(colon - name) : len);
 	m->raw = raw;
 	m->wire = wire;
+	m->ino = 0;
+	m->mtime = 0;
 	return 0;
 }
 
@@ -379,6 +390,8 @@ static int size_msg(struct maildir *md, struct maildir_msg *m, const struct mail
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
 	m->raw = (uint64_t)st.st_size;
+	m->ino = (uint64_t)st.st_ino;
+	m->mtime = (int64_t)st.st_mtime;
 	if (have && old_raw == m->raw) {
 		m->wire = old_wire;
 		return 0;
@@ -454,6 +467,38 @@ static int size_all(struct maildir *md, const struct maildir_list *old, bool *re
 	return 0;
 }
 
+/* Whether this session may write its files (not a dry run). */
+static bool writable(const struct maildir *md)
+{
+	return !(md->ctx && md->ctx->readonly);
+}
+
+/* The UIDL of each listed message: its name's, or the one the ledger
+ * remembers for it (without a context, as in unit use, only the name's). */
+static int apply_ledger(struct maildir *md)
+{
+	size_t n = md->list.count ? md->list.count : 1;
+	int r;
+
+	md->scanned = (int64_t)time(NULL);
+	md->uidls = calloc(n, sizeof(*md->uidls));
+	md->meta.msgs = calloc(n, sizeof(*md->meta.msgs));
+	if (!md->uidls || !md->meta.msgs)
+		return -ENOMEM;
+	for (size_t i = 0; i < md->list.count; i++)
+		make_uidl(maildir_name(&md->list, i) + 4, md->list.msgs[i].base_len, md->uidls[i]);
+	if (!md->ctx)
+		return 0;
+	r = maildir_ledger_apply(md->dir_fd, &md->list, md->uidls, &md->meta, md->ctx);
+	if (r < 0)
+		return r;
+	/* A refused login records nothing: the next one is judged the same. */
+	if (md->meta.dirty && writable(md) && !(md->ctx->uidl_hold && md->ctx->uidl.changed))
+		maildir_ledger_save(md->dir_fd, &md->list, (const char (*)[MAX_UIDL + 1])md->uidls,
+		                    &md->meta, NULL, md->scanned);
+	return 0;
+}
+
 static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_count)
 {
 	struct maildir *md = (struct maildir *)mb;
@@ -484,14 +529,16 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 		size_all(md, &old, &changed);
 	}
 	maildir_list_free(&old);
-	if (changed && !(md->ctx && md->ctx->readonly))
+	if (changed && writable(md))
 		maildir_cache_save(md->dir_fd, stamps, trusted, &md->list);
+	if ((r = apply_ledger(md)) < 0)
+		return r;
 	info = calloc(md->list.count ? md->list.count : 1, sizeof(*info));
 	if (!info)
 		return -ENOMEM;
 	for (size_t i = 0; i < md->list.count; i++) {
 		info[i].size = md->list.msgs[i].wire;
-		make_uidl(maildir_name(&md->list, i) + 4, md->list.msgs[i].base_len, info[i].uidl);
+		memcpy(info[i].uidl, md->uidls[i], sizeof(info[i].uidl));
 	}
 	*ret_msgs = info;
 	*ret_count = md->list.count;
@@ -510,7 +557,7 @@ static int maildir_msg_open(struct mailbox *mb, size_t idx)
 		return fd;
 	md->msg_fd = fd;
 	/* Keep the lock young for other hosts' staleness check. */
-	if (md->lock_fd >= 0)
+	if (md->lock_touch)
 		futimens(md->lock_fd, NULL);
 	return 0;
 }
@@ -553,6 +600,17 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 		/* Already gone is what was asked; anything else is a failure. */
 		if (errno != ENOENT && r == 0)
 			r = -errno;
+	}
+	if (r == 0 && md->ctx && md->uidls) {
+		bool any = false;
+		for (size_t i = 0; i < count && !any; i++)
+			any = deleted[i];
+		/* The ledger forgets what was deleted, so those are not
+		 * counted as gone next time. */
+		if (any)
+			maildir_ledger_save(md->dir_fd, &md->list,
+			                    (const char (*)[MAX_UIDL + 1])md->uidls, &md->meta,
+			                    deleted, md->scanned);
 	}
 	/* Make the unlinks durable before "+OK" tells the client so. */
 	for (int s = 0; r == 0 && s < 2; s++) {

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "limits.h"
+
 /* Names live in one arena (one allocation instead of one per message:
  * memory stays proportional to the count with a small constant). */
 struct maildir_msg {
@@ -15,6 +17,8 @@ struct maildir_msg {
 	uint16_t base_len;  /* length of the base name (before ":") */
 	uint64_t raw;       /* file size (st_size) */
 	uint64_t wire;      /* octets RETR sends before dot-stuffing */
+	uint64_t ino;       /* set by scan (0 until then) */
+	int64_t mtime;      /* set by scan */
 };
 
 struct maildir_list {
@@ -70,8 +74,33 @@ int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
 void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool trusted,
                         const struct maildir_list *l);
 
+/* What the UIDL ledger knows of each listed message (maildir_ledger.c). */
+struct maildir_ledger_meta_msg {
+	unsigned char digest[16];   /* MD5 of the first 4 KB */
+	bool have_digest;
+	bool matched;               /* found in the ledger */
+};
+struct maildir_ledger_meta {
+	struct maildir_ledger_meta_msg *msgs;   /* one per listed message */
+	bool dirty;                 /* the ledger on disk differs: save it */
+};
+
+struct backend_ctx;
+/* Give the listed messages (uidls[i] holds each one's name-derived UIDL
+ * on entry) the UIDLs the ledger remembers, fill meta (msgs calloc'd by
+ * the caller) and ctx->uidl. 0 or -ENOMEM; a missing or bad ledger is
+ * not an error (every message is then new). */
+int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
+                         struct maildir_ledger_meta *meta, struct backend_ctx *ctx);
+/* Write the ledger atomically for the listed messages not deleted
+ * (deleted may be NULL); since is when this session scanned. Failures
+ * are ignored: the next session rebuilds what it can. */
+void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
+                         const char (*uidls)[MAX_UIDL + 1], const struct maildir_ledger_meta *meta,
+                         const bool *deleted, int64_t since);
+
 /* Take DIR/onepop-session.lock for this session (maildir_lock.c): 0 and
- * *ret_fd, or -EWOULDBLOCK with holder (if holder_size) describing the
+ * *ret_fd (1: a flock on the directory instead, when it is not writable), or -EWOULDBLOCK with holder (if holder_size) describing the
  * session that has it ("from ADDR since TIME", or "" if unknown). */
 int maildir_lock(int dir_fd, const char *remote, int *ret_fd, char *holder, size_t holder_size);
 /* Remove the lock if it is still ours, and close lock_fd (-1: nothing). */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -186,6 +187,25 @@ static bool lock_take_stale(int dir_fd, const char *our_host, const char *aside,
 	return true;
 }
 
+/* A Maildir we may not write in (read-only media, an operator's chmod)
+ * cannot hold a lock file: flock(2) on the directory still keeps two
+ * sessions on this host apart (not across NFS hosts, but such a store
+ * cannot be changed by any of them anyway). */
+static int lock_readonly_dir(int dir_fd, int *ret_fd)
+{
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 1;
+}
+
 int maildir_lock(int dir_fd, const char *remote, int *ret_fd, char *holder, size_t holder_size)
 {
 	char host[256], id[400], tmp[300], aside[320];
@@ -202,6 +222,8 @@ int maildir_lock(int dir_fd, const char *remote, int *ret_fd, char *holder, size
 	if (holder_size)
 		holder[0] = '\0';
 	fd = openat(dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EACCES || errno == EROFS))
+		return lock_readonly_dir(dir_fd, ret_fd);
 	if (fd < 0)
 		return -errno;
 	len = strlen(id);

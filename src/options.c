@@ -14,7 +14,7 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_FAIL_DELAY, OPT_ALLOW_ROOT, OPT_TLS, OPT_TLS_CERT, OPT_TLS_KEY,
        OPT_ALLOW_PLAINTEXT, OPT_PROXY_PROTOCOL, OPT_COMMANDS, OPT_APOP_ONLY, OPT_AUTODELETE,
        OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
-       OPT_SCAN };
+       OPT_SCAN, OPT_UIDL_GUARD };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -41,6 +41,7 @@ static const struct option longopts[] = {
 	{ "exec-arg", required_argument, NULL, OPT_EXEC_ARG },
 	{ "faithful", required_argument, NULL, OPT_FAITHFUL },
 	{ "scan", required_argument, NULL, OPT_SCAN },
+	{ "uidl-guard", required_argument, NULL, OPT_UIDL_GUARD },
 	{ "config", required_argument, NULL, 'c' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
@@ -79,6 +80,8 @@ void options_usage(void)
 	      "      --faithful=extra|noextra  exec backend, test stand-in only: send\n"
 	      "                          messages byte for byte (see README)\n"
 	      "      --test-commands     accept BREAK and EXIT (test stand-in only)\n"
+	      "      --uidl-guard=MODE   warn (default) or refuse ([SYS/TEMP]) a login\n"
+	      "                          when messages seen before have new UIDLs\n"
 	      "      --scan=USER         dry run: print the list USER's session would\n"
 	      "                          see (number, size, UIDL), change nothing, exit\n"
 	      "  -c, --config=FILE       read options from FILE (key = value)\n"
@@ -168,6 +171,14 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_TRANSMIT_ERRORS: o->transmit_errors = parse_bool(copy); free(copy); break;
 	case OPT_EXEC: o->exec_prog = copy; break;
 	case OPT_SCAN: o->scan = copy; break;
+	case OPT_UIDL_GUARD:
+		free(copy);
+		if (strcmp(val, "warn") && strcmp(val, "refuse")) {
+			fprintf(stderr, "onepop: --uidl-guard: warn or refuse, not %s\n", val);
+			return -EINVAL;
+		}
+		o->uidl_guard = strcmp(val, "warn") ? UIDL_GUARD_REFUSE : UIDL_GUARD_WARN;
+		break;
 	case OPT_EXEC_ARG:
 		if (o->exec_argc == MAX_EXEC_ARGS) {
 			fprintf(stderr, "onepop: --exec-arg: at most %d\n", MAX_EXEC_ARGS);

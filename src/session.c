@@ -17,6 +17,7 @@
 #include "session.h"
 #include "template.h"
 #include "tls.h"
+#include "uidl_guard.h"
 
 static const char *const end_names[] = {
 	[END_QUIT] = "quit",
@@ -129,6 +130,7 @@ static int open_mailbox(struct session *s, struct user_info *u)
 	}
 	s->ctx.remote = s->remote;
 	s->ctx.opt = s->opt;
+	s->ctx.uidl_hold = s->opt->uidl_guard == UIDL_GUARD_REFUSE;
 	r = s->backend->open_ctx ? s->backend->open_ctx(path, &s->ctx, &s->mb)
 	                         : s->backend->open(path, &s->mb);
 	if (r == 0) {
@@ -150,6 +152,11 @@ static int open_mailbox(struct session *s, struct user_info *u)
 			                      ? "mailbox is locked by another session"
 			                      : "mailbox is not available");
 		return r;
+	}
+	if (uidl_guard_check(s->opt, &s->ctx, who, s->remote) < 0) {
+		io_reply(&s->io, false, "[SYS/TEMP] message UIDLs changed; an operator must check "
+		         "before this mailbox is served");
+		return -EAGAIN;
 	}
 	log_msg(LOG_INFO, "login: user=%s rhost=%s messages=%zu", who, s->remote, s->count);
 	s->logins++;
