@@ -242,7 +242,7 @@ static int file_size(int fd, uint64_t *ret)
 	return wire_size_end(&ws, ret);
 }
 
-static void make_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
+void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char d[MD5_DIGEST_LENGTH];
@@ -486,7 +486,7 @@ static int apply_ledger(struct maildir *md)
 	if (!md->uidls || !md->meta.msgs)
 		return -ENOMEM;
 	for (size_t i = 0; i < md->list.count; i++)
-		make_uidl(maildir_name(&md->list, i) + 4, md->list.msgs[i].base_len, md->uidls[i]);
+		maildir_name_uidl(maildir_name(&md->list, i) + 4, md->list.msgs[i].base_len, md->uidls[i]);
 	if (!md->ctx)
 		return 0;
 	r = maildir_ledger_apply(md->dir_fd, &md->list, md->uidls, &md->meta, md->ctx);

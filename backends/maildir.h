@@ -86,6 +86,15 @@ struct maildir_ledger_meta {
 };
 
 struct backend_ctx;
+struct options;
+/* The UIDL of a base name: itself, or "onepop-" + hex MD5 when it is not
+ * 1-70 characters 0x21-0x7E. */
+void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1]);
+/* Replace the UIDLs of the messages the ledger did not match with those
+ * of the old server (--uidl-format, maildir_migrate.c). 0, -ENOMEM, or
+ * -EBADMSG for an old list that cannot be read. */
+int maildir_migrate_uidls(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
+                          const struct maildir_ledger_meta *meta, const struct options *opt);
 /* Give the listed messages (uidls[i] holds each one's name-derived UIDL
  * on entry) the UIDLs the ledger remembers, fill meta (msgs calloc'd by
  * the caller) and ctx->uidl. 0 or -ENOMEM; a missing or bad ledger is

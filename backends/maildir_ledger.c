@@ -375,7 +375,10 @@ int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)
 		if (!lg.count)
 			break;   /* no ledger: all are new */
 	}
-	/* New messages keep the UIDL of their name unless a kept one has it. */
+	/* New messages: the old server's UIDL (--uidl-format), else their
+	 * name's, unless a kept one has it. */
+	if ((r = maildir_migrate_uidls(dir_fd, l, uidls, meta, ctx->opt)) < 0)
+		goto out;
 	qsort(kept, nkept, sizeof(*kept), cmp_str);
 	for (size_t i = 0; i < l->count; i++) {
 		struct maildir_ledger_meta_msg *m = &meta->msgs[i];

@@ -14,7 +14,7 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_FAIL_DELAY, OPT_ALLOW_ROOT, OPT_TLS, OPT_TLS_CERT, OPT_TLS_KEY,
        OPT_ALLOW_PLAINTEXT, OPT_PROXY_PROTOCOL, OPT_COMMANDS, OPT_APOP_ONLY, OPT_AUTODELETE,
        OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
-       OPT_SCAN, OPT_UIDL_GUARD };
+       OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -42,6 +42,7 @@ static const struct option longopts[] = {
 	{ "faithful", required_argument, NULL, OPT_FAITHFUL },
 	{ "scan", required_argument, NULL, OPT_SCAN },
 	{ "uidl-guard", required_argument, NULL, OPT_UIDL_GUARD },
+	{ "uidl-format", required_argument, NULL, OPT_UIDL_FORMAT },
 	{ "config", required_argument, NULL, 'c' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
@@ -80,6 +81,8 @@ void options_usage(void)
 	      "      --faithful=extra|noextra  exec backend, test stand-in only: send\n"
 	      "                          messages byte for byte (see README)\n"
 	      "      --test-commands     accept BREAK and EXIT (test stand-in only)\n"
+	      "      --uidl-format=FMT   UIDLs of the server mail comes from: maildir\n"
+	      "                          (default), dovecot, courier, x-uidl, map:FILE\n"
 	      "      --uidl-guard=MODE   warn (default) or refuse ([SYS/TEMP]) a login\n"
 	      "                          when messages seen before have new UIDLs\n"
 	      "      --scan=USER         dry run: print the list USER's session would\n"
@@ -171,6 +174,18 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_TRANSMIT_ERRORS: o->transmit_errors = parse_bool(copy); free(copy); break;
 	case OPT_EXEC: o->exec_prog = copy; break;
 	case OPT_SCAN: o->scan = copy; break;
+	case OPT_UIDL_FORMAT:
+		/* map:FILE names a plain file in the Maildir. */
+		if (strcmp(val, "maildir") && strcmp(val, "dovecot") && strcmp(val, "courier") &&
+		    strcmp(val, "x-uidl") &&
+		    (strncmp(val, "map:", 4) || !val[4] || strchr(val + 4, '/') || val[4] == '.')) {
+			fprintf(stderr, "onepop: --uidl-format: maildir, dovecot, courier, x-uidl "
+			        "or map:FILE (a name in the Maildir), not %s\n", val);
+			free(copy);
+			return -EINVAL;
+		}
+		o->uidl_format = copy;
+		break;
 	case OPT_UIDL_GUARD:
 		free(copy);
 		if (strcmp(val, "warn") && strcmp(val, "refuse")) {

@@ -33,6 +33,7 @@ struct options {
 	const char *exec_args[MAX_EXEC_ARGS];
 	unsigned exec_argc;
 	enum { FAITHFUL_OFF, FAITHFUL_EXTRA, FAITHFUL_NOEXTRA } faithful;
+	const char *uidl_format;    /* --uidl-format; NULL: maildir */
 	enum { UIDL_GUARD_WARN, UIDL_GUARD_REFUSE } uidl_guard;
 	const char *scan;           /* --scan USER: dry run, then exit */
 	bool debug;
