@@ -14,7 +14,8 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_FAIL_DELAY, OPT_ALLOW_ROOT, OPT_TLS, OPT_TLS_CERT, OPT_TLS_KEY,
        OPT_ALLOW_PLAINTEXT, OPT_PROXY_PROTOCOL, OPT_COMMANDS, OPT_APOP_ONLY, OPT_AUTODELETE,
        OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
-       OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT };
+       OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT,
+       OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -43,6 +44,9 @@ static const struct option longopts[] = {
 	{ "scan", required_argument, NULL, OPT_SCAN },
 	{ "uidl-guard", required_argument, NULL, OPT_UIDL_GUARD },
 	{ "uidl-format", required_argument, NULL, OPT_UIDL_FORMAT },
+	{ "fail-state", required_argument, NULL, OPT_FAIL_STATE },
+	{ "fail-limit", required_argument, NULL, OPT_FAIL_LIMIT },
+	{ "fail-ban", required_argument, NULL, OPT_FAIL_BAN },
 	{ "config", required_argument, NULL, 'c' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
@@ -64,6 +68,11 @@ void options_usage(void)
 	      "      --greeting=TEXT     greeting text (default \"onepop ready\")\n"
 	      "      --goodbye=TEXT      QUIT reply text (default \"goodbye\")\n"
 	      "      --fail-delay=MS     delay before a failed-login reply (default 1000)\n"
+	      "      --fail-state=DIR    remember failed logins per address across\n"
+	      "                          connections (a directory only root can write)\n"
+	      "      --fail-limit=N      with --fail-state: refuse an address after N\n"
+	      "                          failures (default 10) ...\n"
+	      "      --fail-ban=SECONDS  ... within this time, and for it (default 900)\n"
 	      "      --allow-root        allow a session to run as uid 0\n"
 	      "      --tls=MODE          off (default), starttls (STLS) or implicit (995)\n"
 	      "      --tls-cert=FILE     PEM certificate, chain allowed\n"
@@ -128,6 +137,16 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_GREETING: o->greeting = copy; break;
 	case OPT_GOODBYE: o->goodbye = copy; break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
+	case OPT_FAIL_STATE:
+		if (val[0] != '/') {
+			fprintf(stderr, "onepop: --fail-state: an absolute path, not %s\n", val);
+			free(copy);
+			return -EINVAL;
+		}
+		o->fail_state = copy;
+		break;
+	case OPT_FAIL_LIMIT: free(copy); return parse_uint("fail-limit", val, 100000, &o->fail_limit);
+	case OPT_FAIL_BAN: free(copy); return parse_uint("fail-ban", val, 86400 * 7, &o->fail_ban);
 	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, 60000, &o->fail_delay_ms);
 	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;
 	case OPT_ALLOW_ROOT: o->allow_root = parse_bool(copy); free(copy); break;
@@ -287,6 +306,8 @@ int options_parse(struct options *o, int argc, char **argv)
 		.goodbye = "goodbye",
 		.timeout = DEFAULT_TIMEOUT,
 		.fail_delay_ms = DEFAULT_FAIL_DELAY_MS,
+		.fail_limit = DEFAULT_FAIL_LIMIT,
+		.fail_ban = DEFAULT_FAIL_BAN,
 	};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":b:m:a:t:c:dVh", longopts, NULL)) != -1) {

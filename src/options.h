@@ -16,6 +16,9 @@ struct options {
 	const char *goodbye;
 	unsigned timeout;
 	unsigned fail_delay_ms;
+	const char *fail_state;     /* --fail-state DIR; NULL: off */
+	unsigned fail_limit;        /* failures before an address is refused */
+	unsigned fail_ban;          /* the window and the refusal, in seconds */
 	enum tls_mode tls;
 	const char *tls_cert;       /* PEM, may hold the chain */
 	const char *tls_key;        /* PEM; NULL: the key is in tls_cert */

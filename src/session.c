@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "failstate.h"
 #include "log.h"
 #include "privs.h"
 #include "proxy.h"
@@ -163,11 +164,30 @@ static int open_mailbox(struct session *s, struct user_info *u)
 	return 0;
 }
 
+/* With --fail-state: refuse an address past --fail-limit failures within
+ * --fail-ban seconds, right or wrong password alike (so guesses teach
+ * nothing), in the one format the fail2ban filter matches too. */
+static bool address_refused(struct session *s, unsigned failures)
+{
+	if (!s->opt->fail_state || failures < s->opt->fail_limit)
+		return false;
+	log_msg(LOG_NOTICE, "login refused: rhost=%s failures=%u (too many failed logins)",
+	        s->remote, failures);
+	io_reply(&s->io, false, "[LOGIN-DELAY] too many failed logins from your address, "
+	         "try again later");
+	return true;
+}
+
 enum cmd_result session_login(struct session *s, struct user_info *u)
 {
 	size_t n;
 	uint64_t octets;
+	int64_t last;
 
+	if (s->opt->fail_state &&
+	    address_refused(s, failstate_recent(s->opt->fail_state, s->remote, s->opt->fail_ban,
+	                                        &last)))
+		return CMD_FAIL_AUTH;
 	if (open_mailbox(s, u) < 0)
 		return CMD_FAIL_SERVER;
 	session_totals(s, &n, &octets);
@@ -179,19 +199,27 @@ enum cmd_result session_login(struct session *s, struct user_info *u)
 enum cmd_result session_auth_failed(struct session *s, const char *user, int err)
 {
 	char who[MAX_USER * 4 + 1];
+	unsigned recent;
+	uint64_t delay;
 
 	s->auth_failures++;
 	/* The fixed format the shipped fail2ban filter matches. */
 	log_msg(LOG_NOTICE, "login failed: user=%s rhost=%s", log_safe(user, who, sizeof(who)),
 	        s->remote);
-	if (s->opt->fail_delay_ms) {
+	/* Failures of this address in earlier connections lengthen the
+	 * delay, up to 10 times --fail-delay. */
+	recent = failstate_note(s->opt->fail_state, s->remote, s->opt->fail_ban);
+	delay = (uint64_t)s->opt->fail_delay_ms * (recent > 1 ? (recent < 10 ? recent : 10) : 1);
+	if (delay) {
 		struct timespec ts = {
-			.tv_sec = s->opt->fail_delay_ms / 1000,
-			.tv_nsec = (long)(s->opt->fail_delay_ms % 1000) * 1000000L,
+			.tv_sec = (time_t)(delay / 1000),
+			.tv_nsec = (long)(delay % 1000) * 1000000L,
 		};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !io_timed_out())
 			;
 	}
+	if (address_refused(s, recent))
+		return CMD_FAIL_AUTH;
 	if (err == -EACCES)
 		io_reply(&s->io, false, "[AUTH] invalid user name or password");
 	else
