@@ -75,6 +75,10 @@ struct backend_ops {
 	const char *name;
 	/* --mailbox template used when none is given. */
 	const char *default_mailbox;
+	/* Group kept as the saved gid after the privilege drop unless
+	 * --mail-group says otherwise (NULL: none). The backend switches
+	 * to it with setegid() only around the steps that need it. */
+	const char *privileged_group;
 
 	/* Open and lock the mailbox at path for this session. */
 	int (*open)(const char *path, struct mailbox **ret_mb);

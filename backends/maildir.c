@@ -6,8 +6,11 @@
  * Order: by the leading number of the base name (delivery time), then by
  * the rest of the name, so it does not change when a file moves from new/
  * to cur/ or its flags change.
- * Lock: DIR/onepop-session.lock (maildir_lock.c); a session touches it
- * at every message it opens so that other hosts see it alive. */
+ * Lock: an flock on the directory first (it excludes local sessions even
+ * in a read-only Maildir, where no lock file can be made), then
+ * DIR/onepop-session.lock (maildir_lock.c), which works across NFS hosts
+ * and says who holds it; a session touches it at every message it opens
+ * so that other hosts see it alive. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,11 +88,20 @@ static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct ma
 	/* A dry run (--scan) takes no lock: it writes nothing and shows a
 	 * snapshot, as a session would see it now. */
 	if (!ctx || !ctx->readonly) {
+		/* The kernel drops the flock on any exit (kill -9 included). */
+		if (flock(md->dir_fd, LOCK_EX | LOCK_NB) < 0) {
+			r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+			if (r == -EWOULDBLOCK && ctx)
+				maildir_lock_holder(md->dir_fd, ctx->holder, sizeof(ctx->holder));
+			goto fail;
+		}
 		r = maildir_lock(md->dir_fd, ctx ? ctx->remote : NULL, &md->lock_fd,
 		                 ctx ? ctx->holder : NULL, ctx ? sizeof(ctx->holder) : 0);
+		if (r == -EACCES || r == -EROFS)
+			r = 0;   /* read-only: the flock alone */
 		if (r < 0)
 			goto fail;
-		md->lock_touch = r == 0;
+		md->lock_touch = md->lock_fd >= 0;
 	}
 	*ret_mb = &md->base;
 	return 0;

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -187,23 +186,23 @@ static bool lock_take_stale(int dir_fd, const char *our_host, const char *aside,
 	return true;
 }
 
-/* A Maildir we may not write in (read-only media, an operator's chmod)
- * cannot hold a lock file: flock(2) on the directory still keeps two
- * sessions on this host apart (not across NFS hosts, but such a store
- * cannot be changed by any of them anyway). */
-static int lock_readonly_dir(int dir_fd, int *ret_fd)
+void maildir_lock_holder(int dir_fd, char *holder, size_t holder_size)
 {
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct lock_record rec;
+	char buf[400];
+	ssize_t n;
+	int fd = openat(dir_fd, LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 
+	holder[0] = '\0';
 	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 1;
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (lock_parse(buf, &rec) == 0)
+		describe(&rec, holder, holder_size);
 }
 
 int maildir_lock(int dir_fd, const char *remote, int *ret_fd, char *holder, size_t holder_size)
@@ -222,8 +221,6 @@ int maildir_lock(int dir_fd, const char *remote, int *ret_fd, char *holder, size
 	if (holder_size)
 		holder[0] = '\0';
 	fd = openat(dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == EACCES || errno == EROFS))
-		return lock_readonly_dir(dir_fd, ret_fd);
 	if (fd < 0)
 		return -errno;
 	len = strlen(id);

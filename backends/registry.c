@@ -5,11 +5,19 @@
 #include "config.h"
 
 extern const struct backend_ops backend_maildir;
+extern const struct backend_ops backend_mbox;
+extern const struct backend_ops backend_mh;
 extern const struct backend_ops backend_exec;
 
 const struct backend_ops *const backends[] = {
 #ifdef HAVE_BACKEND_MAILDIR
 	&backend_maildir,
+#endif
+#ifdef HAVE_BACKEND_MBOX
+	&backend_mbox,
+#endif
+#ifdef HAVE_BACKEND_MH
+	&backend_mh,
 #endif
 #ifdef HAVE_BACKEND_EXEC
 	&backend_exec,

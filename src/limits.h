@@ -33,6 +33,9 @@
 #define TIMEOUT_GRACE 2
 /* Longest mailbox path after template expansion (PATH_MAX is 4096). */
 #define MAX_PATH 4096
+/* Seconds the mbox backend waits for an MDA's dotlock or fcntl lock
+ * (deliveries take well under a second; procmail's own wait is 8 s). */
+#define MBOX_LOCK_WAIT 5
 /* Longest configuration-file line. */
 #define MAX_CONFIG_LINE 1024
 

@@ -14,7 +14,7 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_FAIL_DELAY, OPT_ALLOW_ROOT, OPT_TLS, OPT_TLS_CERT, OPT_TLS_KEY,
        OPT_ALLOW_PLAINTEXT, OPT_PROXY_PROTOCOL, OPT_COMMANDS, OPT_APOP_ONLY, OPT_AUTODELETE,
        OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
-       OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT,
+       OPT_MAIL_GROUP, OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT,
        OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN };
 
 static const struct option longopts[] = {
@@ -28,6 +28,7 @@ static const struct option longopts[] = {
 	{ "goodbye", required_argument, NULL, OPT_GOODBYE },
 	{ "fail-delay", required_argument, NULL, OPT_FAIL_DELAY },
 	{ "allow-root", no_argument, NULL, OPT_ALLOW_ROOT },
+	{ "mail-group", required_argument, NULL, OPT_MAIL_GROUP },
 	{ "tls", required_argument, NULL, OPT_TLS },
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
@@ -74,6 +75,9 @@ void options_usage(void)
 	      "                          failures (default 10) ...\n"
 	      "      --fail-ban=SECONDS  ... within this time, and for it (default 900)\n"
 	      "      --allow-root        allow a session to run as uid 0\n"
+	      "      --mail-group=GROUP  group kept for the mbox dotlock and rewrite\n"
+	      "                          in a shared spool (mbox default: mail;\n"
+	      "                          empty: none)\n"
 	      "      --tls=MODE          off (default), starttls (STLS) or implicit (995)\n"
 	      "      --tls-cert=FILE     PEM certificate, chain allowed\n"
 	      "      --tls-key=FILE      PEM private key (default: in --tls-cert)\n"
@@ -136,6 +140,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_PREAUTH: o->preauth = copy; break;
 	case OPT_GREETING: o->greeting = copy; break;
 	case OPT_GOODBYE: o->goodbye = copy; break;
+	case OPT_MAIL_GROUP: o->mail_group = copy; break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
 	case OPT_FAIL_STATE:
 		if (val[0] != '/') {

@@ -14,6 +14,7 @@ struct options {
 	const char *preauth;
 	const char *greeting;
 	const char *goodbye;
+	const char *mail_group;     /* NULL: the backend's default; "": none */
 	unsigned timeout;
 	unsigned fail_delay_ms;
 	const char *fail_state;     /* --fail-state DIR; NULL: off */

@@ -6,7 +6,7 @@
 
 #include "privs.h"
 
-int privs_drop(const struct user_info *u, bool allow_root)
+int privs_drop(const struct user_info *u, bool allow_root, gid_t keep_gid)
 {
 	umask(077);
 	if (geteuid() != 0) {
@@ -18,7 +18,9 @@ int privs_drop(const struct user_info *u, bool allow_root)
 		return allow_root ? 0 : -EPERM;
 	if (initgroups(u->name, u->gid) < 0 && setgroups(1, &u->gid) < 0)
 		return -errno;
-	if (setresgid(u->gid, u->gid, u->gid) < 0)
+	/* keep_gid stays only as the saved gid: not in the supplementary
+	 * list, not effective until a backend asks for it with setegid(). */
+	if (setresgid(u->gid, u->gid, keep_gid == (gid_t)-1 ? u->gid : keep_gid) < 0)
 		return -errno;
 	if (setresuid(u->uid, u->uid, u->uid) < 0)
 		return -errno;

@@ -3,6 +3,7 @@
 #define ONEPOP_PRIVS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "auth.h"
 
@@ -10,7 +11,11 @@
  * and uid, then prove root cannot be regained. Refuses to leave the
  * session running as uid 0 unless allow_root. Not root: keeps the
  * current identity, which must match the user's ids when it has any.
- * Sets umask 077 either way. 0 or negative errno (-EPERM: refused). */
-int privs_drop(const struct user_info *u, bool allow_root);
+ * Sets umask 077 either way. keep_gid ((gid_t)-1: none) is left as the
+ * saved set-group-ID, so a backend can setegid() to it around the few
+ * steps that need it (the mbox dotlock and rewrite in a root:mail 2775
+ * spool, as Dovecot's mail_privileged_group does). 0 or negative errno
+ * (-EPERM: refused). */
+int privs_drop(const struct user_info *u, bool allow_root, gid_t keep_gid);
 
 #endif

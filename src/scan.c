@@ -31,7 +31,7 @@ int scan_run(const struct options *opt, const struct backend_ops *backend, struc
 		goto out;
 	}
 	/* Never read a mailbox as root: the same identity a session has. */
-	if ((r = privs_drop(&u, opt->allow_root)) < 0) {
+	if ((r = privs_drop(&u, opt->allow_root, (gid_t)-1)) < 0) {
 		fprintf(stderr, "onepop: --scan: cannot become the user: %s\n", strerror(-r));
 		goto out;
 	}

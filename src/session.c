@@ -1,6 +1,7 @@
 /* The session: greeting, the read-dispatch loop, login, and the end. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <md5.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -84,6 +85,24 @@ static const char *backend_code(int err)
 	}
 }
 
+/* The group to keep as the saved gid through the privilege drop (see
+ * privs_drop): --mail-group, else the backend's default; (gid_t)-1 for
+ * none. A default group missing on this system is skipped; a configured
+ * one is an error. Only meaningful when running as root. */
+static int mail_group(const struct session *s, gid_t *ret_gid)
+{
+	const char *name = s->opt->mail_group ? s->opt->mail_group : s->backend->privileged_group;
+	struct group *g;
+
+	*ret_gid = (gid_t)-1;
+	if (!name || !*name || geteuid() != 0)
+		return 0;
+	g = getgrnam(name);
+	if (g)
+		*ret_gid = g->gr_gid;
+	return g || !s->opt->mail_group ? 0 : -ENOENT;
+}
+
 void session_backend_error(struct session *s, int err, const char *what)
 {
 	/* The skeleton's "Transmit uncaught error messages": off by default,
@@ -111,12 +130,15 @@ static int open_mailbox(struct session *s, struct user_info *u)
 {
 	const char *tpl = s->opt->mailbox ? s->opt->mailbox : s->backend->default_mailbox;
 	char who[MAX_USER * 4 + 1], path[MAX_PATH];
+	gid_t keep;
 	int r;
 
 	s->who = *u;
 	*u = (struct user_info){ 0 };
 	log_safe(s->who.name, who, sizeof(who));
-	r = privs_drop(&s->who, s->opt->allow_root);
+	r = mail_group(s, &keep);
+	if (r == 0)
+		r = privs_drop(&s->who, s->opt->allow_root, keep);
 	if (r < 0) {
 		log_msg(LOG_ERR, "cannot serve user=%s: privilege drop refused or failed: %s",
 		        who, strerror(-r));

@@ -295,6 +295,9 @@ _onepop_bare() {
 }
 run_onepop() { run --keep-empty-lines _onepop_bare "$@"; }
 
+# pop_stderr: what the last session wrote to stderr (--debug logs).
+pop_stderr() { cat "$POP_ERR"; }
+
 # load_uidls: log in, read UIDL, fill MSGNUM[uid] and MSGUID[n]; checks that
 # the five fixture messages are all there and nothing else is.
 load_uidls() {

@@ -32,7 +32,7 @@ standin_start() {
 	SOUT=$BATS_TEST_TMPDIR/standin.out
 	"$STANDIN" t/messages "$@" >"$SOUT" 2>"$SOUT.err" &
 	SPID=$!
-	for ((i = 0; i < 400; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		SPORT=$(head -n 1 "$SOUT" 2>/dev/null)
 		[ -n "$SPORT" ] && return 0
 		kill -0 "$SPID" 2>/dev/null || break

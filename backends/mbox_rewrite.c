@@ -1,0 +1,189 @@
+/* The mbox rewrite at QUIT, crash-safe: under the dotlock and fcntl lock,
+ * copy the kept messages and everything appended since the scan into a
+ * new file in the same directory, give it the old owner, group and mode,
+ * fsync it, rename it over the mailbox and fsync the directory. A kill
+ * at any moment leaves the old file or the new one (at worst a stray
+ * "<file>.onepop-PID.tmp"); ENOSPC or EIO leaves the old one and the
+ * core answers -ERR [SYS/TEMP]. The bytes seen at scan are checked
+ * against their digest first: if another program rewrote the mailbox
+ * meanwhile, nothing is changed (-ESTALE). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "limits.h"
+#include "mbox.h"
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Copy [start, end) of the old file to out when keep; end < 0: to EOF.
+ * Bytes before scan_size go into md. */
+static int copy_range(struct mbox *m, int out, off_t start, off_t end, bool keep, MD5_CTX *md)
+{
+	static char buf[MSG_CHUNK];
+
+	while (end < 0 || start < end) {
+		size_t want = sizeof(buf);
+		ssize_t n;
+		int r;
+
+		if (end >= 0 && (off_t)want > end - start)
+			want = (size_t)(end - start);
+		n = pread(m->fd, buf, want, start);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return end < 0 ? 0 : -ESTALE;   /* shorter than at scan */
+		if (start < m->scan_size)
+			MD5Update(md, (unsigned char *)buf,
+			          (size_t)(m->scan_size - start < n ? m->scan_size - start : n));
+		if (keep && (r = write_all(out, buf, (size_t)n)) < 0)
+			return r;
+		start += n;
+	}
+	return 0;
+}
+
+static int copy_kept(struct mbox *m, int out, const bool *deleted)
+{
+	unsigned char digest[MD5_DIGEST_LENGTH];
+	MD5_CTX md;
+	int r;
+
+	MD5Init(&md);
+	for (size_t i = 0; i < m->count; i++) {
+		off_t end = i + 1 < m->count ? m->msgs[i + 1].from : m->scan_size;
+		if ((r = copy_range(m, out, m->msgs[i].from, end, !deleted[i], &md)) < 0)
+			return r;
+	}
+	MD5Final(digest, &md);
+	if (memcmp(digest, m->scan_md5, sizeof(digest)) != 0)
+		return -ESTALE;
+	/* Mail delivered during the session, in the order it came. */
+	return copy_range(m, out, m->scan_size, -1, true, &md);
+}
+
+/* Give the new file the old one's owner, group and mode. */
+static int copy_attrs(struct mbox *m, int out, const struct stat *st)
+{
+	struct stat now;
+	int r = 0;
+
+	if (fstat(out, &now) < 0)
+		return -errno;
+	if (now.st_uid != st->st_uid || now.st_gid != st->st_gid) {
+		if ((r = mbox_priv_on(&m->lock)) < 0)
+			return r;
+		if (fchown(out, st->st_uid, st->st_gid) < 0)
+			r = -errno;
+		mbox_priv_off(&m->lock);
+	}
+	if (r == 0 && fchmod(out, st->st_mode & 07777) < 0)
+		r = -errno;
+	return r;
+}
+
+static int fsync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0 && errno != EINVAL)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Write the new mailbox to tmp and move it into place. */
+static int replace(struct mbox *m, const char *tmp, const bool *deleted)
+{
+	struct stat st, now;
+	int out, r;
+
+	if (fstat(m->fd, &st) < 0)
+		return -errno;
+	if (stat(m->path, &now) < 0)
+		return -errno;
+	if (now.st_dev != st.st_dev || now.st_ino != st.st_ino || st.st_size < m->scan_size)
+		return -ESTALE;
+	if ((r = mbox_priv_on(&m->lock)) < 0)
+		return r;
+	/* Our PID in the name and the session flock held: a file by that
+	 * name was left by a killed session, never another's work. */
+	(void)unlink(tmp);
+	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	r = out < 0 ? -errno : 0;
+	mbox_priv_off(&m->lock);
+	if (r < 0)
+		return r;
+	r = copy_kept(m, out, deleted);
+	if (r == 0)
+		r = copy_attrs(m, out, &st);
+	if (r == 0 && fsync(out) < 0)
+		r = -errno;
+	if (close(out) < 0 && r == 0)
+		r = -errno;
+	if (r < 0)
+		return r;
+	if ((r = mbox_priv_on(&m->lock)) < 0)
+		return r;
+	if (rename(tmp, m->path) < 0)
+		r = -errno;
+	mbox_priv_off(&m->lock);
+	/* Renamed: the new mailbox is in place; only durability is left. */
+	return r < 0 ? r : fsync_dir(m->path);
+}
+
+int mbox_commit(struct mailbox *mb, const bool *deleted, size_t count)
+{
+	struct mbox *m = (struct mbox *)mb;
+	bool any = false;
+	char *tmp;
+	int r;
+
+	for (size_t i = 0; i < count && i < m->count; i++)
+		any |= deleted[i];
+	if (!any || m->fd < 0)
+		return 0;
+	if (asprintf(&tmp, "%s.onepop-%ld.tmp", m->path, (long)getpid()) < 0)
+		return -ENOMEM;
+	if ((r = mbox_lock_take(&m->lock, m->fd)) < 0) {
+		free(tmp);
+		return r;
+	}
+	r = replace(m, tmp, deleted);
+	if (r < 0 && mbox_priv_on(&m->lock) == 0) {
+		(void)unlink(tmp);
+		mbox_priv_off(&m->lock);
+	}
+	mbox_lock_release(&m->lock);
+	free(tmp);
+	return r;
+}

@@ -1,0 +1,282 @@
+/* The MH backend: a folder of numbered message files (MH, nmh, Claws
+ * Mail, and the t/messages folder of the Mail::Box test server).
+ *
+ * Messages: files whose names are decimal numbers without a leading zero,
+ * in numeric order; anything else (.mh_sequences, ",3" backups, editors'
+ * files, subfolders) is not a message. UIDL: X-UIDL, else a digest of
+ * the header (uidl_digest.h), not the number: MH reuses the highest
+ * number after it is deleted, and "folder -pack" renumbers everything;
+ * an inode is reused just as fast. Lock: flock(2) on .onepop.lock in the
+ * folder for the session (a dot-file, so MH tools ignore it; the kernel
+ * drops it however the process ends). Commit: unlink the deleted files,
+ * then take them out of .mh_sequences (mh_sequences.c). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mh_sequences.h"
+#include "session_lock.h"
+#include "uidl_digest.h"
+#include "wire.h"
+
+/* MH message numbers fit in an int in every MH implementation. */
+#define MH_MAX_NUMBER 999999999UL
+
+struct mh {
+	struct mailbox base;
+	int dir_fd;
+	int lock_fd;
+	FILE *rd;               /* the open message */
+	unsigned long *nums;    /* message numbers, ascending */
+	size_t count;
+};
+
+extern const struct backend_ops backend_mh;
+
+static void mh_close(struct mailbox *mb)
+{
+	struct mh *h = (struct mh *)mb;
+
+	if (!h)
+		return;
+	if (h->rd)
+		fclose(h->rd);
+	if (h->lock_fd >= 0)
+		close(h->lock_fd);
+	if (h->dir_fd >= 0)
+		close(h->dir_fd);
+	free(h->nums);
+	free(h);
+}
+
+static int mh_open(const char *path, struct mailbox **ret_mb)
+{
+	struct mh *h = calloc(1, sizeof(*h));
+	int r;
+
+	if (!h)
+		return -ENOMEM;
+	h->base.ops = &backend_mh;
+	h->lock_fd = -1;
+	h->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->dir_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = session_lock_take(h->dir_fd, ".onepop.lock");
+	if (r < 0)
+		goto fail;
+	h->lock_fd = r;
+	*ret_mb = &h->base;
+	return 0;
+fail:
+	mh_close(&h->base);
+	return r;
+}
+
+/* The message number a file name stands for, or 0 for a non-message. */
+static unsigned long msg_number(const char *name)
+{
+	unsigned long n = 0;
+
+	if (name[0] < '1' || name[0] > '9')
+		return 0;
+	for (; *name; name++) {
+		if (*name < '0' || *name > '9')
+			return 0;
+		n = n * 10 + (unsigned long)(*name - '0');
+		if (n > MH_MAX_NUMBER)
+			return 0;
+	}
+	return n;
+}
+
+static int cmp_num(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static FILE *open_msg(struct mh *h, unsigned long num)
+{
+	char name[16];
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	snprintf(name, sizeof(name), "%lu", num);
+	fd = openat(h->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
+/* Size and UIDL of one message file. */
+static int read_info(FILE *f, struct msginfo *info)
+{
+	struct uidl_digest d;
+	struct wire_size ws;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int r;
+
+	wire_size_init(&ws);
+	uidl_digest_init(&d);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		wire_size_feed(&ws, line, (size_t)n);
+		uidl_digest_line(&d, line, (size_t)n);
+	}
+	free(line);
+	r = ferror(f) ? -EIO : wire_size_end(&ws, &info->size);
+	uidl_digest_end(&d, info->uidl);
+	return r;
+}
+
+static int list_numbers(struct mh *h)
+{
+	int fd = openat(h->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		unsigned long n = msg_number(de->d_name);
+
+		if (!n)
+			continue;
+		if (h->count == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			void *p = reallocarray(h->nums, ncap, sizeof(*h->nums));
+			if (!p) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			h->nums = p;
+			cap = ncap;
+		}
+		h->nums[h->count++] = n;
+	}
+	closedir(d);
+	qsort(h->nums, h->count, sizeof(*h->nums), cmp_num);
+	return 0;
+}
+
+static int mh_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_count)
+{
+	struct mh *h = (struct mh *)mb;
+	struct msginfo *info;
+	size_t out = 0;
+	int r;
+
+	if ((r = list_numbers(h)) < 0)
+		return r;
+	info = calloc(h->count ? h->count : 1, sizeof(*info));
+	if (!info)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->count; i++) {
+		FILE *f = open_msg(h, h->nums[i]);
+
+		/* Gone, unreadable or not a regular file: not a message. */
+		if (!f)
+			continue;
+		r = read_info(f, &info[out]);
+		fclose(f);
+		if (r < 0)
+			continue;
+		h->nums[out++] = h->nums[i];
+	}
+	h->count = out;
+	if ((r = uidl_make_unique(info, out)) < 0) {
+		free(info);
+		return r;
+	}
+	*ret_msgs = info;
+	*ret_count = out;
+	return 0;
+}
+
+static int mh_msg_open(struct mailbox *mb, size_t idx)
+{
+	struct mh *h = (struct mh *)mb;
+
+	if (idx >= h->count)
+		return -EINVAL;
+	h->rd = open_msg(h, h->nums[idx]);
+	return h->rd ? 0 : -ENOENT;
+}
+
+static ssize_t mh_msg_read(struct mailbox *mb, void *buf, size_t len)
+{
+	struct mh *h = (struct mh *)mb;
+	size_t n = fread(buf, 1, len, h->rd);
+
+	return n == 0 && ferror(h->rd) ? -EIO : (ssize_t)n;
+}
+
+static void mh_msg_close(struct mailbox *mb)
+{
+	struct mh *h = (struct mh *)mb;
+
+	if (h->rd)
+		fclose(h->rd);
+	h->rd = NULL;
+}
+
+static int mh_commit(struct mailbox *mb, const bool *deleted, size_t count)
+{
+	struct mh *h = (struct mh *)mb;
+	unsigned long *gone;
+	size_t ngone = 0;
+	int r = 0;
+
+	gone = calloc(count ? count : 1, sizeof(*gone));
+	if (!gone)
+		return -ENOMEM;
+	for (size_t i = 0; i < count && i < h->count; i++) {
+		char name[16];
+
+		if (!deleted[i])
+			continue;
+		snprintf(name, sizeof(name), "%lu", h->nums[i]);
+		/* Already gone is what was asked; anything else is a failure. */
+		if (unlinkat(h->dir_fd, name, 0) < 0 && errno != ENOENT && r == 0)
+			r = -errno;
+		gone[ngone++] = h->nums[i];
+	}
+	if (r == 0 && ngone > 0 && fsync(h->dir_fd) < 0 && errno != EINVAL)
+		r = -errno;
+	if (r == 0 && ngone > 0)
+		r = mh_sequences_remove(h->dir_fd, gone, ngone);
+	free(gone);
+	return r;
+}
+
+const struct backend_ops backend_mh = {
+	.name = "mh",
+	.default_mailbox = "%h/Mail/inbox",
+	.open = mh_open,
+	.scan = mh_scan,
+	.msg_open = mh_msg_open,
+	.msg_read = mh_msg_read,
+	.msg_close = mh_msg_close,
+	.commit = mh_commit,
+	.close = mh_close,
+};

@@ -1,0 +1,223 @@
+/* .mh_sequences: "name: 1-5 7 9-12" lines (continuations start with
+ * white space); deleted messages are taken out of every sequence. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "limits.h"
+#include "mh_sequences.h"
+
+#define SEQ_FILE ".mh_sequences"
+/* A sequences file is a few lines; a bigger one is not one we write. */
+#define MAX_SEQ_FILE (16 * 1024 * 1024)
+
+/* First index in gone (ascending) whose number is >= n. */
+static size_t lower_bound(const unsigned long *gone, size_t ngone, unsigned long n)
+{
+	size_t lo = 0, hi = ngone;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (gone[mid] < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void put_range(FILE *out, bool *first, unsigned long a, unsigned long b)
+{
+	fprintf(out, "%s%lu", *first ? "" : " ", a);
+	if (b > a)
+		fprintf(out, "-%lu", b);
+	*first = false;
+}
+
+/* One sequence value ("1-5 7 9-12") without the numbers in gone, into a
+ * malloc'd string ("" when nothing is left). 0 or -ENOMEM. */
+static int mh_sequence_filter(const char *value, const unsigned long *gone, size_t ngone,
+                              char **ret_out)
+{
+	char *buf = NULL, *copy = strdup(value), *save = NULL, *tok;
+	size_t size = 0;
+	bool first = true;
+	FILE *out;
+
+	if (!copy)
+		return -ENOMEM;
+	out = open_memstream(&buf, &size);
+	if (!out) {
+		free(copy);
+		return -ENOMEM;
+	}
+	for (tok = strtok_r(copy, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
+		unsigned long a, b;
+		char *end;
+
+		errno = 0;
+		a = strtoul(tok, &end, 10);
+		b = a;
+		if (*end == '-')
+			b = strtoul(end + 1, &end, 10);
+		if (errno || *end || tok[0] < '0' || tok[0] > '9' || b < a) {
+			/* Not ours to judge: keep it as it was. */
+			fprintf(out, "%s%s", first ? "" : " ", tok);
+			first = false;
+			continue;
+		}
+		for (size_t i = lower_bound(gone, ngone, a); i < ngone && gone[i] <= b; i++) {
+			if (gone[i] > a)
+				put_range(out, &first, a, gone[i] - 1);
+			a = gone[i] + 1;
+		}
+		if (a <= b && a != 0)
+			put_range(out, &first, a, b);
+	}
+	free(copy);
+	if (fclose(out) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret_out = buf;
+	return 0;
+}
+
+/* The whole file, NUL-terminated. */
+static int slurp(int fd, char **ret)
+{
+	struct stat st;
+	char *buf;
+	size_t have = 0;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size > MAX_SEQ_FILE)
+		return -EFBIG;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (have < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	*ret = buf;
+	return 0;
+}
+
+/* The new file's text into a malloc'd string. */
+static int filter_file(char *text, const unsigned long *gone, size_t ngone, char **ret)
+{
+	char *buf = NULL, *line, *next;
+	size_t size = 0;
+	FILE *out = open_memstream(&buf, &size);
+	int r = 0;
+
+	if (!out)
+		return -ENOMEM;
+	for (line = text; r == 0 && line && *line; line = next) {
+		char *colon, *val;
+
+		/* A logical line: this one plus the continuations after it. */
+		next = line;
+		while ((next = strchr(next, '\n')) && (next[1] == ' ' || next[1] == '\t'))
+			*next++ = ' ';
+		if (next)
+			*next++ = '\0';
+		colon = strchr(line, ':');
+		if (!colon) {
+			if (strspn(line, " \t\r") != strlen(line))
+				fprintf(out, "%s\n", line);
+			continue;
+		}
+		*colon = '\0';
+		if ((r = mh_sequence_filter(colon + 1, gone, ngone, &val)) < 0)
+			break;
+		if (*val)
+			fprintf(out, "%s: %s\n", line, val);
+		free(val);
+	}
+	if (fclose(out) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
+	return 0;
+}
+
+static int write_new(int dir_fd, const char *tmp, const char *text, mode_t mode)
+{
+	size_t len = strlen(text);
+	int fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (r == 0 && len > 0) {
+		ssize_t n = write(fd, text, len);
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		if (n > 0) {
+			text += n;
+			len -= (size_t)n;
+		}
+	}
+	if (r == 0 && (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0))
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dir_fd, tmp, dir_fd, SEQ_FILE) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlinkat(dir_fd, tmp, 0);
+	return r;
+}
+
+int mh_sequences_remove(int dir_fd, const unsigned long *gone, size_t ngone)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char tmp[64], *text = NULL, *result = NULL;
+	struct stat st;
+	int fd, r = -EWOULDBLOCK;
+
+	fd = openat(dir_fd, SEQ_FILE, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (int tries = 0; tries < MBOX_LOCK_WAIT * 10; tries++) {
+		struct timespec ts = { 0, 100000000L };
+		if (fcntl(fd, F_SETLK, &fl) == 0) {
+			r = 0;
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (r == 0 && fstat(fd, &st) < 0)
+		r = -errno;
+	if (r == 0)
+		r = slurp(fd, &text);
+	if (r == 0)
+		r = filter_file(text, gone, ngone, &result);
+	if (r == 0 && strcmp(text, result) != 0) {
+		snprintf(tmp, sizeof(tmp), "%s.onepop-%ld", SEQ_FILE, (long)getpid());
+		r = write_new(dir_fd, tmp, result, st.st_mode);
+		if (r == 0 && fsync(dir_fd) < 0 && errno != EINVAL)
+			r = -errno;
+	}
+	free(text);
+	free(result);
+	close(fd);      /* releases the fcntl lock */
+	return r;
+}

@@ -1,0 +1,42 @@
+/* UIDLs for stores whose file names say nothing stable (mbox, MH): the
+ * X-UIDL header when present and valid, else a digest of the header.
+ *
+ * The digest is the hex MD5 of what the caller feeds with
+ * uidl_digest_raw() (mbox: its From_ line) followed by every header line,
+ * line endings normalised to LF, leaving out the headers that mail
+ * readers and IMAP servers rewrite in place (Status, X-Status,
+ * X-Keywords, X-UID, X-IMAP, X-IMAPbase, Content-Length, Lines, X-UIDL).
+ * So it survives other messages being deleted or arriving, CRLF/LF
+ * conversion and a reader marking the message read. */
+#ifndef ONEPOP_UIDL_DIGEST_H
+#define ONEPOP_UIDL_DIGEST_H
+
+#include <md5.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+
+struct uidl_digest {
+	MD5_CTX ctx;
+	bool in_header;     /* the blank line has not been seen yet */
+	bool skipping;      /* continuation lines of a left-out header */
+	bool have_xuidl;
+	char xuidl[MAX_UIDL + 1];
+};
+
+void uidl_digest_init(struct uidl_digest *d);
+/* Bytes that are part of the identity but not of the header. */
+void uidl_digest_raw(struct uidl_digest *d, const char *buf, size_t len);
+/* One message line with its line ending; ignored after the header. */
+void uidl_digest_line(struct uidl_digest *d, const char *line, size_t len);
+/* The UIDL: the X-UIDL value, or the 32 hex digits of the digest. */
+void uidl_digest_end(struct uidl_digest *d, char out[MAX_UIDL + 1]);
+
+/* Make the UIDLs of msgs unique (RFC 1939 §7): the n-th message (in
+ * mailbox order) with an already used UIDL gets "-n" appended (cut to
+ * fit 70 characters). Two messages with the same header are the only
+ * ones that meet this. 0 or -ENOMEM. */
+int uidl_make_unique(struct msginfo *msgs, size_t count);
+
+#endif
