@@ -257,7 +257,6 @@ static int file_size(int fd, uint64_t *ret)
 
 void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char d[MD5_DIGEST_LENGTH];
 	bool ok = len > 0 && len <= MAX_UIDL;
 	MD5_CTX ctx;
@@ -272,12 +271,19 @@ void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
 	MD5Init(&ctx);
 	MD5Update(&ctx, (const unsigned char *)base, len);
 	MD5Final(d, &ctx);
+	maildir_derived_uidl(d, out);
+}
+
+void maildir_derived_uidl(const unsigned char d[16], char out[MAX_UIDL + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+
 	memcpy(out, "onepop-", 7);
-	for (int i = 0; i < MD5_DIGEST_LENGTH; i++) {
+	for (int i = 0; i < 16; i++) {
 		out[7 + 2 * i] = hex[d[i] >> 4];
 		out[8 + 2 * i] = hex[d[i] & 15];
 	}
-	out[7 + 2 * MD5_DIGEST_LENGTH] = '\0';
+	out[7 + 2 * 16] = '\0';
 }
 
 /* Add the messages of subdir s (new or cur) to the list. readdir's

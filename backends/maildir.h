@@ -90,6 +90,8 @@ struct options;
 /* The UIDL of a base name: itself, or "onepop-" + hex MD5 when it is not
  * 1-70 characters 0x21-0x7E. */
 void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1]);
+/* "onepop-" + the hex of an MD5 digest: a derived UIDL. */
+void maildir_derived_uidl(const unsigned char d[16], char out[MAX_UIDL + 1]);
 /* Replace the UIDLs of the messages the ledger did not match with those
  * of the old server (--uidl-format, maildir_migrate.c). 0, -ENOMEM, or
  * -EBADMSG for an old list that cannot be read. */

@@ -267,7 +267,6 @@ static int cmp_str(const void *a, const void *b)
 static void uidl_rederive(const char *base, size_t len, char *const *kept, size_t nkept,
                           char out[MAX_UIDL + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char d[MD5_DIGEST_LENGTH];
 
 	for (unsigned salt = 0; salt < 100; salt++) {
@@ -277,12 +276,7 @@ static void uidl_rederive(const char *base, size_t len, char *const *kept, size_
 		MD5Update(&ctx, (const unsigned char *)base, len);
 		MD5Update(&ctx, (const unsigned char *)&salt, sizeof(salt));
 		MD5Final(d, &ctx);
-		memcpy(out, "onepop-", 7);
-		for (int i = 0; i < MD5_DIGEST_LENGTH; i++) {
-			out[7 + 2 * i] = hex[d[i] >> 4];
-			out[8 + 2 * i] = hex[d[i] & 15];
-		}
-		out[7 + 2 * MD5_DIGEST_LENGTH] = '\0';
+		maildir_derived_uidl(d, out);
 		if (!bsearch(&key, kept, nkept, sizeof(*kept), cmp_str))
 			return;
 	}

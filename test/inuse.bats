@@ -85,23 +85,6 @@ ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 	assert_line --index 2 --regexp '^-ERR \[IN-USE\] mailbox is locked by another session$'
 }
 
-@test "a session killed with SIGKILL: the next one takes its lock over at once" {
-	local start
-	session_start first
-	session_send first "${LOGIN[@]}" "DELE 1"
-	session_wait first 4
-	kill -KILL "$(child_pids "${SESSION_PID[first]}")"
-	session_end first
-	[ -f "$LOCK" ] || fail "expected the lock of the killed session"
-	start=$(date +%s)
-	pop "${LOGIN[@]}" STAT QUIT
-	assert_success
-	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
-	[ $(($(date +%s) - start)) -le 3 ] || fail "took over only after a wait"
-	[ ! -e "$LOCK" ]
-	assert_store_unchanged
-}
-
 @test "a lock whose pid now belongs to a younger process (pid reuse) is stale" {
 	sleep 30 &
 	SLEEPER=$!

@@ -64,8 +64,10 @@ dead_pid() {
 	kill -KILL "$(ps -o pid= --ppid "${SESSION_PID[first]}")"
 	session_end first
 	[ -f "$LOCK" ] || fail "expected the lock of the killed session"
+	local start=$SECONDS
 	pop "${LOGIN[@]}" STAT QUIT
 	assert_success
+	[ $((SECONDS - start)) -le 3 ] || fail "took the lock over only after a wait"
 	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
 	assert_store_unchanged
 }
