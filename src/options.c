@@ -63,7 +63,8 @@ void options_usage(void)
 	      "      --list-backends     print the compiled-in backends and exit\n"
 	      "  -m, --mailbox=TEMPLATE  mailbox path; %u user, %n local part,\n"
 	      "                          %d domain, %h home, %% a percent\n"
-	      "  -a, --auth=SPEC         passwd-file:PATH\n"
+	      "  -a, --auth=SPEC         passwd-file:PATH | pam[:SERVICE] (default\n"
+	      "                          service onepop) | checkpassword:PROG\n"
 	      "      --preauth=USER      start in TRANSACTION as USER\n"
 	      "  -t, --timeout=SECONDS   idle autologout (default 600)\n"
 	      "      --greeting=TEXT     greeting text (default \"onepop ready\")\n"
@@ -125,6 +126,19 @@ static bool parse_bool(const char *val)
 
 static int config_load(struct options *o, const char *path, int depth);
 
+static const char default_greeting[] = "onepop ready";
+static const char default_goodbye[] = "goodbye";
+
+/* Give a string option a new value: a later --auth (or config line)
+ * replaces an earlier one, and the earlier copy is freed unless it is
+ * the built-in default. */
+static void set_string(const char **slot, char *copy)
+{
+	if (*slot != default_greeting && *slot != default_goodbye)
+		free((char *)*slot);
+	*slot = copy;
+}
+
 /* Apply one option; val is NULL for flags given without a value. */
 static int apply(struct options *o, int id, const char *val, int depth)
 {
@@ -132,15 +146,15 @@ static int apply(struct options *o, int id, const char *val, int depth)
 
 	if (val && !copy)
 		return -ENOMEM;
-	/* Option strings live for the whole process: copies are not freed. */
+	/* The last value of an option lives for the whole process. */
 	switch (id) {
-	case 'b': o->backend = copy; break;
-	case 'm': o->mailbox = copy; break;
-	case 'a': o->auth = copy; break;
-	case OPT_PREAUTH: o->preauth = copy; break;
-	case OPT_GREETING: o->greeting = copy; break;
-	case OPT_GOODBYE: o->goodbye = copy; break;
-	case OPT_MAIL_GROUP: o->mail_group = copy; break;
+	case 'b': set_string(&o->backend, copy); break;
+	case 'm': set_string(&o->mailbox, copy); break;
+	case 'a': set_string(&o->auth, copy); break;
+	case OPT_PREAUTH: set_string(&o->preauth, copy); break;
+	case OPT_GREETING: set_string(&o->greeting, copy); break;
+	case OPT_GOODBYE: set_string(&o->goodbye, copy); break;
+	case OPT_MAIL_GROUP: set_string(&o->mail_group, copy); break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
 	case OPT_FAIL_STATE:
 		if (val[0] != '/') {
@@ -148,7 +162,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 			free(copy);
 			return -EINVAL;
 		}
-		o->fail_state = copy;
+		set_string(&o->fail_state, copy);
 		break;
 	case OPT_FAIL_LIMIT: free(copy); return parse_uint("fail-limit", val, 100000, &o->fail_limit);
 	case OPT_FAIL_BAN: free(copy); return parse_uint("fail-ban", val, 86400 * 7, &o->fail_ban);
@@ -168,8 +182,8 @@ static int apply(struct options *o, int id, const char *val, int depth)
 			return -EINVAL;
 		}
 		break;
-	case OPT_TLS_CERT: o->tls_cert = copy; break;
-	case OPT_TLS_KEY: o->tls_key = copy; break;
+	case OPT_TLS_CERT: set_string(&o->tls_cert, copy); break;
+	case OPT_TLS_KEY: set_string(&o->tls_key, copy); break;
 	case OPT_ALLOW_PLAINTEXT: o->allow_plaintext = parse_bool(copy); free(copy); break;
 	case OPT_PROXY_PROTOCOL:
 		/* A config line "proxy-protocol = yes" is the bare flag. */
@@ -178,7 +192,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 			free(copy);
 			copy = NULL;
 		}
-		o->proxy_from = copy;
+		set_string(&o->proxy_from, copy);
 		break;
 	case 'd': o->debug = parse_bool(copy); free(copy); break;
 	case 'V': o->version = true; free(copy); break;
@@ -196,8 +210,8 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_AUTODELETE: o->autodelete = parse_bool(copy); free(copy); break;
 	case OPT_TEST_COMMANDS: o->test_commands = parse_bool(copy); free(copy); break;
 	case OPT_TRANSMIT_ERRORS: o->transmit_errors = parse_bool(copy); free(copy); break;
-	case OPT_EXEC: o->exec_prog = copy; break;
-	case OPT_SCAN: o->scan = copy; break;
+	case OPT_EXEC: set_string(&o->exec_prog, copy); break;
+	case OPT_SCAN: set_string(&o->scan, copy); break;
 	case OPT_UIDL_FORMAT:
 		/* map:FILE names a plain file in the Maildir. */
 		if (strcmp(val, "maildir") && strcmp(val, "dovecot") && strcmp(val, "courier") &&
@@ -208,7 +222,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 			free(copy);
 			return -EINVAL;
 		}
-		o->uidl_format = copy;
+		set_string(&o->uidl_format, copy);
 		break;
 	case OPT_UIDL_GUARD:
 		free(copy);
@@ -307,8 +321,8 @@ int options_parse(struct options *o, int argc, char **argv)
 	int c;
 
 	*o = (struct options){
-		.greeting = "onepop ready",
-		.goodbye = "goodbye",
+		.greeting = default_greeting,
+		.goodbye = default_goodbye,
 		.timeout = DEFAULT_TIMEOUT,
 		.fail_delay_ms = DEFAULT_FAIL_DELAY_MS,
 		.fail_limit = DEFAULT_FAIL_LIMIT,

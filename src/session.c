@@ -223,11 +223,12 @@ enum cmd_result session_auth_failed(struct session *s, const char *user, int err
 	char who[MAX_USER * 4 + 1];
 	unsigned recent;
 	uint64_t delay;
+	struct log_fields f = { .user = log_safe(user, who, sizeof(who)),
+	                        .remote_addr = s->remote };
 
 	s->auth_failures++;
 	/* The fixed format the shipped fail2ban filter matches. */
-	log_msg(LOG_NOTICE, "login failed: user=%s rhost=%s", log_safe(user, who, sizeof(who)),
-	        s->remote);
+	log_fields(LOG_NOTICE, &f, "login failed: user=%s rhost=%s", f.user, s->remote);
 	/* Failures of this address in earlier connections lengthen the
 	 * delay, up to 10 times --fail-delay. */
 	recent = failstate_note(s->opt->fail_state, s->remote, s->opt->fail_ban);
@@ -433,16 +434,23 @@ static void summary(const struct session *s, enum end_reason why)
 {
 	char who[MAX_USER * 4 + 1], digest[9] = "-";
 	char stats[MAX_COMMANDS * 32];
+	struct log_fields f = {
+		.user = s->who.name ? log_safe(s->who.name, who, sizeof(who)) : NULL,
+		.remote_addr = s->remote,
+		.end_reason = end_names[why],
+		.retr_bytes = s->retrieved_bytes,
+		.deleted = why == END_QUIT ? s->deleted_count : 0UL,
+		.commands = s->commands,
+	};
 
 	if (s->mb)
 		uidl_digest(s, digest);
 	command_stats(s, stats, sizeof(stats));
-	log_msg(LOG_INFO, "session end: user=%s rhost=%s end=%s messages=%zu retr=%lu "
-	        "retr_bytes=%llu deleted=%lu commands=%lu uidl_digest=%s logins=%u cmd_counts=%s%s",
-	        s->who.name ? log_safe(s->who.name, who, sizeof(who)) : "-", s->remote,
-	        end_names[why], s->count, s->retrieved, (unsigned long long)s->retrieved_bytes,
-	        why == END_QUIT ? s->deleted_count : 0UL, s->commands, digest, s->logins, stats,
-	        s->exit_requested ? " exit=requested" : "");
+	log_fields(LOG_INFO, &f, "session end: user=%s rhost=%s end=%s messages=%zu retr=%lu "
+	           "retr_bytes=%llu deleted=%lu commands=%lu uidl_digest=%s logins=%u cmd_counts=%s%s",
+	           f.user ? f.user : "-", s->remote, f.end_reason, s->count, s->retrieved,
+	           f.retr_bytes, f.deleted, f.commands, digest, s->logins, stats,
+	           s->exit_requested ? " exit=requested" : "");
 }
 
 static void apop_stamp(struct session *s)

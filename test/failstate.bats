@@ -96,3 +96,23 @@ PY
 	run_onepop --fail-state=relative/dir --auth=passwd-file:"$PASSWD"
 	assert_failure 2
 }
+
+@test "fail2ban-regex: the shipped filter matches the refusal line too" {
+	command -v fail2ban-regex >/dev/null || skip "fail2ban-regex is not installed"
+	[ -f /etc/fail2ban/filter.d/common.conf ] || skip "no /etc/fail2ban/filter.d/common.conf"
+	from 192.0.2.7 "USER alice" "PASS a" "USER alice" "PASS b" "USER alice" "PASS c" QUIT
+	from 192.0.2.7 "${LOGIN[@]}" QUIT
+	assert_line --index 2 --regexp '^-ERR \[LOGIN-DELAY\] '
+	# The message as onepop logged it, on a syslog line.
+	local msg
+	msg=$(grep -o 'login refused: .*' "$POP_ERR")
+	printf 'Nov 22 01:30:00 mailhost onepop[4242]: %s\n' "$msg" >"$BATS_TEST_TMPDIR/mail.log"
+	mkdir -p "$BATS_TEST_TMPDIR/f2b/filter.d"
+	cp /etc/fail2ban/filter.d/common.conf "$BATS_TEST_DIRNAME/../units/fail2ban/onepop.conf" \
+		"$BATS_TEST_TMPDIR/f2b/filter.d/"
+	run fail2ban-regex --config "$BATS_TEST_TMPDIR/f2b" --print-all-matched \
+		"$BATS_TEST_TMPDIR/mail.log" onepop
+	assert_success
+	assert_output --regexp 'Lines: 1 lines, 0 ignored, 1 matched'
+	assert_output --partial 192.0.2.7
+}
