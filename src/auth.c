@@ -108,7 +108,7 @@ void auth_md5_hex(const char *a, const char *b, char out[33])
 	MD5Update(&ctx, (const unsigned char *)a, strlen(a));
 	MD5Update(&ctx, (const unsigned char *)b, strlen(b));
 	MD5Final(d, &ctx);
-	for (int i = 0; i < MD5_DIGEST_LENGTH; i++) {
+	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}

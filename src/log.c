@@ -108,6 +108,8 @@ static int journal_send(int prio, const struct log_fields *f, const char *msg)
 }
 #endif
 
+/* The attribute lets clang's -Wformat=2 see fmt is checked at the callers. */
+__attribute__((format(printf, 3, 0)))
 static void log_emit(int prio, const struct log_fields *f, const char *fmt, va_list ap)
 {
 	char msg[LOG_LINE_MAX];

@@ -34,7 +34,7 @@ static const char *const end_names[] = {
 
 static void remote_address(char *buf, size_t size)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 	const char *env;
 
@@ -394,7 +394,7 @@ static void uidl_digest(const struct session *s, char out[9])
 		MD5Update(&ctx, (const unsigned char *)"\n", 1);
 	}
 	MD5Final(d, &ctx);
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
@@ -478,9 +478,11 @@ int session_greeting_check(const struct options *opt)
 int session_run(const struct options *opt, const struct backend_ops *backend,
                 struct auth *auth)
 {
-	static struct session s;
+	static struct session s;   /* static: its buffers are too big for the stack */
 	enum end_reason why;
 
+	/* Start clean even when called again in one process (the fuzzer). */
+	memset(&s, 0, sizeof(s));
 	s.opt = opt;
 	s.backend = backend;
 	s.auth = auth;
