@@ -88,11 +88,13 @@ static bool printable(const char *s, size_t len)
 
 static int hex_parse(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
 {
-	if (strlen(s) != 2 * MD5_DIGEST_LENGTH || strspn(s, "0123456789abcdef") != strlen(s))
+	if (strlen(s) != 2 * (size_t)MD5_DIGEST_LENGTH ||
+	    strspn(s, "0123456789abcdef") != strlen(s))
 		return -EBADMSG;
-	for (int i = 0; i < MD5_DIGEST_LENGTH; i++) {
-		unsigned v;
-		sscanf(s + 2 * i, "%2x", &v);
+	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++) {
+		unsigned v = 0;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -EBADMSG;
 		out[i] = (unsigned char)v;
 	}
 	return 0;
@@ -242,7 +244,8 @@ static int by_digest(const void *a, const void *b)
  * key is an entry placed at index lg->count (one spare slot). */
 static struct entry *find(struct ledger *lg, size_t *idx, int (*cmp)(const void *, const void *))
 {
-	size_t lo = 0, hi = lg->count, key = lg->count;
+	const size_t key = lg->count;
+	size_t lo = 0, hi = key;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -430,7 +433,7 @@ void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
 
 		if (deleted && deleted[i])
 			continue;
-		for (int k = 0; k < MD5_DIGEST_LENGTH; k++)
+		for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++)
 			snprintf(hex + 2 * k, 3, "%02x", m->have_digest ? m->digest[k] : 0);
 		if (!printable(base, blen))
 			base = "-", blen = 1;

@@ -43,7 +43,7 @@ struct lock_record {
 static void host_name(char host[256])
 {
 	if (gethostname(host, 256) < 0 || !host[0])
-		strcpy(host, "localhost");
+		snprintf(host, 256, "localhost");
 	host[255] = '\0';
 	for (char *p = host; *p; p++)
 		if (*p == '/' || *p == ' ' || *p == '\n')

@@ -218,7 +218,7 @@ int maildir_migrate_uidls(int dir_fd, const struct maildir_list *l, char (*uidls
 		base[l->msgs[i].base_len] = '\0';
 		if (!strcmp(fmt, "x-uidl"))
 			xuidl(dir_fd, maildir_name(l, i), uidls[i]);
-		else if ((hit = bsearch(&key, p, n, sizeof(*p), by_base)))
+		else if (p && (hit = bsearch(&key, p, n, sizeof(*p), by_base)))
 			memcpy(uidls[i], hit->uidl, sizeof(hit->uidl));
 	}
 	/* An old UIDL used twice (a message copied with its X-UIDL): the

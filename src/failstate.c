@@ -33,12 +33,15 @@
  * is a plain name. */
 static int file_name(const char *addr, char *out, size_t size)
 {
+	static const char allowed[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+	                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ.:-";
 	size_t n = strlen(addr);
 
-	if (n == 0 || n >= size || strspn(addr, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.:-") != n || addr[0] == '.')
+	if (n == 0 || n >= size || strspn(addr, allowed) != n || addr[0] == '.')
 		return -EINVAL;
-	for (size_t i = 0; i <= n; i++)
-		out[i] = addr[i] == ':' ? '_' : addr[i];
+	memcpy(out, addr, n + 1);
+	for (char *p = out; (p = strchr(p, ':')); p++)
+		*p = '_';
 	return 0;
 }
 
@@ -68,8 +71,8 @@ static unsigned decayed(unsigned count, int64_t last, unsigned window)
 unsigned failstate_recent(const char *dir, const char *addr, unsigned window, int64_t *ret_last)
 {
 	char name[64], path[MAX_PATH];
-	unsigned count;
-	int64_t last;
+	unsigned count = 0;
+	int64_t last = 0;
 	int fd;
 
 	*ret_last = 0;
