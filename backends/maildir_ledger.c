@@ -442,7 +442,9 @@ void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
 		count++;
 	}
 	fprintf(f, "end %zu\n", count);
-	ok = fflush(f) == 0 && !ferror(f) && fsync(fd) == 0;
+	/* fdatasync: the bytes must be on disk before the rename makes them
+	 * the ledger; the file's times need not be. */
+	ok = fflush(f) == 0 && !ferror(f) && fdatasync(fd) == 0;
 	ok = fclose(f) == 0 && ok;
 	if (!ok || renameat(dir_fd, LEDGER_TMP, dir_fd, LEDGER_NAME) < 0)
 		unlinkat(dir_fd, LEDGER_TMP, 0);
