@@ -11,6 +11,7 @@
 #include "log.h"
 #include "options.h"
 #include "proxy.h"
+#include "scan.h"
 #include "session.h"
 #include "template.h"
 #include "tls.h"
@@ -118,6 +119,11 @@ int main(int argc, char **argv)
 		r = auth_open(opt.auth, &auth);
 		if (r < 0)
 			return config_error(r == -EINVAL ? "bad --auth" : strerror(-r), opt.auth);
+	}
+	if (opt.scan) {
+		r = scan_run(&opt, backend, auth);
+		auth_close(auth);
+		return r;
 	}
 	if (!auth && !opt.preauth)
 		return config_error("nothing to authenticate with: give --auth or --preauth", NULL);

@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "failstate.h"
 #include "log.h"
 #include "privs.h"
 #include "proxy.h"
 #include "session.h"
 #include "template.h"
 #include "tls.h"
+#include "uidl_guard.h"
 
 static const char *const end_names[] = {
 	[END_QUIT] = "quit",
@@ -149,29 +151,65 @@ static int open_mailbox(struct session *s, struct user_info *u)
 		io_reply(&s->io, false, "[SYS/PERM] no mailbox for this user");
 		return r;
 	}
-	r = s->backend->open(path, &s->mb);
+	s->ctx.remote = s->remote;
+	s->ctx.opt = s->opt;
+	s->ctx.uidl_hold = s->opt->uidl_guard == UIDL_GUARD_REFUSE;
+	r = s->backend->open_ctx ? s->backend->open_ctx(path, &s->ctx, &s->mb)
+	                         : s->backend->open(path, &s->mb);
 	if (r == 0) {
 		r = s->backend->scan(s->mb, &s->msgs, &s->count);
 		if (r == 0 && !(s->deleted = calloc(s->count ? s->count : 1, sizeof(bool))))
 			r = -ENOMEM;
 	}
 	if (r < 0) {
-		log_msg(r == -EWOULDBLOCK ? LOG_NOTICE : LOG_ERR, "user=%s: mailbox %s: %s",
-		        who, path, strerror(-r));
-		session_backend_error(s, r, r == -EWOULDBLOCK ? "mailbox is locked by another session"
-		                      : "mailbox is not available");
+		log_msg(r == -EWOULDBLOCK ? LOG_NOTICE : LOG_ERR, "user=%s rhost=%s: mailbox %s: %s%s%s",
+		        who, s->remote, path, strerror(-r), s->ctx.holder[0] ? ", held by a session " : "",
+		        s->ctx.holder);
+		if (r == -EWOULDBLOCK && s->ctx.holder[0])
+			/* The holder text is the backend's own (address and
+			 * time it formatted), never the client's. */
+			io_reply(&s->io, false, "[IN-USE] mailbox locked by a session %s",
+			         s->ctx.holder);
+		else
+			session_backend_error(s, r, r == -EWOULDBLOCK
+			                      ? "mailbox is locked by another session"
+			                      : "mailbox is not available");
 		return r;
+	}
+	if (uidl_guard_check(s->opt, &s->ctx, who, s->remote) < 0) {
+		io_reply(&s->io, false, "[SYS/TEMP] message UIDLs changed; an operator must check "
+		         "before this mailbox is served");
+		return -EAGAIN;
 	}
 	log_msg(LOG_INFO, "login: user=%s rhost=%s messages=%zu", who, s->remote, s->count);
 	s->logins++;
 	return 0;
 }
 
+/* With --fail-state: refuse an address past --fail-limit failures within
+ * --fail-ban seconds, right or wrong password alike (so guesses teach
+ * nothing), in the one format the fail2ban filter matches too. */
+static bool address_refused(struct session *s, unsigned failures)
+{
+	if (!s->opt->fail_state || failures < s->opt->fail_limit)
+		return false;
+	log_msg(LOG_NOTICE, "login refused: rhost=%s failures=%u (too many failed logins)",
+	        s->remote, failures);
+	io_reply(&s->io, false, "[LOGIN-DELAY] too many failed logins from your address, "
+	         "try again later");
+	return true;
+}
+
 enum cmd_result session_login(struct session *s, struct user_info *u)
 {
 	size_t n;
 	uint64_t octets;
+	int64_t last;
 
+	if (s->opt->fail_state &&
+	    address_refused(s, failstate_recent(s->opt->fail_state, s->remote, s->opt->fail_ban,
+	                                        &last)))
+		return CMD_FAIL_AUTH;
 	if (open_mailbox(s, u) < 0)
 		return CMD_FAIL_SERVER;
 	session_totals(s, &n, &octets);
@@ -183,21 +221,28 @@ enum cmd_result session_login(struct session *s, struct user_info *u)
 enum cmd_result session_auth_failed(struct session *s, const char *user, int err)
 {
 	char who[MAX_USER * 4 + 1];
-
+	unsigned recent;
+	uint64_t delay;
 	struct log_fields f = { .user = log_safe(user, who, sizeof(who)),
 	                        .remote_addr = s->remote };
 
 	s->auth_failures++;
 	/* The fixed format the shipped fail2ban filter matches. */
 	log_fields(LOG_NOTICE, &f, "login failed: user=%s rhost=%s", f.user, s->remote);
-	if (s->opt->fail_delay_ms) {
+	/* Failures of this address in earlier connections lengthen the
+	 * delay, up to 10 times --fail-delay. */
+	recent = failstate_note(s->opt->fail_state, s->remote, s->opt->fail_ban);
+	delay = (uint64_t)s->opt->fail_delay_ms * (recent > 1 ? (recent < 10 ? recent : 10) : 1);
+	if (delay) {
 		struct timespec ts = {
-			.tv_sec = s->opt->fail_delay_ms / 1000,
-			.tv_nsec = (long)(s->opt->fail_delay_ms % 1000) * 1000000L,
+			.tv_sec = (time_t)(delay / 1000),
+			.tv_nsec = (long)(delay % 1000) * 1000000L,
 		};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !io_timed_out())
 			;
 	}
+	if (address_refused(s, recent))
+		return CMD_FAIL_AUTH;
 	if (err == -EACCES)
 		io_reply(&s->io, false, "[AUTH] invalid user name or password");
 	else
