@@ -157,6 +157,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_MAIL_GROUP: set_string(&o->mail_group, copy); break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
 	case OPT_FAIL_STATE:
+		// NOLINTNEXTLINE(clang-analyzer-core.NullDereference): required_argument, both callers set val
 		if (val[0] != '/') {
 			fprintf(stderr, "onepop: --fail-state: an absolute path, not %s\n", val);
 			free(copy);
@@ -216,9 +217,10 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_SCAN: set_string(&o->scan, copy); break;
 	case OPT_UIDL_FORMAT:
 		/* map:FILE names a plain file in the Maildir. */
-		if (strcmp(val, "maildir") && strcmp(val, "dovecot") && strcmp(val, "courier") &&
-		    strcmp(val, "x-uidl") &&
-		    (strncmp(val, "map:", 4) || !val[4] || strchr(val + 4, '/') || val[4] == '.')) {
+		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
+		if (strcmp(val, "maildir") != 0 && strcmp(val, "dovecot") != 0 &&
+		    strcmp(val, "courier") != 0 && strcmp(val, "x-uidl") != 0 &&
+		    (strncmp(val, "map:", 4) != 0 || !val[4] || strchr(val + 4, '/') || val[4] == '.')) {
 			fprintf(stderr, "onepop: --uidl-format: maildir, dovecot, courier, x-uidl "
 			        "or map:FILE (a name in the Maildir), not %s\n", val);
 			free(copy);
@@ -228,7 +230,8 @@ static int apply(struct options *o, int id, const char *val, int depth)
 		break;
 	case OPT_UIDL_GUARD:
 		free(copy);
-		if (strcmp(val, "warn") && strcmp(val, "refuse")) {
+		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
+		if (strcmp(val, "warn") != 0 && strcmp(val, "refuse") != 0) {
 			fprintf(stderr, "onepop: --uidl-guard: warn or refuse, not %s\n", val);
 			return -EINVAL;
 		}

@@ -231,7 +231,7 @@ GREETING_RE='^\+OK onepop ready <[0-9]+\.[0-9]+@[^<>[:space:]]+>$'
 # value never reaches apply() without one, from argv or from a config file.
 @test "a value-taking option without its value exits 2, from argv or --config" {
 	local key
-	for key in tls commands faithful config; do
+	for key in tls commands faithful config fail-state uidl-format uidl-guard; do
 		run_onepop "--$key"
 		assert_failure 2
 		grep -q "missing argument: --$key" "$POP_ERR" || fail "--$key: $(cat "$POP_ERR")"
