@@ -26,6 +26,13 @@ static void die(const char *what)
 	abort();
 }
 
+/* libFuzzer ends with exit(): leave nothing in /dev/shm. */
+static void cleanup(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -37,6 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!mkdtemp(dir))
 		die("mkdtemp");
 	snprintf(path, sizeof(path), "%s/mbox", dir);
+	atexit(cleanup);
 	return 0;
 }
 

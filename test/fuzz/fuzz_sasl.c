@@ -44,10 +44,26 @@ static void die(const char *what)
 	abort();
 }
 
+static char maildir[128];
+
+/* libFuzzer ends with exit(): leave nothing in /tmp. */
+static void cleanup(void)
+{
+	char path[256];
+
+	for (const char *const *sub = (const char *const[]){ "new", "cur", "tmp", NULL }; *sub; sub++) {
+		snprintf(path, sizeof(path), "%s/%s", maildir, *sub);
+		rmdir(path);
+	}
+	rmdir(maildir);
+	snprintf(path, sizeof(path), "%s/passwd", top);
+	unlink(path);
+	rmdir(top);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char maildir[128];
 	char path[256], spec[256];
 	FILE *f;
 
@@ -70,6 +86,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(spec, sizeof(spec), "passwd-file:%s", path);
 	if (auth_open(spec, &auth) < 0)
 		die("auth_open");
+	atexit(cleanup);
 	opt.mailbox = maildir;
 	opt.greeting = "onepop ready";
 	opt.goodbye = "goodbye";
