@@ -478,7 +478,7 @@ def instructions(srv, retr, work):
 
 def instructions_lackey(srv, retr):
     """Instructions of one session on a pipe, by lackey's guest instruction
-    count (deterministic, the same count as callgrind's Ir), summed over
+    count (deterministic; within 0.2% of callgrind's Ir), summed over
     every process. For the servers that drop to the user or chroot before
     exit, where callgrind cannot write its profile: lackey reports on the
     inherited stderr."""
