@@ -126,13 +126,14 @@ class Server:
     """One way to run a POP3 server: argv + env on stdin/stdout."""
 
     def __init__(self, name, argv, env=None, login=None, greeting=True, cold=None,
-                 vs=None, root=False):
+                 vs=None, root=False, stub=False):
         self.name, self.argv, self.env = name, argv, env or {}
         self.login = login          # (user, password) or None for preauth
         self.greeting = greeting    # sends a greeting line first
         self.cold = cold            # callable(store_dir): drop the server's caches
         self.vs = vs                # the onepop server a peer's ratio is taken against
         self.root = root            # started as root (it drops to the user itself)
+        self.stub = stub            # not a server: the bound of client and machine
 
     def environ(self):
         e = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
@@ -189,6 +190,19 @@ def dovecot_server(work, mailbox, mbox=False):
                   ["/usr/lib/dovecot/pop3", "-c", conf],
                   env={"USER": "nobody", "HOME": home, "MAIL": mail}, greeting=False, cold=cold,
                   vs="onepop-mbox preauth" if mbox else "onepop preauth")
+
+
+def canned_server(work, srv):
+    """A stand-in that replays srv's recorded replies to a full session
+    (sh, cat and sed: three execs, no mailbox, no parsing): sessions/s
+    with it bound what the client, tcpserver and the machine allow."""
+    replies = os.path.join(work, "canned.replies")
+    with open(replies, "wb") as f:
+        subprocess.run(srv.argv, input=transcript(srv, 20), env=srv.environ(), stdout=f,
+                       stderr=subprocess.DEVNULL, preexec_fn=as_owner)
+    # Read the commands up to QUIT, so no unread data turns the close into a reset.
+    return Server("canned replies (limit)", ["sh", "-c", 'cat "$0"; exec sed -n "/^QUIT/q"',
+                                             replies], vs="onepop preauth", stub=True)
 
 
 def spool_servers(peers, spool, store, mbox):
@@ -615,7 +629,8 @@ def main():
         if has_mbox:
             out.insert(2, onepop_servers(a.onepop, os.path.join(work, store),
                                          stores[store][1], "mbox")[1])
-        return out + spool_servers(peers, spool, store, stores[store][1])
+        out += spool_servers(peers, spool, store, stores[store][1])
+        return out + [canned_server(os.path.join(work, store), out[0])]
 
     rows = []      # (figure, {server: [values]}, fmt, better, {server: vs})
     R = a.reps
@@ -627,22 +642,26 @@ def main():
 
     copies = [small_servers(f"small{k}" if k else "small") for k in range(4)]
     small = copies[0]
+    # The canned stub only with the tuned client: it answers nothing after
+    # connect, so the ordinary client's Nagle waits on its delayed ACKs.
+    servers = [s for s in small if not s.stub]
     figs = []
     for conc in (1, 4):
         for tuned in (True, False):
             name = f"full session c={conc}, {'tuned' if tuned else 'ordinary'} client, sessions/s"
-            figs.append((row(name, small, lambda v: f"{v:.0f}"), conc, tuned))
-    lat_ord = row("full session c=1 latency, ordinary client, ms", small,
+            figs.append((row(name, small if tuned else servers, lambda v: f"{v:.0f}"),
+                         conc, tuned))
+    lat_ord = row("full session c=1 latency, ordinary client, ms", servers,
                   lambda v: f"{v:.1f}", "low")
     lat_tun = row("full session c=1 latency, tuned client, ms", small,
                   lambda v: f"{v:.1f}", "low")
-    pre = [s for s in small if not s.login]
-    logins = [s for s in small if s.login]
+    pre = [s for s in servers if not s.login]
+    logins = [s for s in servers if s.login]
     ins = row("instructions per preauth session (20 × RETR, pipe, callgrind), M", pre,
               lambda v: f"{v / 1e6:.2f}", "low")
     ins_login = row("instructions per USER/PASS session (SHA512-crypt, 20 × RETR, pipe, "
                     "lackey), M", logins, lambda v: f"{v / 1e6:.2f}", "low")
-    rss_small = row("peak RSS, 20-message session, MB", small, lambda v: f"{v:.1f}", "low")
+    rss_small = row("peak RSS, 20-message session, MB", servers, lambda v: f"{v:.1f}", "low")
     huge = servers_for("huge", spool_too=True)
     if has_mbox:
         huge[1:1] = servers_for("huge", mbox=True)[:1]
@@ -674,13 +693,15 @@ def main():
         print(f"repetition {rep + 1}/{R}", file=sys.stderr)
         for vals, conc, tuned in figs:
             for j, s in enumerate(small):
+                if s.stub and not tuned:
+                    continue
                 v, lat = sessions_per_s([c[j] for c in copies], conc, tuned, a.seconds)
                 vals[s.name].append(v)
                 if conc == 1:
                     (lat_tun if tuned else lat_ord)[s.name].append(lat)
         transcript20 = b"STAT\r\nUIDL\r\nLIST\r\n" + \
             b"".join(b"RETR %d\r\n" % i for i in range(1, 21))
-        for s in small:
+        for s in servers:
             if s.login:
                 ins_login[s.name].append(instructions_lackey(s, 20))
             else:
