@@ -32,6 +32,32 @@
 struct backend_ops;
 struct options;
 
+/* Longest description of a lock's holder ("from ADDR since TIME"). */
+#define BACKEND_HOLDER_MAX 160
+
+/* What the core tells a backend about the session at open, and what the
+ * backend reports back. Lives until close, so a backend may keep the
+ * pointer and fill the report fields in scan. */
+struct backend_ctx {
+	const char *remote;         /* the client's address (for the lock record) */
+	const struct options *opt;
+	bool readonly;              /* --scan: no lock, write nothing at all */
+	bool uidl_hold;             /* do not record changed UIDLs: the core
+	                             * refuses such a login (--uidl-guard=refuse) */
+	/* out: on -EWOULDBLOCK, who holds the lock, e.g. "from 192.0.2.1
+	 * since 2024-05-01T10:00:00Z" (our own text: safe to send), or "" */
+	char holder[BACKEND_HOLDER_MAX];
+	/* out, from scan: UIDL continuity (a backend with a UIDL ledger) */
+	struct {
+		bool known;         /* a ledger from an earlier session was read */
+		bool lost;          /* there was one, unusable: rebuilt */
+		size_t kept;        /* messages whose UIDL the ledger supplied */
+		size_t renamed;     /* of those, found again under another name */
+		size_t gone;        /* ledger entries with no message now */
+		size_t changed;     /* messages seen before that got a new UIDL */
+	} uidl;
+};
+
 /* The start of every backend's private state. */
 struct mailbox {
 	const struct backend_ops *ops;
@@ -75,6 +101,10 @@ struct backend_ops {
 
 	/* Unlock and free. Must accept NULL. Nothing not committed changes. */
 	void (*close)(struct mailbox *mb);
+
+	/* Optional: open with the session's context; used instead of open
+	 * when set. ctx stays valid until close. */
+	int (*open_ctx)(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb);
 
 	/* Optional. Called once in main, before any session, with all the
 	 * options; returns 0 or -EINVAL after printing why to stderr. */

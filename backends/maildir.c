@@ -6,14 +6,11 @@
  * Order: by the leading number of the base name (delivery time), then by
  * the rest of the name, so it does not change when a file moves from new/
  * to cur/ or its flags change.
- * Lock: DIR/onepop-session.lock, made the NFS-safe way (a unique file,
- * then link(2), which is atomic on shared storage where flock is not),
- * holding "HOST PID". A lock left by a crash is stale when its process
- * is gone (same host) or it has not been touched for MAILDIR_LOCK_STALE
- * seconds (another host); a session touches it at every message it
- * opens, and an idle one ends at --timeout, well before that. An flock
- * on the directory is taken first: it excludes local sessions even in a
- * read-only Maildir, where no lock file can be made. */
+ * Lock: an flock on the directory first (it excludes local sessions even
+ * in a read-only Maildir, where no lock file can be made), then
+ * DIR/onepop-session.lock (maildir_lock.c), which works across NFS hosts
+ * and says who holds it; a session touches it at every message it opens
+ * so that other hosts see it alive. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,134 +32,18 @@ struct maildir {
 	struct mailbox base;
 	int dir_fd;
 	int lock_fd;
+	bool lock_touch;    /* lock_fd is the lock file: keep it young */
 	int msg_fd;         /* the open message, or -1 */
 	struct maildir_list list;
+	struct backend_ctx *ctx;    /* NULL when opened without one */
+	/* UIDL ledger (maildir_ledger.c): each listed message's UIDL and
+	 * what the ledger knows of it, kept to rewrite it at commit. */
+	char (*uidls)[MAX_UIDL + 1];
+	struct maildir_ledger_meta meta;
+	int64_t scanned;            /* when scan ran */
 };
 
 extern const struct backend_ops backend_maildir;
-
-#define LOCK_NAME "onepop-session.lock"
-/* Age after which another host's lock is taken over: far above the
- * default idle timeout (600 s), as touches keep a live one young. */
-#define MAILDIR_LOCK_STALE 3600
-
-/* "HOST PID" of this process, and a name unique to it. */
-static void lock_identity(char *id, size_t idsize, char *tmp, size_t tmpsize)
-{
-	char host[256];
-
-	if (gethostname(host, sizeof(host)) < 0 || !host[0])
-		strcpy(host, "localhost");
-	host[sizeof(host) - 1] = '\0';
-	for (char *p = host; *p; p++)
-		if (*p == '/' || *p == ' ' || *p == '\n')
-			*p = '_';
-	snprintf(id, idsize, "%.200s %ld\n", host, (long)getpid());
-	snprintf(tmp, tmpsize, LOCK_NAME ".%.200s.%ld.%08x", host, (long)getpid(), arc4random());
-}
-
-/* Whether the lock now in place is stale; if so it is moved away (and
- * true returned) so that link() can be tried again. Moving by rename and
- * checking the inode means two sessions that both judged a lock stale
- * cannot remove each other's fresh one. */
-static bool lock_take_stale(struct maildir *md, const char *our_id, const char *aside)
-{
-	char buf[300], host[256];
-	struct stat st, moved;
-	long pid = 0;
-	bool stale = false;
-	ssize_t n;
-	int fd = openat(md->dir_fd, LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		return errno == ENOENT;   /* gone meanwhile: try again */
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (fstat(fd, &st) < 0)
-		n = -1;
-	close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	/* Same host: the owner's pid tells. Otherwise only the age can. */
-	if (sscanf(buf, "%255s %ld", host, &pid) == 2 && pid > 0 &&
-	    strncmp(our_id, host, strlen(host)) == 0 && our_id[strlen(host)] == ' ')
-		stale = kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-	else
-		stale = time(NULL) - st.st_mtime > MAILDIR_LOCK_STALE;
-	if (!stale)
-		return false;
-	if (renameat(md->dir_fd, LOCK_NAME, md->dir_fd, aside) < 0)
-		return errno == ENOENT;
-	if (fstatat(md->dir_fd, aside, &moved, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    (moved.st_ino != st.st_ino || moved.st_dev != st.st_dev)) {
-		/* Someone took the lock between our look and the rename: put
-		 * theirs back (if a third session got in meanwhile, that one
-		 * holds it and ours stays refused either way). */
-		if (linkat(md->dir_fd, aside, md->dir_fd, LOCK_NAME, 0) < 0 && errno != EEXIST)
-			errno = 0;
-		unlinkat(md->dir_fd, aside, 0);
-		return false;
-	}
-	unlinkat(md->dir_fd, aside, 0);
-	return true;
-}
-
-static int maildir_lock(struct maildir *md)
-{
-	char id[300], tmp[300], aside[320];
-	struct stat st;
-	size_t len;
-	int r = -EWOULDBLOCK;
-
-	lock_identity(id, sizeof(id), tmp, sizeof(tmp));
-	snprintf(aside, sizeof(aside), "%s.stale", tmp);
-	md->lock_fd = openat(md->dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	                     0600);
-	if (md->lock_fd < 0)
-		return -errno;
-	len = strlen(id);
-	if (write(md->lock_fd, id, len) != (ssize_t)len) {
-		r = -EIO;
-		goto out;
-	}
-	for (int tries = 0; tries < 3; tries++) {
-		/* On NFS link() may report failure for a link that was made
-		 * (a lost reply): the link count is the truth. */
-		if (linkat(md->dir_fd, tmp, md->dir_fd, LOCK_NAME, 0) == 0 ||
-		    (fstat(md->lock_fd, &st) == 0 && st.st_nlink == 2)) {
-			r = 0;
-			break;
-		}
-		if (errno != EEXIST) {
-			r = -errno;
-			break;
-		}
-		if (!lock_take_stale(md, id, aside))
-			break;
-	}
-out:
-	unlinkat(md->dir_fd, tmp, 0);
-	if (r < 0) {
-		close(md->lock_fd);
-		md->lock_fd = -1;
-	}
-	return r;
-}
-
-/* Remove the lock only if it is still ours (same inode). */
-static void maildir_unlock(struct maildir *md)
-{
-	struct stat ours, now;
-
-	if (md->lock_fd < 0)
-		return;
-	if (fstat(md->lock_fd, &ours) == 0 &&
-	    fstatat(md->dir_fd, LOCK_NAME, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    ours.st_ino == now.st_ino && ours.st_dev == now.st_dev)
-		unlinkat(md->dir_fd, LOCK_NAME, 0);
-	close(md->lock_fd);
-	md->lock_fd = -1;
-}
 
 static const char *const subdirs[2] = { "new", "cur" };
 
@@ -173,15 +54,17 @@ static void maildir_close(struct mailbox *mb)
 	if (!md)
 		return;
 	maildir_list_free(&md->list);
+	free(md->uidls);
+	free(md->meta.msgs);
 	if (md->msg_fd >= 0)
 		close(md->msg_fd);
-	maildir_unlock(md);
+	maildir_unlock(md->dir_fd, md->lock_fd);
 	if (md->dir_fd >= 0)
 		close(md->dir_fd);
 	free(md);
 }
 
-static int maildir_open(const char *path, struct mailbox **ret_mb)
+static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb)
 {
 	struct maildir *md = calloc(1, sizeof(*md));
 	struct stat st;
@@ -201,23 +84,35 @@ static int maildir_open(const char *path, struct mailbox **ret_mb)
 		r = -ENOENT;
 		goto fail;
 	}
-	/* flock on the directory excludes local sessions even where the
-	 * lock file cannot be made (a read-only store: nothing to delete,
-	 * but still one view at a time); the kernel drops it on any exit. */
-	if (flock(md->dir_fd, LOCK_EX | LOCK_NB) < 0) {
-		r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-		goto fail;
+	md->ctx = ctx;
+	/* A dry run (--scan) takes no lock: it writes nothing and shows a
+	 * snapshot, as a session would see it now. */
+	if (!ctx || !ctx->readonly) {
+		/* The kernel drops the flock on any exit (kill -9 included). */
+		if (flock(md->dir_fd, LOCK_EX | LOCK_NB) < 0) {
+			r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+			if (r == -EWOULDBLOCK && ctx)
+				maildir_lock_holder(md->dir_fd, ctx->holder, sizeof(ctx->holder));
+			goto fail;
+		}
+		r = maildir_lock(md->dir_fd, ctx ? ctx->remote : NULL, &md->lock_fd,
+		                 ctx ? ctx->holder : NULL, ctx ? sizeof(ctx->holder) : 0);
+		if (r == -EACCES || r == -EROFS)
+			r = 0;   /* read-only: the flock alone */
+		if (r < 0)
+			goto fail;
+		md->lock_touch = md->lock_fd >= 0;
 	}
-	r = maildir_lock(md);
-	if (r == -EACCES || r == -EROFS)
-		r = 0;
-	if (r < 0)
-		goto fail;
 	*ret_mb = &md->base;
 	return 0;
 fail:
 	maildir_close(&md->base);
 	return r;
+}
+
+static int maildir_open(const char *path, struct mailbox **ret_mb)
+{
+	return maildir_open_ctx(path, NULL, ret_mb);
 }
 
 /* ------------------------------------------------------------ the list */
@@ -274,6 +169,8 @@ int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, 
 	m->base_len = (uint16_t)(colon ? (size_t)(colon - name) : len);
 	m->raw = raw;
 	m->wire = wire;
+	m->ino = 0;
+	m->mtime = 0;
 	return 0;
 }
 
@@ -358,9 +255,8 @@ static int file_size(int fd, uint64_t *ret)
 	return wire_size_end(&ws, ret);
 }
 
-static void make_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
+void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char d[MD5_DIGEST_LENGTH];
 	bool ok = len > 0 && len <= MAX_UIDL;
 	MD5_CTX ctx;
@@ -375,12 +271,19 @@ static void make_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
 	MD5Init(&ctx);
 	MD5Update(&ctx, (const unsigned char *)base, len);
 	MD5Final(d, &ctx);
+	maildir_derived_uidl(d, out);
+}
+
+void maildir_derived_uidl(const unsigned char d[16], char out[MAX_UIDL + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+
 	memcpy(out, "onepop-", 7);
-	for (int i = 0; i < MD5_DIGEST_LENGTH; i++) {
+	for (int i = 0; i < 16; i++) {
 		out[7 + 2 * i] = hex[d[i] >> 4];
 		out[8 + 2 * i] = hex[d[i] & 15];
 	}
-	out[7 + 2 * MD5_DIGEST_LENGTH] = '\0';
+	out[7 + 2 * 16] = '\0';
 }
 
 /* Add the messages of subdir s (new or cur) to the list. readdir's
@@ -506,6 +409,8 @@ static int size_msg(struct maildir *md, struct maildir_msg *m, const struct mail
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
 	m->raw = (uint64_t)st.st_size;
+	m->ino = (uint64_t)st.st_ino;
+	m->mtime = (int64_t)st.st_mtime;
 	if (have && old_raw == m->raw) {
 		m->wire = old_wire;
 		return 0;
@@ -581,6 +486,38 @@ static int size_all(struct maildir *md, const struct maildir_list *old, bool *re
 	return 0;
 }
 
+/* Whether this session may write its files (not a dry run). */
+static bool writable(const struct maildir *md)
+{
+	return !(md->ctx && md->ctx->readonly);
+}
+
+/* The UIDL of each listed message: its name's, or the one the ledger
+ * remembers for it (without a context, as in unit use, only the name's). */
+static int apply_ledger(struct maildir *md)
+{
+	size_t n = md->list.count ? md->list.count : 1;
+	int r;
+
+	md->scanned = (int64_t)time(NULL);
+	md->uidls = calloc(n, sizeof(*md->uidls));
+	md->meta.msgs = calloc(n, sizeof(*md->meta.msgs));
+	if (!md->uidls || !md->meta.msgs)
+		return -ENOMEM;
+	for (size_t i = 0; i < md->list.count; i++)
+		maildir_name_uidl(maildir_name(&md->list, i) + 4, md->list.msgs[i].base_len, md->uidls[i]);
+	if (!md->ctx)
+		return 0;
+	r = maildir_ledger_apply(md->dir_fd, &md->list, md->uidls, &md->meta, md->ctx);
+	if (r < 0)
+		return r;
+	/* A refused login records nothing: the next one is judged the same. */
+	if (md->meta.dirty && writable(md) && !(md->ctx->uidl_hold && md->ctx->uidl.changed))
+		maildir_ledger_save(md->dir_fd, &md->list, (const char (*)[MAX_UIDL + 1])md->uidls,
+		                    &md->meta, NULL, md->scanned);
+	return 0;
+}
+
 static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_count)
 {
 	struct maildir *md = (struct maildir *)mb;
@@ -611,14 +548,16 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 		size_all(md, &old, &changed);
 	}
 	maildir_list_free(&old);
-	if (changed)
+	if (changed && writable(md))
 		maildir_cache_save(md->dir_fd, stamps, trusted, &md->list);
+	if ((r = apply_ledger(md)) < 0)
+		return r;
 	info = calloc(md->list.count ? md->list.count : 1, sizeof(*info));
 	if (!info)
 		return -ENOMEM;
 	for (size_t i = 0; i < md->list.count; i++) {
 		info[i].size = md->list.msgs[i].wire;
-		make_uidl(maildir_name(&md->list, i) + 4, md->list.msgs[i].base_len, info[i].uidl);
+		memcpy(info[i].uidl, md->uidls[i], sizeof(info[i].uidl));
 	}
 	*ret_msgs = info;
 	*ret_count = md->list.count;
@@ -637,7 +576,8 @@ static int maildir_msg_open(struct mailbox *mb, size_t idx)
 		return fd;
 	md->msg_fd = fd;
 	/* Keep the lock young for other hosts' staleness check. */
-	futimens(md->lock_fd, NULL);
+	if (md->lock_touch)
+		futimens(md->lock_fd, NULL);
 	return 0;
 }
 
@@ -680,6 +620,17 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 		if (errno != ENOENT && r == 0)
 			r = -errno;
 	}
+	if (r == 0 && md->ctx && md->uidls) {
+		bool any = false;
+		for (size_t i = 0; i < count && !any; i++)
+			any = deleted[i];
+		/* The ledger forgets what was deleted, so those are not
+		 * counted as gone next time. */
+		if (any)
+			maildir_ledger_save(md->dir_fd, &md->list,
+			                    (const char (*)[MAX_UIDL + 1])md->uidls, &md->meta,
+			                    deleted, md->scanned);
+	}
 	/* Make the unlinks durable before "+OK" tells the client so. */
 	for (int s = 0; r == 0 && s < 2; s++) {
 		int fd = openat(md->dir_fd, s ? "cur" : "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -695,6 +646,7 @@ const struct backend_ops backend_maildir = {
 	.name = "maildir",
 	.default_mailbox = "%h/Maildir",
 	.open = maildir_open,
+	.open_ctx = maildir_open_ctx,
 	.scan = maildir_scan,
 	.msg_open = maildir_msg_open,
 	.msg_read = maildir_msg_read,

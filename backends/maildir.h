@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "limits.h"
+
 /* Names live in one arena (one allocation instead of one per message:
  * memory stays proportional to the count with a small constant). */
 struct maildir_msg {
@@ -15,6 +17,8 @@ struct maildir_msg {
 	uint16_t base_len;  /* length of the base name (before ":") */
 	uint64_t raw;       /* file size (st_size) */
 	uint64_t wire;      /* octets RETR sends before dot-stuffing */
+	uint64_t ino;       /* set by scan (0 until then) */
+	int64_t mtime;      /* set by scan */
 };
 
 struct maildir_list {
@@ -69,5 +73,50 @@ int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
  * are written only when trusted; failures are ignored: it is a cache. */
 void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool trusted,
                         const struct maildir_list *l);
+
+/* What the UIDL ledger knows of each listed message (maildir_ledger.c). */
+struct maildir_ledger_meta_msg {
+	unsigned char digest[16];   /* MD5 of the first 4 KB */
+	bool have_digest;
+	bool matched;               /* found in the ledger */
+};
+struct maildir_ledger_meta {
+	struct maildir_ledger_meta_msg *msgs;   /* one per listed message */
+	bool dirty;                 /* the ledger on disk differs: save it */
+};
+
+struct backend_ctx;
+struct options;
+/* The UIDL of a base name: itself, or "onepop-" + hex MD5 when it is not
+ * 1-70 characters 0x21-0x7E. */
+void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1]);
+/* "onepop-" + the hex of an MD5 digest: a derived UIDL. */
+void maildir_derived_uidl(const unsigned char d[16], char out[MAX_UIDL + 1]);
+/* Replace the UIDLs of the messages the ledger did not match with those
+ * of the old server (--uidl-format, maildir_migrate.c). 0, -ENOMEM, or
+ * -EBADMSG for an old list that cannot be read. */
+int maildir_migrate_uidls(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
+                          const struct maildir_ledger_meta *meta, const struct options *opt);
+/* Give the listed messages (uidls[i] holds each one's name-derived UIDL
+ * on entry) the UIDLs the ledger remembers, fill meta (msgs calloc'd by
+ * the caller) and ctx->uidl. 0 or -ENOMEM; a missing or bad ledger is
+ * not an error (every message is then new). */
+int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
+                         struct maildir_ledger_meta *meta, struct backend_ctx *ctx);
+/* Write the ledger atomically for the listed messages not deleted
+ * (deleted may be NULL); since is when this session scanned. Failures
+ * are ignored: the next session rebuilds what it can. */
+void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
+                         const char (*uidls)[MAX_UIDL + 1], const struct maildir_ledger_meta *meta,
+                         const bool *deleted, int64_t since);
+
+/* Take DIR/onepop-session.lock for this session (maildir_lock.c): 0 and
+ * *ret_fd, or -EWOULDBLOCK with holder (if holder_size) describing the
+ * session that has it ("from ADDR since TIME", or "" if unknown). */
+int maildir_lock(int dir_fd, const char *remote, int *ret_fd, char *holder, size_t holder_size);
+/* Describe the holder of the lock file now in place ("" if none). */
+void maildir_lock_holder(int dir_fd, char *holder, size_t holder_size);
+/* Remove the lock if it is still ours, and close lock_fd (-1: nothing). */
+void maildir_unlock(int dir_fd, int lock_fd);
 
 #endif

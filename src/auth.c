@@ -7,13 +7,29 @@
 #include <string.h>
 
 #include "auth.h"
+#include "log.h"
+#include "module.h"
 #include "secret.h"
 
+#include "config.h"
+
 extern const struct auth_ops auth_passwd_file;
+extern const struct auth_ops auth_checkpassword;
 
 static const struct auth_ops *const sources[] = {
 	&auth_passwd_file,
+	&auth_checkpassword,
 	NULL,
+};
+
+/* Sources built as modules (module.h), loaded when --auth names them. */
+static const struct {
+	const char *name, *file, *symbol;
+} module_sources[] = {
+#ifdef HAVE_PAM
+	{ "pam", "onepop-pam.so", "auth_pam" },
+#endif
+	{ NULL, NULL, NULL },
 };
 
 void user_info_clear(struct user_info *u)
@@ -34,6 +50,19 @@ int auth_open(const char *spec, struct auth **ret)
 		if (strlen(sources[i]->name) == len &&
 		    strncmp(sources[i]->name, spec, len) == 0)
 			return sources[i]->init(colon ? colon + 1 : NULL, ret);
+	for (size_t i = 0; module_sources[i].name; i++)
+		if (strlen(module_sources[i].name) == len &&
+		    strncmp(module_sources[i].name, spec, len) == 0) {
+			char err[256];
+			const struct auth_ops *ops =
+				module_symbol(module_sources[i].file, module_sources[i].symbol,
+				              err, sizeof(err));
+			if (!ops) {
+				log_msg(LOG_ERR, "%s", err);
+				return -ENOENT;
+			}
+			return ops->init(colon ? colon + 1 : NULL, ret);
+		}
 	return -EINVAL;
 }
 
@@ -63,6 +92,12 @@ int auth_system_lookup(const char *user, struct user_info *ret)
 	return 0;
 }
 
+int auth_lookup_system(struct auth *a, const char *user, struct user_info *ret)
+{
+	(void)a;
+	return auth_system_lookup(user, ret);
+}
+
 void auth_md5_hex(const char *a, const char *b, char out[33])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -73,7 +108,7 @@ void auth_md5_hex(const char *a, const char *b, char out[33])
 	MD5Update(&ctx, (const unsigned char *)a, strlen(a));
 	MD5Update(&ctx, (const unsigned char *)b, strlen(b));
 	MD5Final(d, &ctx);
-	for (int i = 0; i < MD5_DIGEST_LENGTH; i++) {
+	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}

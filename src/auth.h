@@ -46,6 +46,13 @@ void auth_close(struct auth *a);
 
 /* Look up a system user in passwd (for --preauth without --auth). */
 int auth_system_lookup(const char *user, struct user_info *ret);
+/* The same, as an auth_ops.lookup for sources of system users. */
+int auth_lookup_system(struct auth *a, const char *user, struct user_info *ret);
+
+/* checkpassword's reply mode: onepop run as CHECKPASSWORD_REPLY_ARG by
+ * the checkpassword program prints "uid gid home" and exits 0. */
+#define CHECKPASSWORD_REPLY_ARG "--checkpassword-reply"
+int checkpassword_reply_main(void);
 
 /* APOP (RFC 1939 §7): digest is hex MD5 of timestamp followed by secret. */
 int auth_apop(struct auth *a, const char *user, const char *timestamp,

@@ -113,12 +113,15 @@ int io_write(struct io *io, const void *buf, size_t len)
 	return 0;
 }
 
+/* The attribute lets clang's -Wformat=2 see fmt is checked at the callers. */
+__attribute__((format(printf, 3, 0)))
 static int io_vline(struct io *io, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[MAX_RESPONSE_LINE + 1];
 	size_t plen = strlen(prefix);
 	int n;
 
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): vsnprintf ends it */
 	memcpy(line, prefix, plen);
 	n = vsnprintf(line + plen, sizeof(line) - plen - 2, fmt, ap);
 	if (n < 0)

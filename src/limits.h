@@ -24,6 +24,11 @@
 #define DEFAULT_TIMEOUT 600
 /* Delay before a failed-login reply, in milliseconds. */
 #define DEFAULT_FAIL_DELAY_MS 1000
+/* --fail-state: failures of one address (over all its connections)
+ * before it is refused, and for how long they count (fail2ban's usual
+ * maxretry and bantime order of magnitude). */
+#define DEFAULT_FAIL_LIMIT 10
+#define DEFAULT_FAIL_BAN 900
 /* After an idle timeout fires, how long the -ERR line may take to write. */
 #define TIMEOUT_GRACE 2
 /* Longest mailbox path after template expansion (PATH_MAX is 4096). */

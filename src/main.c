@@ -1,7 +1,9 @@
 /* onepop: one POP3 session on stdin/stdout. Options, checks, exit codes. */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "backend.h"
@@ -9,9 +11,16 @@
 #include "log.h"
 #include "options.h"
 #include "proxy.h"
+#include "scan.h"
 #include "session.h"
 #include "template.h"
 #include "tls.h"
+
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+
+#include "sd.h"
+#endif
 
 /* Exit statuses (SPEC): 0 after QUIT, 1 otherwise, 2 before serving. */
 #define EXIT_USAGE 2
@@ -24,6 +33,34 @@ static int config_error(const char *what, const char *detail)
 	return EXIT_USAGE;
 }
 
+/* systemd with Accept=yes but without StandardInput=socket (or
+ * systemd-socket-activate --accept) passes the connection as fd 3 with
+ * LISTEN_FDS=1: serve it as stdin/stdout. 0, or -EINVAL when the fds
+ * passed are not one connected socket. */
+static int adopt_listen_fds(void)
+{
+#ifdef HAVE_LIBSYSTEMD
+	const struct sd_api *sd;
+	int n;
+
+	if (!getenv("LISTEN_FDS"))
+		return 0;   /* not socket-activated: do not load libsystemd */
+	sd = sd_api();
+	n = sd ? sd->listen_fds(1) : 0;
+	if (n <= 0)
+		return 0;
+	/* A listening socket (Accept=no) cannot be served by one session. */
+	if (n != 1 || sd->is_socket(SD_LISTEN_FDS_START, 0, SOCK_STREAM, 0) <= 0 ||
+	    sd->is_socket(SD_LISTEN_FDS_START, 0, SOCK_STREAM, 1) > 0)
+		return -EINVAL;
+	if (dup2(SD_LISTEN_FDS_START, STDIN_FILENO) < 0 ||
+	    dup2(SD_LISTEN_FDS_START, STDOUT_FILENO) < 0)
+		return -errno;
+	close(SD_LISTEN_FDS_START);
+#endif
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct backend_ops *backend;
@@ -31,6 +68,9 @@ int main(int argc, char **argv)
 	struct auth *auth = NULL;
 	int r;
 
+	/* Run by a checkpassword program as its "next program". */
+	if (argc == 2 && strcmp(argv[1], CHECKPASSWORD_REPLY_ARG) == 0)
+		return checkpassword_reply_main();
 	if (options_parse(&opt, argc, argv) < 0) {
 		fputs("Try 'onepop --help'.\n", stderr);
 		return EXIT_USAGE;
@@ -49,6 +89,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_open(opt.debug);
+	if (adopt_listen_fds() < 0)
+		return config_error("LISTEN_FDS: expected one accepted stream socket (Accept=yes)", NULL);
 
 	backend = opt.backend ? backend_find(opt.backend) : backends[0];
 	if (!backend)
@@ -77,6 +119,11 @@ int main(int argc, char **argv)
 		r = auth_open(opt.auth, &auth);
 		if (r < 0)
 			return config_error(r == -EINVAL ? "bad --auth" : strerror(-r), opt.auth);
+	}
+	if (opt.scan) {
+		r = scan_run(&opt, backend, auth);
+		auth_close(auth);
+		return r;
 	}
 	if (!auth && !opt.preauth)
 		return config_error("nothing to authenticate with: give --auth or --preauth", NULL);

@@ -14,7 +14,8 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_FAIL_DELAY, OPT_ALLOW_ROOT, OPT_TLS, OPT_TLS_CERT, OPT_TLS_KEY,
        OPT_ALLOW_PLAINTEXT, OPT_PROXY_PROTOCOL, OPT_COMMANDS, OPT_APOP_ONLY, OPT_AUTODELETE,
        OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
-       OPT_MAIL_GROUP };
+       OPT_MAIL_GROUP, OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT,
+       OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -41,6 +42,12 @@ static const struct option longopts[] = {
 	{ "exec", required_argument, NULL, OPT_EXEC },
 	{ "exec-arg", required_argument, NULL, OPT_EXEC_ARG },
 	{ "faithful", required_argument, NULL, OPT_FAITHFUL },
+	{ "scan", required_argument, NULL, OPT_SCAN },
+	{ "uidl-guard", required_argument, NULL, OPT_UIDL_GUARD },
+	{ "uidl-format", required_argument, NULL, OPT_UIDL_FORMAT },
+	{ "fail-state", required_argument, NULL, OPT_FAIL_STATE },
+	{ "fail-limit", required_argument, NULL, OPT_FAIL_LIMIT },
+	{ "fail-ban", required_argument, NULL, OPT_FAIL_BAN },
 	{ "config", required_argument, NULL, 'c' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
@@ -56,12 +63,18 @@ void options_usage(void)
 	      "      --list-backends     print the compiled-in backends and exit\n"
 	      "  -m, --mailbox=TEMPLATE  mailbox path; %u user, %n local part,\n"
 	      "                          %d domain, %h home, %% a percent\n"
-	      "  -a, --auth=SPEC         passwd-file:PATH\n"
+	      "  -a, --auth=SPEC         passwd-file:PATH | pam[:SERVICE] (default\n"
+	      "                          service onepop) | checkpassword:PROG\n"
 	      "      --preauth=USER      start in TRANSACTION as USER\n"
 	      "  -t, --timeout=SECONDS   idle autologout (default 600)\n"
 	      "      --greeting=TEXT     greeting text (default \"onepop ready\")\n"
 	      "      --goodbye=TEXT      QUIT reply text (default \"goodbye\")\n"
 	      "      --fail-delay=MS     delay before a failed-login reply (default 1000)\n"
+	      "      --fail-state=DIR    remember failed logins per address across\n"
+	      "                          connections (a directory only root can write)\n"
+	      "      --fail-limit=N      with --fail-state: refuse an address after N\n"
+	      "                          failures (default 10) ...\n"
+	      "      --fail-ban=SECONDS  ... within this time, and for it (default 900)\n"
 	      "      --allow-root        allow a session to run as uid 0\n"
 	      "      --mail-group=GROUP  group kept for the mbox dotlock and rewrite\n"
 	      "                          in a shared spool (mbox default: mail;\n"
@@ -82,6 +95,12 @@ void options_usage(void)
 	      "      --faithful=extra|noextra  exec backend, test stand-in only: send\n"
 	      "                          messages byte for byte (see README)\n"
 	      "      --test-commands     accept BREAK and EXIT (test stand-in only)\n"
+	      "      --uidl-format=FMT   UIDLs of the server mail comes from: maildir\n"
+	      "                          (default), dovecot, courier, x-uidl, map:FILE\n"
+	      "      --uidl-guard=MODE   warn (default) or refuse ([SYS/TEMP]) a login\n"
+	      "                          when messages seen before have new UIDLs\n"
+	      "      --scan=USER         dry run: print the list USER's session would\n"
+	      "                          see (number, size, UIDL), change nothing, exit\n"
 	      "  -c, --config=FILE       read options from FILE (key = value)\n"
 	      "  -d, --debug             log commands and replies, also to stderr\n"
 	      "  -V, --version           print the version and exit\n"
@@ -107,6 +126,19 @@ static bool parse_bool(const char *val)
 
 static int config_load(struct options *o, const char *path, int depth);
 
+static const char default_greeting[] = "onepop ready";
+static const char default_goodbye[] = "goodbye";
+
+/* Give a string option a new value: a later --auth (or config line)
+ * replaces an earlier one, and the earlier copy is freed unless it is
+ * the built-in default. */
+static void set_string(const char **slot, char *copy)
+{
+	if (*slot != default_greeting && *slot != default_goodbye)
+		free((char *)*slot);
+	*slot = copy;
+}
+
 /* Apply one option; val is NULL for flags given without a value. */
 static int apply(struct options *o, int id, const char *val, int depth)
 {
@@ -114,16 +146,26 @@ static int apply(struct options *o, int id, const char *val, int depth)
 
 	if (val && !copy)
 		return -ENOMEM;
-	/* Option strings live for the whole process: copies are not freed. */
+	/* The last value of an option lives for the whole process. */
 	switch (id) {
-	case 'b': o->backend = copy; break;
-	case 'm': o->mailbox = copy; break;
-	case 'a': o->auth = copy; break;
-	case OPT_PREAUTH: o->preauth = copy; break;
-	case OPT_GREETING: o->greeting = copy; break;
-	case OPT_GOODBYE: o->goodbye = copy; break;
-	case OPT_MAIL_GROUP: o->mail_group = copy; break;
+	case 'b': set_string(&o->backend, copy); break;
+	case 'm': set_string(&o->mailbox, copy); break;
+	case 'a': set_string(&o->auth, copy); break;
+	case OPT_PREAUTH: set_string(&o->preauth, copy); break;
+	case OPT_GREETING: set_string(&o->greeting, copy); break;
+	case OPT_GOODBYE: set_string(&o->goodbye, copy); break;
+	case OPT_MAIL_GROUP: set_string(&o->mail_group, copy); break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
+	case OPT_FAIL_STATE:
+		if (val[0] != '/') {
+			fprintf(stderr, "onepop: --fail-state: an absolute path, not %s\n", val);
+			free(copy);
+			return -EINVAL;
+		}
+		set_string(&o->fail_state, copy);
+		break;
+	case OPT_FAIL_LIMIT: free(copy); return parse_uint("fail-limit", val, 100000, &o->fail_limit);
+	case OPT_FAIL_BAN: free(copy); return parse_uint("fail-ban", val, 86400 * 7, &o->fail_ban);
 	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, 60000, &o->fail_delay_ms);
 	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;
 	case OPT_ALLOW_ROOT: o->allow_root = parse_bool(copy); free(copy); break;
@@ -140,8 +182,8 @@ static int apply(struct options *o, int id, const char *val, int depth)
 			return -EINVAL;
 		}
 		break;
-	case OPT_TLS_CERT: o->tls_cert = copy; break;
-	case OPT_TLS_KEY: o->tls_key = copy; break;
+	case OPT_TLS_CERT: set_string(&o->tls_cert, copy); break;
+	case OPT_TLS_KEY: set_string(&o->tls_key, copy); break;
 	case OPT_ALLOW_PLAINTEXT: o->allow_plaintext = parse_bool(copy); free(copy); break;
 	case OPT_PROXY_PROTOCOL:
 		/* A config line "proxy-protocol = yes" is the bare flag. */
@@ -150,7 +192,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 			free(copy);
 			copy = NULL;
 		}
-		o->proxy_from = copy;
+		set_string(&o->proxy_from, copy);
 		break;
 	case 'd': o->debug = parse_bool(copy); free(copy); break;
 	case 'V': o->version = true; free(copy); break;
@@ -168,7 +210,28 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_AUTODELETE: o->autodelete = parse_bool(copy); free(copy); break;
 	case OPT_TEST_COMMANDS: o->test_commands = parse_bool(copy); free(copy); break;
 	case OPT_TRANSMIT_ERRORS: o->transmit_errors = parse_bool(copy); free(copy); break;
-	case OPT_EXEC: o->exec_prog = copy; break;
+	case OPT_EXEC: set_string(&o->exec_prog, copy); break;
+	case OPT_SCAN: set_string(&o->scan, copy); break;
+	case OPT_UIDL_FORMAT:
+		/* map:FILE names a plain file in the Maildir. */
+		if (strcmp(val, "maildir") && strcmp(val, "dovecot") && strcmp(val, "courier") &&
+		    strcmp(val, "x-uidl") &&
+		    (strncmp(val, "map:", 4) || !val[4] || strchr(val + 4, '/') || val[4] == '.')) {
+			fprintf(stderr, "onepop: --uidl-format: maildir, dovecot, courier, x-uidl "
+			        "or map:FILE (a name in the Maildir), not %s\n", val);
+			free(copy);
+			return -EINVAL;
+		}
+		set_string(&o->uidl_format, copy);
+		break;
+	case OPT_UIDL_GUARD:
+		free(copy);
+		if (strcmp(val, "warn") && strcmp(val, "refuse")) {
+			fprintf(stderr, "onepop: --uidl-guard: warn or refuse, not %s\n", val);
+			return -EINVAL;
+		}
+		o->uidl_guard = strcmp(val, "warn") ? UIDL_GUARD_REFUSE : UIDL_GUARD_WARN;
+		break;
 	case OPT_EXEC_ARG:
 		if (o->exec_argc == MAX_EXEC_ARGS) {
 			fprintf(stderr, "onepop: --exec-arg: at most %d\n", MAX_EXEC_ARGS);
@@ -258,10 +321,12 @@ int options_parse(struct options *o, int argc, char **argv)
 	int c;
 
 	*o = (struct options){
-		.greeting = "onepop ready",
-		.goodbye = "goodbye",
+		.greeting = default_greeting,
+		.goodbye = default_goodbye,
 		.timeout = DEFAULT_TIMEOUT,
 		.fail_delay_ms = DEFAULT_FAIL_DELAY_MS,
+		.fail_limit = DEFAULT_FAIL_LIMIT,
+		.fail_ban = DEFAULT_FAIL_BAN,
 	};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":b:m:a:t:c:dVh", longopts, NULL)) != -1) {

@@ -17,6 +17,9 @@ struct options {
 	const char *mail_group;     /* NULL: the backend's default; "": none */
 	unsigned timeout;
 	unsigned fail_delay_ms;
+	const char *fail_state;     /* --fail-state DIR; NULL: off */
+	unsigned fail_limit;        /* failures before an address is refused */
+	unsigned fail_ban;          /* the window and the refusal, in seconds */
 	enum tls_mode tls;
 	const char *tls_cert;       /* PEM, may hold the chain */
 	const char *tls_key;        /* PEM; NULL: the key is in tls_cert */
@@ -34,6 +37,9 @@ struct options {
 	const char *exec_args[MAX_EXEC_ARGS];
 	unsigned exec_argc;
 	enum { FAITHFUL_OFF, FAITHFUL_EXTRA, FAITHFUL_NOEXTRA } faithful;
+	const char *uidl_format;    /* --uidl-format; NULL: maildir */
+	enum { UIDL_GUARD_WARN, UIDL_GUARD_REFUSE } uidl_guard;
+	const char *scan;           /* --scan USER: dry run, then exit */
 	bool debug;
 	bool allow_root;
 	bool list_backends;

@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "failstate.h"
 #include "log.h"
 #include "privs.h"
 #include "proxy.h"
 #include "session.h"
 #include "template.h"
 #include "tls.h"
+#include "uidl_guard.h"
 
 static const char *const end_names[] = {
 	[END_QUIT] = "quit",
@@ -32,7 +34,7 @@ static const char *const end_names[] = {
 
 static void remote_address(char *buf, size_t size)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 	const char *env;
 
@@ -149,29 +151,65 @@ static int open_mailbox(struct session *s, struct user_info *u)
 		io_reply(&s->io, false, "[SYS/PERM] no mailbox for this user");
 		return r;
 	}
-	r = s->backend->open(path, &s->mb);
+	s->ctx.remote = s->remote;
+	s->ctx.opt = s->opt;
+	s->ctx.uidl_hold = s->opt->uidl_guard == UIDL_GUARD_REFUSE;
+	r = s->backend->open_ctx ? s->backend->open_ctx(path, &s->ctx, &s->mb)
+	                         : s->backend->open(path, &s->mb);
 	if (r == 0) {
 		r = s->backend->scan(s->mb, &s->msgs, &s->count);
 		if (r == 0 && !(s->deleted = calloc(s->count ? s->count : 1, sizeof(bool))))
 			r = -ENOMEM;
 	}
 	if (r < 0) {
-		log_msg(r == -EWOULDBLOCK ? LOG_NOTICE : LOG_ERR, "user=%s: mailbox %s: %s",
-		        who, path, strerror(-r));
-		session_backend_error(s, r, r == -EWOULDBLOCK ? "mailbox is locked by another session"
-		                      : "mailbox is not available");
+		log_msg(r == -EWOULDBLOCK ? LOG_NOTICE : LOG_ERR, "user=%s rhost=%s: mailbox %s: %s%s%s",
+		        who, s->remote, path, strerror(-r), s->ctx.holder[0] ? ", held by a session " : "",
+		        s->ctx.holder);
+		if (r == -EWOULDBLOCK && s->ctx.holder[0])
+			/* The holder text is the backend's own (address and
+			 * time it formatted), never the client's. */
+			io_reply(&s->io, false, "[IN-USE] mailbox locked by a session %s",
+			         s->ctx.holder);
+		else
+			session_backend_error(s, r, r == -EWOULDBLOCK
+			                      ? "mailbox is locked by another session"
+			                      : "mailbox is not available");
 		return r;
+	}
+	if (uidl_guard_check(s->opt, &s->ctx, who, s->remote) < 0) {
+		io_reply(&s->io, false, "[SYS/TEMP] message UIDLs changed; an operator must check "
+		         "before this mailbox is served");
+		return -EAGAIN;
 	}
 	log_msg(LOG_INFO, "login: user=%s rhost=%s messages=%zu", who, s->remote, s->count);
 	s->logins++;
 	return 0;
 }
 
+/* With --fail-state: refuse an address past --fail-limit failures within
+ * --fail-ban seconds, right or wrong password alike (so guesses teach
+ * nothing), in the one format the fail2ban filter matches too. */
+static bool address_refused(struct session *s, unsigned failures)
+{
+	if (!s->opt->fail_state || failures < s->opt->fail_limit)
+		return false;
+	log_msg(LOG_NOTICE, "login refused: rhost=%s failures=%u (too many failed logins)",
+	        s->remote, failures);
+	io_reply(&s->io, false, "[LOGIN-DELAY] too many failed logins from your address, "
+	         "try again later");
+	return true;
+}
+
 enum cmd_result session_login(struct session *s, struct user_info *u)
 {
 	size_t n;
 	uint64_t octets;
+	int64_t last;
 
+	if (s->opt->fail_state &&
+	    address_refused(s, failstate_recent(s->opt->fail_state, s->remote, s->opt->fail_ban,
+	                                        &last)))
+		return CMD_FAIL_AUTH;
 	if (open_mailbox(s, u) < 0)
 		return CMD_FAIL_SERVER;
 	session_totals(s, &n, &octets);
@@ -183,19 +221,28 @@ enum cmd_result session_login(struct session *s, struct user_info *u)
 enum cmd_result session_auth_failed(struct session *s, const char *user, int err)
 {
 	char who[MAX_USER * 4 + 1];
+	unsigned recent;
+	uint64_t delay;
+	struct log_fields f = { .user = log_safe(user, who, sizeof(who)),
+	                        .remote_addr = s->remote };
 
 	s->auth_failures++;
 	/* The fixed format the shipped fail2ban filter matches. */
-	log_msg(LOG_NOTICE, "login failed: user=%s rhost=%s", log_safe(user, who, sizeof(who)),
-	        s->remote);
-	if (s->opt->fail_delay_ms) {
+	log_fields(LOG_NOTICE, &f, "login failed: user=%s rhost=%s", f.user, s->remote);
+	/* Failures of this address in earlier connections lengthen the
+	 * delay, up to 10 times --fail-delay. */
+	recent = failstate_note(s->opt->fail_state, s->remote, s->opt->fail_ban);
+	delay = (uint64_t)s->opt->fail_delay_ms * (recent > 1 ? (recent < 10 ? recent : 10) : 1);
+	if (delay) {
 		struct timespec ts = {
-			.tv_sec = s->opt->fail_delay_ms / 1000,
-			.tv_nsec = (long)(s->opt->fail_delay_ms % 1000) * 1000000L,
+			.tv_sec = (time_t)(delay / 1000),
+			.tv_nsec = (long)(delay % 1000) * 1000000L,
 		};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !io_timed_out())
 			;
 	}
+	if (address_refused(s, recent))
+		return CMD_FAIL_AUTH;
 	if (err == -EACCES)
 		io_reply(&s->io, false, "[AUTH] invalid user name or password");
 	else
@@ -347,7 +394,7 @@ static void uidl_digest(const struct session *s, char out[9])
 		MD5Update(&ctx, (const unsigned char *)"\n", 1);
 	}
 	MD5Final(d, &ctx);
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
@@ -387,16 +434,23 @@ static void summary(const struct session *s, enum end_reason why)
 {
 	char who[MAX_USER * 4 + 1], digest[9] = "-";
 	char stats[MAX_COMMANDS * 32];
+	struct log_fields f = {
+		.user = s->who.name ? log_safe(s->who.name, who, sizeof(who)) : NULL,
+		.remote_addr = s->remote,
+		.end_reason = end_names[why],
+		.retr_bytes = s->retrieved_bytes,
+		.deleted = why == END_QUIT ? s->deleted_count : 0UL,
+		.commands = s->commands,
+	};
 
 	if (s->mb)
 		uidl_digest(s, digest);
 	command_stats(s, stats, sizeof(stats));
-	log_msg(LOG_INFO, "session end: user=%s rhost=%s end=%s messages=%zu retr=%lu "
-	        "retr_bytes=%llu deleted=%lu commands=%lu uidl_digest=%s logins=%u cmd_counts=%s%s",
-	        s->who.name ? log_safe(s->who.name, who, sizeof(who)) : "-", s->remote,
-	        end_names[why], s->count, s->retrieved, (unsigned long long)s->retrieved_bytes,
-	        why == END_QUIT ? s->deleted_count : 0UL, s->commands, digest, s->logins, stats,
-	        s->exit_requested ? " exit=requested" : "");
+	log_fields(LOG_INFO, &f, "session end: user=%s rhost=%s end=%s messages=%zu retr=%lu "
+	           "retr_bytes=%llu deleted=%lu commands=%lu uidl_digest=%s logins=%u cmd_counts=%s%s",
+	           f.user ? f.user : "-", s->remote, f.end_reason, s->count, s->retrieved,
+	           f.retr_bytes, f.deleted, f.commands, digest, s->logins, stats,
+	           s->exit_requested ? " exit=requested" : "");
 }
 
 static void apop_stamp(struct session *s)
@@ -424,9 +478,11 @@ int session_greeting_check(const struct options *opt)
 int session_run(const struct options *opt, const struct backend_ops *backend,
                 struct auth *auth)
 {
-	static struct session s;
+	static struct session s;   /* static: its buffers are too big for the stack */
 	enum end_reason why;
 
+	/* Start clean even when called again in one process (the fuzzer). */
+	memset(&s, 0, sizeof(s));
 	s.opt = opt;
 	s.backend = backend;
 	s.auth = auth;

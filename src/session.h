@@ -63,6 +63,7 @@ struct session {
 
 	struct user_info who;       /* set at login */
 	struct mailbox *mb;
+	struct backend_ctx ctx;     /* given to the backend's open_ctx */
 	struct msginfo *msgs;
 	bool *deleted;
 	size_t count;

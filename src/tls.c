@@ -1,5 +1,7 @@
 /* TLS with OpenSSL 3 behind io's transport hooks: the line reader, the
- * reply writer and the idle timeout work unchanged on top of it. */
+ * reply writer and the idle timeout work unchanged on top of it.
+ * Built as the loadable module onepop-tls.so (see tls_loader.c), so a
+ * plaintext session never maps libssl or libcrypto. */
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -14,7 +16,7 @@ static SSL_CTX *ctx;
 static SSL *ssl;
 static bool active;
 
-bool tls_active(void)
+static bool impl_active(void)
 {
 	return active;
 }
@@ -30,7 +32,7 @@ static void last_error(char *err, size_t errlen, const char *what, const char *p
 	ERR_clear_error();
 }
 
-int tls_configure(const struct options *opt, char *err, size_t errlen)
+static int impl_configure(const struct options *opt, char *err, size_t errlen)
 {
 	const char *key = opt->tls_key ? opt->tls_key : opt->tls_cert;
 
@@ -122,7 +124,7 @@ static ssize_t tls_write(void *c, const void *buf, size_t len)
 	return io_result(r, n);
 }
 
-int tls_start(struct io *io)
+static int impl_start(struct io *io)
 {
 	BIO *rbio, *wbio;
 	int r;
@@ -171,7 +173,7 @@ int tls_start(struct io *io)
 	return 0;
 }
 
-void tls_end(void)
+static void impl_end(void)
 {
 	if (ssl && active)
 		SSL_shutdown(ssl);
@@ -181,3 +183,12 @@ void tls_end(void)
 	ctx = NULL;
 	active = false;
 }
+
+/* The one symbol the loader looks up. */
+const struct tls_module onepop_tls_module = {
+	.version = TLS_MODULE_VERSION,
+	.configure = impl_configure,
+	.start = impl_start,
+	.active = impl_active,
+	.end = impl_end,
+};

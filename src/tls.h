@@ -13,7 +13,19 @@
 #include "options.h"
 
 #ifdef HAVE_TLS
-/* Build the server context from --tls-cert/--tls-key before anything is
+/* What the module onepop-tls.so exports as onepop_tls_module; the
+ * functions below forward to it once tls_configure has loaded it. */
+#define TLS_MODULE_VERSION 1
+struct tls_module {
+	int version;
+	int (*configure)(const struct options *opt, char *err, size_t errlen);
+	int (*start)(struct io *io);
+	bool (*active)(void);
+	void (*end)(void);
+};
+
+/* Load the module (next to the binary, else in the install directory),
+ * then build the server context from --tls-cert/--tls-key before anything is
  * sent. On failure writes a reason (for stderr and the log) to err and
  * returns a negative errno. */
 int tls_configure(const struct options *opt, char *err, size_t errlen);

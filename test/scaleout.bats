@@ -20,7 +20,7 @@ dead_pid() {
 	session_send first "${LOGIN[@]}"
 	session_wait first 3
 	[ -f "$LOCK" ] || fail "no lock file during the session"
-	grep -qE "^$(hostname) [0-9]+$" "$LOCK" || fail "lock content: $(cat "$LOCK")"
+	grep -qE "^$(hostname) [0-9]+ [0-9]+ local$" "$LOCK" || fail "lock content: $(cat "$LOCK")"
 	session_send first QUIT
 	session_end first
 	[ ! -e "$LOCK" ] || fail "lock left after QUIT"
@@ -64,8 +64,10 @@ dead_pid() {
 	kill -KILL "$(ps -o pid= --ppid "${SESSION_PID[first]}")"
 	session_end first
 	[ -f "$LOCK" ] || fail "expected the lock of the killed session"
+	local start=$SECONDS
 	pop "${LOGIN[@]}" STAT QUIT
 	assert_success
+	[ $((SECONDS - start)) -le 3 ] || fail "took the lock over only after a wait"
 	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
 	assert_store_unchanged
 }

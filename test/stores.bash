@@ -63,21 +63,26 @@ store_digest() {
 	esac
 }
 
+# late_message NAME: the text of the small message store_deliver adds to
+# an mbox or MH store (the interop suite keeps it to compare with).
+late_message() {
+	printf 'From: late@example.org\nSubject: %s\nMessage-ID: <%s@example.org>\n\nDelivered later.\n' "$1" "$1"
+}
+
 # store_deliver NAME: a new small message arrives, as an MDA would add it.
 store_deliver() {
-	local name=$1 msg last
-	msg=$(printf 'From: late@example.org\nSubject: %s\nMessage-ID: <%s@example.org>\n\nDelivered later.\n' "$name" "$name")
+	local name=$1 last
 	case $BACKEND in
 	maildir) add_message "$MAILDIR" "1800000000.M$RANDOM.$name" ;;
 	mbox)
 		# Under the dotlock, as procmail and postfix's local(8) append.
 		dotlockfile -l -r 20 "$MAILBOX.lock"
-		printf '%s\n' "$msg" | mbox_append "$MAILBOX"
+		late_message "$name" | mbox_append "$MAILBOX"
 		dotlockfile -u "$MAILBOX.lock"
 		;;
 	mh)
 		last=$(ls "$MAILBOX" | grep -E '^[1-9][0-9]*$' | sort -n | tail -n 1)
-		printf '%s\n' "$msg" >"$MAILBOX/$((${last:-0} + 1))"
+		late_message "$name" >"$MAILBOX/$((${last:-0} + 1))"
 		fix_owner "$MAILBOX"
 		;;
 	esac

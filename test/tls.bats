@@ -269,3 +269,33 @@ capa_of() {
 	secs=$(sed -n 's/^closed after //p' <<<"$output")
 	[ "${secs%.*}" -le 4 ] || fail "closed after $secs s"
 }
+
+# ------------------------------------------------------------- cost
+
+# maps_of_session ARGS...: start onepop with ARGS on a held-open fifo,
+# wait for its greeting, print which optional libraries it has mapped.
+maps_of_session() {
+	local fifo=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out pid i
+	local -a std
+	mapfile -t std < <(pop_std_args)
+	mkfifo "$fifo"
+	"$ONEPOP" "${std[@]}" "${POP_ARGS[@]}" "$@" <"$fifo" >"$out" 2>/dev/null &
+	pid=$!
+	exec 7>"$fifo"
+	for ((i = 0; i < 200; i++)); do
+		[ -s "$out" ] && break
+		sleep 0.05
+	done
+	grep -oE 'lib(ssl|crypto|systemd|pam)\.so[^ ]*' "/proc/$pid/maps" | sort -u
+	exec 7>&-
+	wait "$pid" || :
+}
+
+@test "a plaintext session maps no OpenSSL, PAM or libsystemd; TLS loads its module" {
+	run maps_of_session
+	assert_success
+	assert_output ""
+	run maps_of_session --tls=starttls "${TLS_ARGS[@]}"
+	assert_success
+	assert_output --partial "libssl.so"
+}

@@ -18,6 +18,7 @@
 
 ONEPOP=${ONEPOP:-$BATS_TEST_DIRNAME/../../build/onepop}
 load ../helpers
+load ../stores
 # helpers.bash looks for lib/ next to the suite; ours is one level up.
 LIBDIR=$BATS_TEST_DIRNAME/../lib
 POP3UTIL=$LIBDIR/pop3util.py
@@ -26,6 +27,8 @@ POP3UTIL=$LIBDIR/pop3util.py
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 INTEROP_BACKEND=${INTEROP_BACKEND:-maildir}
+# full: the 10 MiB message; reduced: a 1 MiB one instead (meson.build picks).
+INTEROP_FIXTURES=${INTEROP_FIXTURES:-full}
 INTEROP_PY=$BATS_TEST_DIRNAME/interop.py
 CLIENT_LIMIT=${INTEROP_CLIENT_LIMIT:-120}
 CLIENT_EOL=lf
@@ -34,21 +37,33 @@ CLIENT_TRACKS_UIDL=1
 
 # ------------------------------------------------------------ the mail store
 # One function set a backend: store_<backend>_{make,deliver,count,empty,
-# snapshot}. ORIG holds each message as delivered, named by its UIDL. A
-# snapshot is a text that changes when a message is lost, added or altered,
-# and not when a client only reads.
+# snapshot}. ORIG holds each message as delivered, named by its UIDL in
+# the Maildir fixtures (the names only label files: compare matches by
+# content, since mbox and MH UIDLs are digests). A snapshot is a text that
+# changes when a message is lost, added or altered, and not when a client
+# only reads. interop_setup has put the core fixtures into the backend's
+# store (test/stores.bash, the one backends.bats uses); "store make" adds
+# the interop messages after them.
 
-store_maildir_make() {
-	# --small: leave out the 10 MB message (for the runs that test UIDL
-	# tracking, not bytes).
-	local name
-	while read -r name; do
-		cp "$ORIG/$name" "$MAILDIR/new/$name"
-		touch -d "@${name%%.*}" "$MAILDIR/new/$name"
-	done < <("$PYTHON" "$INTEROP_PY" fixtures "$ORIG" "$@")
+# interop_fixtures [--small]: write the interop messages ($INTEROP_FIXTURES
+# picks the set) and the core fixtures into ORIG; print the interop
+# messages' names in delivery order.
+interop_fixtures() {
+	local -a names
 	local uid
+	mapfile -t names < <("$PYTHON" "$INTEROP_PY" fixtures "$ORIG" "$INTEROP_FIXTURES" "$@")
+	[ "${#names[@]}" -gt 0 ] || fail "interop.py fixtures wrote nothing"
 	for uid in "${ALL_UIDS[@]}"; do
 		cp "$(store_path "$MAILDIR" "$uid")" "$ORIG/$uid"
+	done
+	printf '%s\n' "${names[@]}"
+}
+
+store_maildir_make() {
+	local name
+	for name in $(interop_fixtures "$@"); do
+		cp "$ORIG/$name" "$MAILDIR/new/$name"
+		touch -d "@${name%%.*}" "$MAILDIR/new/$name"
 	done
 	fix_owner "$MAILDIR"
 }
@@ -62,14 +77,65 @@ store_maildir_count() {
 	find "$MAILDIR/new" "$MAILDIR/cur" -type f | wc -l
 }
 
-store_maildir_snapshot() {
-	snapshot "$MAILDIR"
+store_mbox_make() {
+	local name
+	for name in $(interop_fixtures "$@"); do
+		mbox_append "$MAILBOX" <"$ORIG/$name"
+	done
+	fix_owner "$MAILBOX"
 }
 
-store_maildir_empty() {
-	rm -f "$MAILDIR"/new/* "$MAILDIR"/cur/*
+store_mbox_deliver() {
+	store_deliver "$1"
+	late_message "$1" >"$ORIG/$1"
+}
+
+# mbox_append quotes body lines starting "From ", so every "^From " line
+# starts a message.
+store_mbox_count() {
+	if [ -s "$MAILBOX" ]; then
+		grep -c '^From ' "$MAILBOX" || :
+	else
+		echo 0
+	fi
+}
+
+store_mh_make() {
+	local name n
+	n=$(store_mh_last)
+	for name in $(interop_fixtures "$@"); do
+		n=$((n + 1))
+		cp "$ORIG/$name" "$MAILBOX/$n"
+	done
+	fix_owner "$MAILBOX"
+}
+
+store_mh_last() {
+	find "$MAILBOX" -maxdepth 1 -type f -regex '.*/[1-9][0-9]*' -printf '%f\n' |
+		sort -n | tail -n 1 | grep . || echo 0
+}
+
+store_mh_deliver() {
+	store_deliver "$1"
+	late_message "$1" >"$ORIG/$1"
+}
+
+store_mh_count() {
+	find "$MAILBOX" -maxdepth 1 -type f -regex '.*/[1-9][0-9]*' | wc -l
+}
+
+# snapshot and empty: the same steps for every backend (stores.bash).
+store_any_snapshot() { store_digest; }
+store_any_empty() {
+	store_empty
 	rm -f "$ORIG"/*
 }
+store_maildir_snapshot() { store_any_snapshot; }
+store_maildir_empty() { store_any_empty; }
+store_mbox_snapshot() { store_any_snapshot; }
+store_mbox_empty() { store_any_empty; }
+store_mh_snapshot() { store_any_snapshot; }
+store_mh_empty() { store_any_empty; }
 
 store() {
 	local verb=$1
@@ -96,6 +162,7 @@ interop_setup() {
 		skip "backend $INTEROP_BACKEND has no fixtures in interop.bash yet"
 	onepop_has_backend || skip "onepop has no $INTEROP_BACKEND backend compiled in"
 	common_setup
+	store_setup "$INTEROP_BACKEND"
 	ORIG=$BATS_TEST_TMPDIR/orig
 	CLIENT_DIR=$BATS_TEST_TMPDIR/client
 	mkdir -p "$ORIG" "$CLIENT_DIR"

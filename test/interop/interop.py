@@ -2,8 +2,11 @@
 """Fixtures and byte comparisons for the interoperability suite.
 
 Subcommands (exit non-zero with a reason on stderr):
-  fixtures DIR            write the interop messages into DIR, one file a
-                          message named by its UIDL; prints the names
+  fixtures DIR SET [--small]
+                          write the interop messages into DIR, one file a
+                          message named by its UIDL; prints the names. SET
+                          full has a 10 MiB message, reduced a 1 MiB one
+                          instead; --small leaves the big one out
   split-mbox MBOX OUTDIR  one file a message from an mbox a client wrote:
                           the From_ line and the blank separator line the
                           mbox format adds are removed, mboxrd ">From "
@@ -23,7 +26,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from pop3util import die, read, wire  # noqa: E402
 
-TEN_MB = 10 * 1024 * 1024
+MIB = 1024 * 1024
 
 
 def header(subject, extra=b""):
@@ -69,13 +72,13 @@ def msg_binaryish():
         b"\n".join(lines) + b"\n"
 
 
-def msg_ten_mb():
-    # 10 MiB of 76-octet lines; every 97th starts with a dot so un-stuffing
+def msg_big(mib, subject):
+    # MIB MiB of 76-octet lines; every 97th starts with a dot so un-stuffing
     # is exercised all the way through.
-    out = [header(b"ten megabytes")]
+    out = [header(subject)]
     size = len(out[0])
     n = 0
-    while size < TEN_MB:
+    while size < mib * MIB:
         n += 1
         line = b"%09d " % n + b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
         if n % 97 == 0:
@@ -86,19 +89,26 @@ def msg_ten_mb():
     return b"".join(out)
 
 
-FIXTURES = [
+def msg_ten_mb():
+    return msg_big(10, b"ten megabytes")
+
+
+def msg_one_mb():
+    return msg_big(1, b"one megabyte")
+
+
+SMALL = [
     ("1700000101.M200001P2001.interop", msg_dots),
     ("1700000102.M200002P2002.interop", msg_long_lines),
     ("1700000103.M200003P2003.interop", msg_8bit),
     ("1700000104.M200004P2004.interop", msg_binaryish),
-    ("1700000105.M200005P2005.interop", msg_ten_mb),
 ]
+BIG = {"full": ("1700000105.M200005P2005.interop", msg_ten_mb),
+       "reduced": ("1700000106.M200006P2006.interop", msg_one_mb)}
 
 
-def fixtures(outdir, small_only):
-    for name, make in FIXTURES:
-        if small_only and make is msg_ten_mb:
-            continue
+def fixtures(outdir, which, small_only):
+    for name, make in SMALL + ([] if small_only else [BIG[which]]):
         with open(os.path.join(outdir, name), "wb") as f:
             f.write(make())
         mtime = int(name.split(".")[0])
@@ -211,8 +221,8 @@ def main(argv):
     if len(argv) < 2:
         die("usage: see the module docstring")
     cmd, args = argv[1], argv[2:]
-    if cmd == "fixtures" and len(args) in (1, 2):
-        fixtures(args[0], args[1:] == ["--small"])
+    if cmd == "fixtures" and len(args) in (2, 3) and args[1] in BIG:
+        fixtures(args[0], args[1], args[2:] == ["--small"])
     elif cmd == "split-mbox" and len(args) == 2:
         data = read(args[0]) if os.path.exists(args[0]) else b""
         for i, m in enumerate(split_mbox(data), 1):

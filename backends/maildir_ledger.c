@@ -1,0 +1,451 @@
+/* The Maildir UIDL ledger: DIR/onepop-uidl remembers the UIDL every message
+ * had in the last session, so that renaming a message file (a Maildir
+ * "fix" tool, a migration with rsync and new names) does not give it a new
+ * UIDL and make every "leave mail on server" client download it again.
+ *
+ * A message is the same one as a ledger entry when, in this order:
+ *   1. its base name is the entry's, and so is its inode or its size
+ *      (the usual case: nothing to do);
+ *   2. its inode and file size are the entry's (renamed in place);
+ *   3. its file size and the MD5 of its first LEDGER_HEAD octets are the
+ *      entry's (copied elsewhere and renamed: the head holds Received
+ *      lines and the Message-ID, so two different messages practically
+ *      never share both).
+ * Each entry is used at most once. Any other message is new and gets the
+ * UIDL of its base name (maildir.c's rule).
+ *
+ * The guard: a ledger entry with no message now is "gone" (normally,
+ * deleted); a new message whose file is older than the last session's
+ * start looks like an old message under a new name. When both happen,
+ * min(gone, old-looking) messages seen in the last session have most
+ * likely got new UIDLs: reported as "changed" for the core to warn about
+ * or refuse (--uidl-guard). Moving one old message in with an IMAP client
+ * is not a change (nothing is gone).
+ *
+ * The file is in the user's Maildir: it is parsed strictly (a bad line,
+ * a duplicate UIDL, a missing or wrong "end" line and the whole ledger is
+ * ignored, and rebuilt from the names as when it is missing), and written
+ * atomically (temporary file, fsync, rename), only when it changed.
+ *
+ * Format:
+ *   onepop-uidl 1 SINCE            SINCE: when that session scanned (Unix s)
+ *   UIDL INO SIZE MD5 BASE         one line per message; BASE "-" when the
+ *                                  name is not printable ASCII
+ *   end COUNT */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <md5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "maildir.h"
+#include "numparse.h"
+
+#define LEDGER_NAME "onepop-uidl"
+#define LEDGER_TMP "onepop-uidl.tmp"
+#define LEDGER_MAGIC "onepop-uidl 1 "
+/* A ledger bigger than this is not ours. */
+#define LEDGER_MAX (256ULL << 20)
+/* Octets of a message that its digest covers. */
+#define LEDGER_HEAD 4096
+/* Files older than the last session's start by this much look "old"
+ * (delivery writes the file a moment before it appears in new/). */
+#define LEDGER_SLACK 2
+
+struct entry {
+	const char *uidl, *base;    /* into the file's buffer; base NULL for "-" */
+	uint64_t ino, raw;
+	unsigned char digest[MD5_DIGEST_LENGTH];
+	bool used;
+};
+
+struct ledger {
+	char *buf;
+	struct entry *e;
+	size_t count;
+	int64_t since;
+};
+
+static void ledger_free(struct ledger *lg)
+{
+	free(lg->buf);
+	free(lg->e);
+	*lg = (struct ledger){ 0 };
+}
+
+static bool printable(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			return false;
+	return len > 0;
+}
+
+static int hex_parse(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
+{
+	if (strlen(s) != 2 * (size_t)MD5_DIGEST_LENGTH ||
+	    strspn(s, "0123456789abcdef") != strlen(s))
+		return -EBADMSG;
+	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++) {
+		unsigned v = 0;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -EBADMSG;
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+static int cmp_uidl(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->uidl, ((const struct entry *)b)->uidl);
+}
+
+/* Parse the whole file in place; any doubt is -EBADMSG. */
+static int ledger_parse(struct ledger *lg, size_t len)
+{
+	char *p = lg->buf, *end = lg->buf + len, *nl, *f[5];
+	uint64_t v, want;
+	size_t cap = 0;
+
+	if (len < strlen(LEDGER_MAGIC) || memcmp(p, LEDGER_MAGIC, strlen(LEDGER_MAGIC)) != 0 ||
+	    memchr(p, '\0', len) || end[-1] != '\n')
+		return -EBADMSG;
+	p += strlen(LEDGER_MAGIC);
+	nl = memchr(p, '\n', (size_t)(end - p));
+	*nl = '\0';
+	if (num_parse(p, 0, INT64_MAX, &v) < 0)
+		return -EBADMSG;
+	lg->since = (int64_t)v;
+	for (p = nl + 1; p < end; p = nl + 1) {
+		struct entry *e;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		*nl = '\0';
+		if (!strncmp(p, "end ", 4)) {
+			if (num_parse(p + 4, 0, SIZE_MAX, &want) < 0 || want != lg->count || nl + 1 != end)
+				return -EBADMSG;
+			/* UIDLs must be unique (a client keys on them). */
+			qsort(lg->e, lg->count, sizeof(*lg->e), cmp_uidl);
+			for (size_t i = 1; i < lg->count; i++)
+				if (!strcmp(lg->e[i - 1].uidl, lg->e[i].uidl))
+					return -EBADMSG;
+			return 0;
+		}
+		f[0] = p;
+		for (int i = 1; i < 5; i++) {
+			if (!(f[i] = strchr(f[i - 1], ' ')))
+				return -EBADMSG;
+			*f[i]++ = '\0';
+		}
+		if (lg->count == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			void *q = reallocarray(lg->e, ncap, sizeof(*lg->e));
+			if (!q)
+				return -ENOMEM;
+			lg->e = q;
+			cap = ncap;
+		}
+		e = &lg->e[lg->count];
+		*e = (struct entry){ .uidl = f[0], .base = strcmp(f[4], "-") ? f[4] : NULL };
+		if (strlen(f[0]) > MAX_UIDL || !printable(f[0], strlen(f[0])) ||
+		    num_parse(f[1], 0, UINT64_MAX, &e->ino) < 0 ||
+		    num_parse(f[2], 0, INT64_MAX, &e->raw) < 0 || hex_parse(f[3], e->digest) < 0 ||
+		    (e->base && (strlen(e->base) > MAILDIR_MAX_NAME ||
+		                 !printable(e->base, strlen(e->base)) || strchr(e->base, ':'))))
+			return -EBADMSG;
+		lg->count++;
+	}
+	return -EBADMSG;   /* no end line: truncated */
+}
+
+/* 0 and the ledger, -ENOENT when there is none, -EBADMSG when unusable. */
+static int ledger_load(int dir_fd, struct ledger *lg)
+{
+	struct stat st;
+	ssize_t n;
+	size_t got = 0;
+	int fd, r;
+
+	fd = openat(dir_fd, LEDGER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -EBADMSG;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX ||
+	    !(lg->buf = malloc((size_t)st.st_size + 1))) {
+		close(fd);
+		return -EBADMSG;
+	}
+	while (got < (size_t)st.st_size &&
+	       ((n = read(fd, lg->buf + got, (size_t)st.st_size - got)) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			got += (size_t)n;
+	close(fd);
+	lg->buf[got] = '\0';
+	r = got == (size_t)st.st_size ? ledger_parse(lg, got) : -EBADMSG;
+	if (r < 0)
+		ledger_free(lg);
+	return r == -ENOMEM ? -ENOMEM : r < 0 ? -EBADMSG : 0;
+}
+
+/* MD5 of the first LEDGER_HEAD octets of message i; false if unreadable. */
+static bool head_digest(int dir_fd, const char *name, unsigned char out[MD5_DIGEST_LENGTH])
+{
+	char buf[LEDGER_HEAD];
+	size_t got = 0;
+	ssize_t n;
+	MD5_CTX ctx;
+	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	while (got < sizeof(buf) && ((n = read(fd, buf + got, sizeof(buf) - got)) > 0 ||
+	                             (n < 0 && errno == EINTR)))
+		if (n > 0)
+			got += (size_t)n;
+	close(fd);
+	MD5Init(&ctx);
+	MD5Update(&ctx, (const unsigned char *)buf, got);
+	MD5Final(out, &ctx);
+	return true;
+}
+
+/* Sort orders over entry indexes, for the three ways to find a message. */
+static const struct ledger *sort_lg;
+
+static int by_base(const void *a, const void *b)
+{
+	const struct entry *x = &sort_lg->e[*(const size_t *)a], *y = &sort_lg->e[*(const size_t *)b];
+
+	return strcmp(x->base ? x->base : "", y->base ? y->base : "");
+}
+
+static int by_ino(const void *a, const void *b)
+{
+	const struct entry *x = &sort_lg->e[*(const size_t *)a], *y = &sort_lg->e[*(const size_t *)b];
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return (x->raw > y->raw) - (x->raw < y->raw);
+}
+
+static int by_digest(const void *a, const void *b)
+{
+	const struct entry *x = &sort_lg->e[*(const size_t *)a], *y = &sort_lg->e[*(const size_t *)b];
+
+	if (x->raw != y->raw)
+		return x->raw < y->raw ? -1 : 1;
+	return memcmp(x->digest, y->digest, sizeof(x->digest));
+}
+
+/* The first unused entry equal to key under cmp (a sorted index), or NULL.
+ * key is an entry placed at index lg->count (one spare slot). */
+static struct entry *find(struct ledger *lg, size_t *idx, int (*cmp)(const void *, const void *))
+{
+	const size_t key = lg->count;
+	size_t lo = 0, hi = key;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp(&idx[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < lg->count && cmp(&idx[lo], &key) == 0; lo++)
+		if (!lg->e[idx[lo]].used)
+			return &lg->e[idx[lo]];
+	return NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A new message's UIDL taken by an older one: derive another, stable
+ * for the name, that no kept UIDL uses. */
+static void uidl_rederive(const char *base, size_t len, char *const *kept, size_t nkept,
+                          char out[MAX_UIDL + 1])
+{
+	unsigned char d[MD5_DIGEST_LENGTH];
+
+	for (unsigned salt = 0; salt < 100; salt++) {
+		const char *key = out;
+		MD5_CTX ctx;
+		MD5Init(&ctx);
+		MD5Update(&ctx, (const unsigned char *)base, len);
+		MD5Update(&ctx, (const unsigned char *)&salt, sizeof(salt));
+		MD5Final(d, &ctx);
+		maildir_derived_uidl(d, out);
+		if (!bsearch(&key, kept, nkept, sizeof(*kept), cmp_str))
+			return;
+	}
+}
+
+int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
+                         struct maildir_ledger_meta *meta, struct backend_ctx *ctx)
+{
+	struct ledger lg = { 0 };
+	size_t *ib = NULL, *ii = NULL, *id = NULL, nkept = 0, old_looking = 0;
+	char **kept = NULL;
+	int r;
+
+	r = ledger_load(dir_fd, &lg);
+	if (r == -ENOMEM)
+		return r;
+	meta->dirty = r < 0;
+	ctx->uidl.known = r == 0;
+	ctx->uidl.lost = r == -EBADMSG;
+	/* One spare entry: the search key. */
+	{
+		void *q = reallocarray(lg.e, lg.count + 1, sizeof(*lg.e));
+		if (!q) {
+			ledger_free(&lg);
+			return -ENOMEM;
+		}
+		lg.e = q;
+	}
+	ib = calloc(lg.count + 1, sizeof(*ib));
+	ii = calloc(lg.count + 1, sizeof(*ii));
+	id = calloc(lg.count + 1, sizeof(*id));
+	kept = calloc(l->count + 1, sizeof(*kept));
+	if (!ib || !ii || !id || !kept) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < lg.count; k++)
+		ib[k] = ii[k] = id[k] = k;
+	sort_lg = &lg;
+	qsort(ib, lg.count, sizeof(*ib), by_base);
+	qsort(ii, lg.count, sizeof(*ii), by_ino);
+	qsort(id, lg.count, sizeof(*id), by_digest);
+
+	/* Pass 1: same name. Pass 2: same inode and size. Pass 3: same size
+	 * and head digest. An entry found supplies the UIDL and the digest. */
+	for (int pass = 1; pass <= 3; pass++) {
+		for (size_t i = 0; i < l->count; i++) {
+			struct maildir_ledger_meta_msg *m = &meta->msgs[i];
+			const char *base = maildir_name(l, i) + 4;
+			char bbuf[MAILDIR_MAX_NAME + 1];
+			struct entry *key = &lg.e[lg.count], *e = NULL;
+
+			if (pass > 1 && m->matched)
+				continue;
+			memcpy(bbuf, base, l->msgs[i].base_len);
+			bbuf[l->msgs[i].base_len] = '\0';
+			*key = (struct entry){ .base = bbuf, .ino = l->msgs[i].ino, .raw = l->msgs[i].raw };
+			if (pass == 3) {
+				m->have_digest = head_digest(dir_fd, maildir_name(l, i), m->digest);
+				memcpy(key->digest, m->digest, sizeof(m->digest));
+			}
+			if (pass == 1) {
+				e = find(&lg, ib, by_base);
+				/* The name alone is not enough when both inode and
+				 * size differ: a new message under a reused name. */
+				if (e && e->ino != key->ino && e->raw != key->raw)
+					e = NULL;
+			}
+			else if (pass == 2 && key->ino)
+				e = find(&lg, ii, by_ino);
+			else if (pass == 3 && m->have_digest)
+				e = find(&lg, id, by_digest);
+			if (!e)
+				continue;
+			e->used = m->matched = true;
+			snprintf(uidls[i], MAX_UIDL + 1, "%s", e->uidl);
+			if (e->raw == l->msgs[i].raw) {
+				memcpy(m->digest, e->digest, sizeof(m->digest));
+				m->have_digest = true;
+			}
+			if (pass > 1) {
+				ctx->uidl.renamed++;
+				meta->dirty = true;
+			}
+			if (e->ino != l->msgs[i].ino || e->raw != l->msgs[i].raw)
+				meta->dirty = true;
+			ctx->uidl.kept++;
+			kept[nkept++] = uidls[i];
+		}
+		if (!lg.count)
+			break;   /* no ledger: all are new */
+	}
+	/* New messages: the old server's UIDL (--uidl-format), else their
+	 * name's, unless a kept one has it. */
+	if ((r = maildir_migrate_uidls(dir_fd, l, uidls, meta, ctx->opt)) < 0)
+		goto out;
+	qsort(kept, nkept, sizeof(*kept), cmp_str);
+	for (size_t i = 0; i < l->count; i++) {
+		struct maildir_ledger_meta_msg *m = &meta->msgs[i];
+		const char *key = uidls[i];
+
+		if (m->matched)
+			continue;
+		meta->dirty = true;
+		if (!m->have_digest)
+			m->have_digest = head_digest(dir_fd, maildir_name(l, i), m->digest);
+		if (bsearch(&key, kept, nkept, sizeof(*kept), cmp_str))
+			uidl_rederive(maildir_name(l, i) + 4, l->msgs[i].base_len, kept, nkept, uidls[i]);
+		if (lg.since && l->msgs[i].mtime + LEDGER_SLACK < lg.since)
+			old_looking++;
+	}
+	for (size_t k = 0; k < lg.count; k++)
+		if (!lg.e[k].used) {
+			ctx->uidl.gone++;
+			meta->dirty = true;
+		}
+	ctx->uidl.changed = ctx->uidl.gone < old_looking ? ctx->uidl.gone : old_looking;
+	r = 0;
+out:
+	free(ib);
+	free(ii);
+	free(id);
+	free(kept);
+	ledger_free(&lg);
+	return r;
+}
+
+void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
+                         const char (*uidls)[MAX_UIDL + 1], const struct maildir_ledger_meta *meta,
+                         const bool *deleted, int64_t since)
+{
+	size_t count = 0;
+	bool ok = true;
+	FILE *f;
+	int fd;
+
+	fd = openat(dir_fd, LEDGER_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (!(f = fdopen(fd, "w"))) {
+		close(fd);
+		unlinkat(dir_fd, LEDGER_TMP, 0);
+		return;
+	}
+	fprintf(f, LEDGER_MAGIC "%" PRId64 "\n", since);
+	for (size_t i = 0; i < l->count; i++) {
+		const struct maildir_ledger_meta_msg *m = &meta->msgs[i];
+		const char *base = maildir_name(l, i) + 4;
+		size_t blen = l->msgs[i].base_len;
+		char hex[2 * MD5_DIGEST_LENGTH + 1];
+
+		if (deleted && deleted[i])
+			continue;
+		for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++)
+			snprintf(hex + 2 * k, 3, "%02x", m->have_digest ? m->digest[k] : 0);
+		if (!printable(base, blen))
+			base = "-", blen = 1;
+		fprintf(f, "%s %" PRIu64 " %" PRIu64 " %s %.*s\n", uidls[i], l->msgs[i].ino,
+		        l->msgs[i].raw, hex, (int)blen, base);
+		count++;
+	}
+	fprintf(f, "end %zu\n", count);
+	/* fdatasync: the bytes must be on disk before the rename makes them
+	 * the ledger; the file's times need not be. */
+	ok = fflush(f) == 0 && !ferror(f) && fdatasync(fd) == 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || renameat(dir_fd, LEDGER_TMP, dir_fd, LEDGER_NAME) < 0)
+		unlinkat(dir_fd, LEDGER_TMP, 0);
+}

@@ -1,0 +1,130 @@
+/* --auth=pam[:SERVICE]: system users through PAM (service "onepop" unless
+ * named), then uid, gid and home from passwd for the name PAM settled on.
+ * Runs pam_authenticate and pam_acct_mgmt (expired or locked accounts are
+ * refused); no PAM session is opened: a POP3 session is not a login. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <security/pam_appl.h>
+
+#include "auth.h"
+
+extern const struct auth_ops auth_pam;
+
+#define PAM_DEFAULT_SERVICE "onepop"
+
+struct pam {
+	struct auth base;
+	char *service;
+};
+
+/* Answer every hidden prompt with the password; visible prompts (a
+ * second factor, a new password) cannot be answered over POP3. */
+static int conv(int n, const struct pam_message **msg, struct pam_response **ret,
+                void *data)
+{
+	struct pam_response *resp;
+
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	resp = calloc((size_t)n, sizeof(*resp));
+	if (!resp)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+			resp[i].resp = strdup(data);
+			if (resp[i].resp)
+				break;
+			/* fall through */
+		case PAM_PROMPT_ECHO_ON:
+			goto fail;
+		default:        /* PAM_ERROR_MSG, PAM_TEXT_INFO: nothing to say */
+			break;
+		}
+	}
+	*ret = resp;
+	return PAM_SUCCESS;
+fail:
+	for (int i = 0; i < n; i++)
+		if (resp[i].resp) {
+			explicit_bzero(resp[i].resp, strlen(resp[i].resp));
+			free(resp[i].resp);
+		}
+	free(resp);
+	return PAM_CONV_ERR;
+}
+
+static int pam_verify(struct auth *a, const char *user, const char *pass,
+                      struct user_info *ret)
+{
+	struct pam *p = (struct pam *)a;
+	struct pam_conv c = { .conv = conv, .appdata_ptr = (void *)pass };
+	pam_handle_t *h = NULL;
+	const void *item = NULL;
+	int pr, r;
+
+	pr = pam_start(p->service, user, &c, &h);
+	if (pr != PAM_SUCCESS)
+		return -EIO;
+	pr = pam_authenticate(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	if (pr == PAM_SUCCESS)
+		pr = pam_acct_mgmt(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	switch (pr) {
+	case PAM_SUCCESS:
+		/* A module may map the name (PAM_USER); serve that account. */
+		if (pam_get_item(h, PAM_USER, &item) != PAM_SUCCESS || !item)
+			item = user;
+		r = auth_system_lookup(item, ret);
+		if (r == -ENOENT)
+			r = -EACCES;
+		break;
+	case PAM_AUTH_ERR: case PAM_USER_UNKNOWN: case PAM_MAXTRIES:
+	case PAM_ACCT_EXPIRED: case PAM_NEW_AUTHTOK_REQD: case PAM_PERM_DENIED:
+	case PAM_CRED_INSUFFICIENT:
+		r = -EACCES;
+		break;
+	default:        /* PAM_AUTHINFO_UNAVAIL, PAM_SYSTEM_ERR, ...: try later */
+		r = -EIO;
+		break;
+	}
+	pam_end(h, pr);
+	return r;
+}
+
+static void pam_free(struct auth *a)
+{
+	struct pam *p = (struct pam *)a;
+
+	if (!p)
+		return;
+	free(p->service);
+	free(p);
+}
+
+static int pam_init(const char *arg, struct auth **ret)
+{
+	struct pam *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->base.ops = &auth_pam;
+	p->service = strdup(arg && *arg ? arg : PAM_DEFAULT_SERVICE);
+	if (!p->service || strchr(p->service, '/')) {
+		int r = p->service ? -EINVAL : -ENOMEM;
+
+		pam_free(&p->base);
+		return r;
+	}
+	*ret = &p->base;
+	return 0;
+}
+
+const struct auth_ops auth_pam = {
+	.name = "pam",
+	.init = pam_init,
+	.lookup = auth_lookup_system,
+	.verify = pam_verify,
+	.free = pam_free,
+};
