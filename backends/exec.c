@@ -432,7 +432,7 @@ static int exec_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_
 	struct msginfo *msgs = NULL;
 	uint64_t count, size;
 	size_t cap = 0;
-	char *line, *rest;
+	char *line, *rest = NULL;   /* set whenever read_status returns 0 */
 	int r;
 
 	r = request(xm, "LIST\n");
@@ -467,7 +467,7 @@ static int exec_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_
 			msgs = m;
 		}
 		msgs[i].size = size;
-		strcpy(msgs[i].uidl, sp + 1);
+		strlcpy(msgs[i].uidl, sp + 1, sizeof(msgs[i].uidl));   /* valid_uidl: it fits */
 	}
 	r = read_line(xm, &line);
 	if (r < 0)
@@ -494,7 +494,7 @@ static int exec_msg_open(struct mailbox *mb, size_t idx)
 {
 	struct exec_mailbox *xm = (struct exec_mailbox *)mb;
 	uint64_t len;
-	char *rest;
+	char *rest = NULL;   /* set whenever read_status returns 0 */
 	int r;
 
 	r = request(xm, "RETR %zu\n", idx + 1);

@@ -107,7 +107,7 @@ static int mbox_open(const char *path, struct mailbox **ret_mb)
 	m->base.ops = &backend_mbox;
 	m->fd = -1;
 	m->path = strdup(path);
-	if (!m->path || (r = mbox_lock_init(&m->lock, path)) < 0) {
+	if (!m->path || mbox_lock_init(&m->lock, path) < 0) {   /* both: ENOMEM */
 		r = -ENOMEM;
 		goto fail;
 	}

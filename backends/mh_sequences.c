@@ -15,7 +15,7 @@
 
 #define SEQ_FILE ".mh_sequences"
 /* A sequences file is a few lines; a bigger one is not one we write. */
-#define MAX_SEQ_FILE (16 * 1024 * 1024)
+#define MAX_SEQ_FILE (16L * 1024 * 1024)
 
 /* First index in gone (ascending) whose number is >= n. */
 static size_t lower_bound(const unsigned long *gone, size_t ngone, unsigned long n)
@@ -210,6 +210,7 @@ int mh_sequences_remove(int dir_fd, const unsigned long *gone, size_t ngone)
 		r = slurp(fd, &text);
 	if (r == 0)
 		r = filter_file(text, gone, ngone, &result);
+	// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): both set when r == 0 (-errno is never 0)
 	if (r == 0 && strcmp(text, result) != 0) {
 		snprintf(tmp, sizeof(tmp), "%s.onepop-%ld", SEQ_FILE, (long)getpid());
 		r = write_new(dir_fd, tmp, result, st.st_mode);

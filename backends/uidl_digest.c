@@ -90,11 +90,11 @@ void uidl_digest_end(struct uidl_digest *d, char out[MAX_UIDL + 1])
 		memcpy(out, d->xuidl, sizeof(d->xuidl));
 		return;
 	}
-	for (int i = 0; i < MD5_DIGEST_LENGTH; i++) {
+	for (size_t i = 0; i < sizeof(md); i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
-	out[2 * MD5_DIGEST_LENGTH] = '\0';
+	out[2 * sizeof(md)] = '\0';
 }
 
 static const struct msginfo *sort_base;

@@ -83,8 +83,8 @@ int base64_encode(const void *in, size_t len, char *out, size_t size)
 			bits |= p[i + 2];
 		out[o++] = alphabet[bits >> 18 & 63];
 		out[o++] = alphabet[bits >> 12 & 63];
-		out[o++] = i + 1 < len ? alphabet[bits >> 6 & 63] : '=';
-		out[o++] = i + 2 < len ? alphabet[bits & 63] : '=';
+		out[o++] = (char)(i + 1 < len ? alphabet[bits >> 6 & 63] : '=');
+		out[o++] = (char)(i + 2 < len ? alphabet[bits & 63] : '=');
 	}
 	out[o] = '\0';
 	return (int)o;

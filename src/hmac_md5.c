@@ -33,7 +33,7 @@ void hmac_md5_hex(const void *key, size_t keylen, const void *msg, size_t msglen
 	MD5Update(&ctx, pad, BLOCK);
 	MD5Update(&ctx, d, sizeof(d));
 	MD5Final(d, &ctx);
-	for (int i = 0; i < MD5_DIGEST_LENGTH; i++) {
+	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}

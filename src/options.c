@@ -15,7 +15,7 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_ALLOW_PLAINTEXT, OPT_PROXY_PROTOCOL, OPT_COMMANDS, OPT_APOP_ONLY, OPT_AUTODELETE,
        OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
        OPT_MAIL_GROUP, OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT,
-       OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN };
+       OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN, OPT_EXPIRE, OPT_LOGIN_DELAY };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -48,6 +48,8 @@ static const struct option longopts[] = {
 	{ "fail-state", required_argument, NULL, OPT_FAIL_STATE },
 	{ "fail-limit", required_argument, NULL, OPT_FAIL_LIMIT },
 	{ "fail-ban", required_argument, NULL, OPT_FAIL_BAN },
+	{ "expire", required_argument, NULL, OPT_EXPIRE },
+	{ "login-delay", required_argument, NULL, OPT_LOGIN_DELAY },
 	{ "config", required_argument, NULL, 'c' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
@@ -75,6 +77,11 @@ void options_usage(void)
 	      "      --fail-limit=N      with --fail-state: refuse an address after N\n"
 	      "                          failures (default 10) ...\n"
 	      "      --fail-ban=SECONDS  ... within this time, and for it (default 900)\n"
+	      "      --expire=DAYS       Maildir: at login, delete messages retrieved\n"
+	      "                          in an earlier session and delivered DAYS or\n"
+	      "                          more days ago (CAPA EXPIRE)\n"
+	      "      --login-delay=SECONDS  Maildir: one login per SECONDS a user\n"
+	      "                          (CAPA LOGIN-DELAY; 0: off)\n"
 	      "      --allow-root        allow a session to run as uid 0\n"
 	      "      --mail-group=GROUP  group kept for the mbox dotlock and rewrite\n"
 	      "                          in a shared spool (mbox default: mail;\n"
@@ -157,6 +164,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_MAIL_GROUP: set_string(&o->mail_group, copy); break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
 	case OPT_FAIL_STATE:
+		// NOLINTNEXTLINE(clang-analyzer-core.NullDereference): required_argument, both callers set val
 		if (val[0] != '/') {
 			fprintf(stderr, "onepop: --fail-state: an absolute path, not %s\n", val);
 			free(copy);
@@ -166,11 +174,19 @@ static int apply(struct options *o, int id, const char *val, int depth)
 		break;
 	case OPT_FAIL_LIMIT: free(copy); return parse_uint("fail-limit", val, 100000, &o->fail_limit);
 	case OPT_FAIL_BAN: free(copy); return parse_uint("fail-ban", val, 86400 * 7, &o->fail_ban);
+	case OPT_EXPIRE:
+		free(copy);
+		o->expire = true;
+		return parse_uint("expire", val, MAX_EXPIRE_DAYS, &o->expire_days);
+	case OPT_LOGIN_DELAY:
+		free(copy);
+		return parse_uint("login-delay", val, MAX_LOGIN_DELAY, &o->login_delay);
 	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, 60000, &o->fail_delay_ms);
 	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;
 	case OPT_ALLOW_ROOT: o->allow_root = parse_bool(copy); free(copy); break;
 	case OPT_TLS:
 		free(copy);
+		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
 		if (!strcmp(val, "off"))
 			o->tls = TLS_OFF;
 		else if (!strcmp(val, "starttls"))
@@ -198,7 +214,8 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case 'V': o->version = true; free(copy); break;
 	case 'h': o->help = true; free(copy); break;
 	case OPT_COMMANDS:
-		if (strcmp(val, "full") && strcmp(val, "minimal")) {
+		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
+		if (strcmp(val, "full") != 0 && strcmp(val, "minimal") != 0) {
 			fprintf(stderr, "onepop: --commands: full or minimal, not %s\n", val);
 			free(copy);
 			return -EINVAL;
@@ -214,9 +231,10 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_SCAN: set_string(&o->scan, copy); break;
 	case OPT_UIDL_FORMAT:
 		/* map:FILE names a plain file in the Maildir. */
-		if (strcmp(val, "maildir") && strcmp(val, "dovecot") && strcmp(val, "courier") &&
-		    strcmp(val, "x-uidl") &&
-		    (strncmp(val, "map:", 4) || !val[4] || strchr(val + 4, '/') || val[4] == '.')) {
+		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
+		if (strcmp(val, "maildir") != 0 && strcmp(val, "dovecot") != 0 &&
+		    strcmp(val, "courier") != 0 && strcmp(val, "x-uidl") != 0 &&
+		    (strncmp(val, "map:", 4) != 0 || !val[4] || strchr(val + 4, '/') || val[4] == '.')) {
 			fprintf(stderr, "onepop: --uidl-format: maildir, dovecot, courier, x-uidl "
 			        "or map:FILE (a name in the Maildir), not %s\n", val);
 			free(copy);
@@ -226,7 +244,8 @@ static int apply(struct options *o, int id, const char *val, int depth)
 		break;
 	case OPT_UIDL_GUARD:
 		free(copy);
-		if (strcmp(val, "warn") && strcmp(val, "refuse")) {
+		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
+		if (strcmp(val, "warn") != 0 && strcmp(val, "refuse") != 0) {
 			fprintf(stderr, "onepop: --uidl-guard: warn or refuse, not %s\n", val);
 			return -EINVAL;
 		}
@@ -241,7 +260,8 @@ static int apply(struct options *o, int id, const char *val, int depth)
 		o->exec_args[o->exec_argc++] = copy;
 		break;
 	case OPT_FAITHFUL:
-		if (strcmp(val, "extra") && strcmp(val, "noextra")) {
+		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
+		if (strcmp(val, "extra") != 0 && strcmp(val, "noextra") != 0) {
 			fprintf(stderr, "onepop: --faithful: extra or noextra, not %s\n", val);
 			free(copy);
 			return -EINVAL;

@@ -76,7 +76,7 @@ static int v1_port(const char *s, unsigned *ret)
 
 static int parse_v1(const char *buf, size_t len, struct proxy_addr *ret)
 {
-	const char *p = buf + 6, *end = buf + len;
+	const char *p = buf + 6, *end;
 	char proto[8], src[46], dst[46], sport[8], dport[8];
 	unsigned char tmp[16];
 	struct proxy_addr a = { 0 };
@@ -236,7 +236,8 @@ bool proxy_cidr_match(const char *list, int family, const void *addr)
  * sockets (a pipe, a unix socket) only when no list restricts it. */
 static bool expected_from(int fd, const char *from)
 {
-	struct sockaddr_storage ss;
+	/* Zeroed: a peer whose name comes back empty is AF_UNSPEC, refused. */
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 
 	if (!from)

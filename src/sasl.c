@@ -184,7 +184,9 @@ static enum cmd_result sasl_cram_md5(struct session *s, const char *initial)
 	*sp++ = '\0';
 	user = (char *)buf;
 	r = s->auth->ops->secret(s->auth, user, &secret);
-	/* Unknown users and users without a plain secret do the same work. */
+	/* Unknown users and users without a plain secret do the same work.
+	 * secret() sets secret whenever it returns 0 (auth.h). */
+	// cppcheck-suppress nullPointerRedundantCheck
 	hmac_md5_hex(r == 0 ? secret : "", r == 0 ? strlen(secret) : 0, challenge,
 	             strlen(challenge), want);
 	for (char *p = sp; *p; p++)

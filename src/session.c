@@ -158,14 +158,20 @@ static int open_mailbox(struct session *s, struct user_info *u)
 	                         : s->backend->open(path, &s->mb);
 	if (r == 0) {
 		r = s->backend->scan(s->mb, &s->msgs, &s->count);
-		if (r == 0 && !(s->deleted = calloc(s->count ? s->count : 1, sizeof(bool))))
+		if (r == 0 && (!(s->deleted = calloc(s->count ? s->count : 1, sizeof(bool))) ||
+		               !(s->retr_done = calloc(s->count ? s->count : 1, sizeof(bool)))))
 			r = -ENOMEM;
+		s->ctx.retrieved = s->retr_done;
 	}
 	if (r < 0) {
 		log_msg(r == -EWOULDBLOCK ? LOG_NOTICE : LOG_ERR, "user=%s rhost=%s: mailbox %s: %s%s%s",
 		        who, s->remote, path, strerror(-r), s->ctx.holder[0] ? ", held by a session " : "",
 		        s->ctx.holder);
-		if (r == -EWOULDBLOCK && s->ctx.holder[0])
+		if (r == -EAGAIN && s->ctx.login_wait)
+			/* RFC 2449 §8.1.1: too soon since the last login. */
+			io_reply(&s->io, false, "[LOGIN-DELAY] one login per %u seconds; "
+			         "try again in %u seconds", s->opt->login_delay, s->ctx.login_wait);
+		else if (r == -EWOULDBLOCK && s->ctx.holder[0])
 			/* The holder text is the backend's own (address and
 			 * time it formatted), never the client's. */
 			io_reply(&s->io, false, "[IN-USE] mailbox locked by a session %s",
@@ -181,6 +187,9 @@ static int open_mailbox(struct session *s, struct user_info *u)
 		         "before this mailbox is served");
 		return -EAGAIN;
 	}
+	if (s->ctx.expired)
+		log_msg(LOG_INFO, "expire: user=%s removed=%zu (retrieved before, older than %u days)",
+		        who, s->ctx.expired, s->opt->expire_days);
 	log_msg(LOG_INFO, "login: user=%s rhost=%s messages=%zu", who, s->remote, s->count);
 	s->logins++;
 	return 0;
@@ -410,12 +419,12 @@ static int by_name(const void *a, const void *b)
  * statistics), or "-". */
 static void command_stats(const struct session *s, char *buf, size_t size)
 {
-	size_t order[MAX_COMMANDS], n = command_table_size(), len = 0;
+	size_t order[MAX_COMMANDS] = { 0 }, n = command_table_size(), len = 0;
 
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	qsort(order, n, sizeof(order[0]), by_name);
-	strcpy(buf, "-");
+	strlcpy(buf, "-", size);
 	for (size_t i = 0; i < n; i++) {
 		unsigned long c = s->cmd_counts[order[i]];
 		int w;
@@ -495,10 +504,9 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 
 	/* Before any greeting: the proxy's header, then implicit TLS (a
 	 * proxy in front of port 995 sends its header in the clear). */
-	if (opt->proxy_protocol && proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout,
-	                                        s.remote, sizeof(s.remote)) < 0)
-		why = io_timed_out() ? END_TIMEOUT : END_IO;
-	else if (opt->tls == TLS_IMPLICIT && tls_start(&s.io) < 0)
+	if ((opt->proxy_protocol && proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout,
+	                                         s.remote, sizeof(s.remote)) < 0) ||
+	    (opt->tls == TLS_IMPLICIT && tls_start(&s.io) < 0))
 		why = io_timed_out() ? END_TIMEOUT : END_IO;
 	else if (opt->preauth) {
 		struct user_info u = { 0 };
@@ -533,6 +541,7 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 		backend->close(s.mb);
 	free(s.msgs);
 	free(s.deleted);
+	free(s.retr_done);
 	user_info_clear(&s.who);
 	return why == END_QUIT ? 0 : 1;
 }

@@ -105,7 +105,7 @@ static int feed_raw(struct wire_out *w, const char *p, const char *end)
 		if (io_write(w->io, p, n) < 0)
 			return -EIO;
 		w->sent += n;
-		w->tail[0] = n > 1 ? p[n - 2] : w->tail[1];
+		w->tail[0] = (char)(n > 1 ? p[n - 2] : w->tail[1]);
 		w->tail[1] = p[n - 1];
 		w->bol = false;
 		w->line_len += n - (lf ? 1 : 0) - (n > 1 && lf && lf[-1] == '\r');

@@ -227,6 +227,21 @@ GREETING_RE='^\+OK onepop ready <[0-9]+\.[0-9]+@[^<>[:space:]]+>$'
 	assert_output ""
 }
 
+# The NOLINTs in options.c apply() rest on this: an option that takes a
+# value never reaches apply() without one, from argv or from a config file.
+@test "a value-taking option without its value exits 2, from argv or --config" {
+	local key
+	for key in tls commands faithful config fail-state uidl-format uidl-guard; do
+		run_onepop "--$key"
+		assert_failure 2
+		grep -q "missing argument: --$key" "$POP_ERR" || fail "--$key: $(cat "$POP_ERR")"
+		printf '%s\n' "$key" >"$BATS_TEST_TMPDIR/onepop.conf"
+		run_onepop --config="$BATS_TEST_TMPDIR/onepop.conf"
+		assert_failure 2
+		grep -q "missing value: $key" "$POP_ERR" || fail "$key: $(cat "$POP_ERR")"
+	done
+}
+
 @test "--config naming a missing file exits 2" {
 	POP_ARGS=(--config="$BATS_TEST_TMPDIR/missing.conf")
 	pop QUIT

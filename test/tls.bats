@@ -278,6 +278,7 @@ maps_of_session() {
 	local fifo=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out pid i
 	local -a std
 	mapfile -t std < <(pop_std_args)
+	rm -f "$fifo" "$out"   # called twice per test
 	mkfifo "$fifo"
 	"$ONEPOP" "${std[@]}" "${POP_ARGS[@]}" "$@" <"$fifo" >"$out" 2>/dev/null &
 	pid=$!
