@@ -141,7 +141,8 @@ static void check_dir_clean(void)
 	if (!d)
 		die(dir);
 	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "mbox")) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    strcmp(e->d_name, "mbox") != 0) {
 			fprintf(stderr, "left behind: %s\n", e->d_name);
 			abort();
 		}
@@ -198,11 +199,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
 		die(path);
 	count = scan_all(&mb, &copies);
-	if (!mb)
-		return 0;
-	if (count >= 2 && size % 4 == 0)
+	if (mb && count >= 2 && size % 4 == 0)
 		commit_and_compare(mb, copies, count);
-	else
+	else if (mb)
 		backend_mbox.close(mb);
 	free_copies(copies, count);
 	return 0;
