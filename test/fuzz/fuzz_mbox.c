@@ -13,18 +13,13 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "fuzz_util.h"
 #include "wire.h"
 
 extern const struct backend_ops backend_mbox;
 
 static char dir[64];
 static char path[128];
-
-static void die(const char *what)
-{
-	perror(what);
-	abort();
-}
 
 /* libFuzzer ends with exit(): leave nothing in /dev/shm. */
 static void cleanup(void)
@@ -42,7 +37,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(dir, sizeof(dir), "%s/onepop-fuzz-mbox-XXXXXX",
 	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	if (!mkdtemp(dir))
-		die("mkdtemp");
+		fuzz_die("mkdtemp");
 	snprintf(path, sizeof(path), "%s/mbox", dir);
 	atexit(cleanup);
 	return 0;
@@ -63,19 +58,19 @@ static struct msg_copy read_msg(struct mailbox *mb, const struct msginfo *info, 
 	ssize_t n;
 
 	if (backend_mbox.msg_open(mb, i) < 0)
-		die("msg_open");
+		fuzz_die("msg_open");
 	wire_size_init(&ws);
 	while ((n = backend_mbox.msg_read(mb, buf, sizeof(buf))) > 0) {
 		char *p = realloc(c.data, c.len + (size_t)n);
 		if (!p)
-			die("realloc");
+			fuzz_die("realloc");
 		c.data = p;
 		memcpy(c.data + c.len, buf, (size_t)n);
 		c.len += (size_t)n;
 		wire_size_feed(&ws, buf, (size_t)n);
 	}
 	if (n < 0)
-		die("msg_read");
+		fuzz_die("msg_read");
 	backend_mbox.msg_close(mb);
 	if (wire_size_end(&ws, &octets) < 0 || octets != info[i].size) {
 		fprintf(stderr, "message %zu: scan said %llu octets, read gives %llu\n", i,
@@ -105,7 +100,7 @@ static size_t scan_all(struct mailbox **ret_mb, struct msg_copy **ret_copies)
 	size_t count;
 
 	if (backend_mbox.open(path, &mb) < 0)
-		die("open");
+		fuzz_die("open");
 	if (backend_mbox.scan(mb, &info, &count) < 0) {
 		/* Not an mbox (no From_ line first): refused, fine. */
 		backend_mbox.close(mb);
@@ -114,7 +109,7 @@ static size_t scan_all(struct mailbox **ret_mb, struct msg_copy **ret_copies)
 	}
 	copies = calloc(count + 1, sizeof(*copies));
 	if (!copies)
-		die("calloc");
+		fuzz_die("calloc");
 	for (size_t i = 0; i < count; i++) {
 		check_uidl(info[i].uidl);
 		copies[i] = read_msg(mb, info, i);
@@ -139,7 +134,7 @@ static void check_dir_clean(void)
 	struct dirent *e;
 
 	if (!d)
-		die(dir);
+		fuzz_die(dir);
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
 		    strcmp(e->d_name, "mbox") != 0) {
@@ -156,13 +151,13 @@ static void commit_and_compare(struct mailbox *mb, struct msg_copy *before, size
 	size_t kept = 0, n, j = 0;
 
 	if (!deleted)
-		die("calloc");
+		fuzz_die("calloc");
 	for (size_t i = 0; i < count; i++) {
 		deleted[i] = i % 2 == 1;
 		kept += !deleted[i];
 	}
 	if (backend_mbox.commit(mb, deleted, count) < 0)
-		die("commit");
+		fuzz_die("commit");
 	backend_mbox.close(mb);
 	check_dir_clean();
 	n = scan_all(&mb, &after);
@@ -197,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t count;
 
 	if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
-		die(path);
+		fuzz_die(path);
 	count = scan_all(&mb, &copies);
 	if (mb && count >= 2 && size % 4 == 0)
 		commit_and_compare(mb, copies, count);

@@ -26,6 +26,7 @@
 
 #include "auth.h"
 #include "backend.h"
+#include "fuzz_util.h"
 #include "base64.h"
 #include "log.h"
 #include "options.h"
@@ -37,12 +38,6 @@ static char top[64] = "/tmp/onepop-fuzz-sasl-XXXXXX";
 static struct options opt;
 static struct auth *auth;
 static int in_fd = -1, out_fd = -1;
-
-static void die(const char *what)
-{
-	perror(what);
-	abort();
-}
 
 static char maildir[128];
 
@@ -69,23 +64,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(top))
-		die("mkdtemp");
-	snprintf(maildir, sizeof(maildir), "%s/Maildir", top);
-	if (mkdir(maildir, 0700) < 0)
-		die(maildir);
-	for (const char *const *sub = (const char *const[]){ "new", "cur", "tmp", NULL }; *sub; sub++) {
-		snprintf(path, sizeof(path), "%s/%s", maildir, *sub);
-		if (mkdir(path, 0700) < 0)
-			die(path);
-	}
+	fuzz_maildir(top, maildir, sizeof(maildir));
 	snprintf(path, sizeof(path), "%s/passwd", top);
 	f = fopen(path, "w");
 	if (!f || fprintf(f, "alice:{PLAIN}secret::::%s::\n", top) < 0 || fclose(f) != 0)
-		die(path);
+		fuzz_die(path);
 	snprintf(spec, sizeof(spec), "passwd-file:%s", path);
 	if (auth_open(spec, &auth) < 0)
-		die("auth_open");
+		fuzz_die("auth_open");
 	atexit(cleanup);
 	opt.mailbox = maildir;
 	opt.greeting = "onepop ready";
@@ -96,7 +82,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	in_fd = memfd_create("fuzz-input", 0);
 	out_fd = memfd_create("fuzz-output", 0);
 	if (in_fd < 0 || out_fd < 0)
-		die("memfd");
+		fuzz_die("memfd");
 	return 0;
 }
 
@@ -108,7 +94,7 @@ static void check_decode(const uint8_t *data, size_t size)
 	int r;
 
 	if (!out || !again)
-		die("malloc");
+		fuzz_die("malloc");
 	r = base64_decode((const char *)data, size, out, cap, &len);
 	if (r == 0) {
 		if (len > cap || base64_encode(out, len, again, size + 1) != (int)size ||
@@ -132,7 +118,7 @@ static void check_encode(const uint8_t *data, size_t size)
 	int n;
 
 	if (!text || !back)
-		die("malloc");
+		fuzz_die("malloc");
 	n = base64_encode(data, size, text, cap);
 	if (n != (int)cap - 1 || base64_decode(text, (size_t)n, back, size, &len) != 0 ||
 	    len != size || (size && memcmp(back, data, size) != 0))
@@ -151,7 +137,7 @@ static bool logged_in(void)
 	ssize_t n = pread(out_fd, buf, sizeof(buf) - 1, 0);
 
 	if (n < 0)
-		die("pread");
+		fuzz_die("pread");
 	buf[n] = '\0';
 	/* The login's reply is "+OK N messages (M octets)". */
 	return strstr(buf, " messages (") != NULL;
@@ -183,7 +169,7 @@ static void session(int mode, const uint8_t *data, size_t size)
 	if (ftruncate(in_fd, 0) < 0 || ftruncate(out_fd, 0) < 0 || lseek(out_fd, 0, SEEK_SET) < 0 ||
 	    lseek(in_fd, 0, SEEK_SET) < 0 || dprintf(in_fd, "%s%s\r\n", lead[mode - 2], b64) < 0 || lseek(in_fd, 0, SEEK_SET) < 0 ||
 	    dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0)
-		die("fds");
+		fuzz_die("fds");
 	session_run(&opt, &backend_maildir, auth);
 	in = logged_in();
 	want = mode != 4 && is_alice(data, size);
