@@ -131,7 +131,7 @@ static int end_message(struct mbox *m, struct msginfo *info, struct wire_size *w
 	/* The separator was fed to the size as a line: take it back. */
 	if (blank)
 		ws->octets -= 2;
-	uidl_digest_end(d, info->uidl);
+	uidl_digest_end(d, msg->uidl);
 	return wire_size_end(ws, &info->size);
 }
 
@@ -257,6 +257,9 @@ static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_
 	mbox_lock_release(&m->lock);
 	if (r == 0 && !info && !(info = calloc(1, sizeof(*info))))
 		r = -ENOMEM;
+	/* m->msgs moved while it grew: point at the UIDLs only now. */
+	for (size_t i = 0; r == 0 && i < m->count; i++)
+		info[i].uidl = m->msgs[i].uidl;
 	if (r == 0)
 		r = uidl_make_unique(info, m->count);
 	if (r < 0) {

@@ -14,6 +14,7 @@ struct mbox_msg {
 	off_t from;         /* the From_ line */
 	off_t body;         /* the message, after the From_ line */
 	off_t end;          /* end of the message, before its separator */
+	char uidl[MAX_UIDL + 1];    /* what scan's msginfo points to */
 };
 
 struct mbox {
