@@ -44,6 +44,15 @@ struct backend_ctx {
 	bool readonly;              /* --scan: no lock, write nothing at all */
 	bool uidl_hold;             /* do not record changed UIDLs: the core
 	                             * refuses such a login (--uidl-guard=refuse) */
+	/* in, set by the core after scan (NULL before): retrieved[i] is true
+	 * once message i was sent whole by RETR; with --expire, commit marks
+	 * those seen (Maildir: the S flag) */
+	const bool *retrieved;
+	/* out: on -EAGAIN from open, set when --login-delay refused the
+	 * login: seconds until the next login is allowed (at least 1) */
+	unsigned login_wait;
+	/* out, from scan: messages --expire removed */
+	size_t expired;
 	/* out: on -EWOULDBLOCK, who holds the lock, e.g. "from 192.0.2.1
 	 * since 2024-05-01T10:00:00Z" (our own text: safe to send), or "" */
 	char holder[BACKEND_HOLDER_MAX];
@@ -81,6 +90,9 @@ struct backend_ops {
 	 * --mail-group says otherwise (NULL: none). The backend switches
 	 * to it with setegid() only around the steps that need it. */
 	const char *privileged_group;
+	/* Enforces --expire and --login-delay (RFC 2449 §6.5, §6.7) through
+	 * backend_ctx; main refuses those options for the others. */
+	bool expiry;
 
 	/* Open and lock the mailbox at path for this session. */
 	int (*open)(const char *path, struct mailbox **ret_mb);

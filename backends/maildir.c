@@ -26,6 +26,7 @@
 
 #include "backend.h"
 #include "maildir.h"
+#include "options.h"
 #include "wire.h"
 
 struct maildir {
@@ -41,6 +42,9 @@ struct maildir {
 	char (*uidls)[MAX_UIDL + 1];
 	struct maildir_ledger_meta meta;
 	int64_t scanned;            /* when scan ran */
+	/* --login-delay: this session's login record, saved at close */
+	struct maildir_login login;
+	bool login_counted;
 };
 
 extern const struct backend_ops backend_maildir;
@@ -53,6 +57,12 @@ static void maildir_close(struct mailbox *mb)
 
 	if (!md)
 		return;
+	if (md->login_counted) {
+		md->login.end = (int64_t)time(NULL);
+		for (size_t i = 0; md->ctx->retrieved && i < md->list.count; i++)
+			md->login.retrieved = md->login.retrieved || md->ctx->retrieved[i];
+		maildir_login_save(md->dir_fd, &md->login);
+	}
 	maildir_list_free(&md->list);
 	free(md->uidls);
 	free(md->meta.msgs);
@@ -102,6 +112,17 @@ static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct ma
 		if (r < 0)
 			goto fail;
 		md->lock_touch = md->lock_fd >= 0;
+		/* Under the lock: no other session reads or writes the record. */
+		if (ctx && ctx->opt && ctx->opt->login_delay) {
+			ctx->login_wait = maildir_login_check(md->dir_fd, ctx->opt->login_delay,
+			                                      (int64_t)time(NULL), &md->login);
+			if (ctx->login_wait) {
+				r = -EAGAIN;
+				goto fail;
+			}
+			maildir_login_save(md->dir_fd, &md->login);
+			md->login_counted = true;
+		}
 	}
 	*ret_mb = &md->base;
 	return 0;
@@ -527,6 +548,11 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 	struct msginfo *info;
 	int r;
 
+	/* --expire: before the list is built, so the expired are not in it. */
+	if (md->ctx && md->ctx->opt && md->ctx->opt->expire && writable(md) &&
+	    (r = maildir_expire_run(md->dir_fd, md->ctx->opt->expire_days, (int64_t)time(NULL),
+	                            &md->ctx->expired)) < 0)
+		return r;
 	if ((r = read_stamps(md, stamps, &trusted)) < 0)
 		return r;
 	if (maildir_cache_load(md->dir_fd, stamps, &old, &fresh) == 0 && fresh && trusted) {
@@ -601,6 +627,31 @@ static void maildir_msg_close(struct mailbox *mb)
 	md->msg_fd = -1;
 }
 
+/* --expire: give each message retrieved and kept the S flag (the base
+ * name, and so the UIDL, stays). A failure only means the message is not
+ * expired later: it is not reported. */
+static void mark_seen(struct maildir *md, const bool *deleted, size_t count)
+{
+	char to[4 + MAILDIR_MAX_NAME + 1];
+
+	for (size_t i = 0; i < count && i < md->list.count; i++) {
+		struct maildir_msg *m = &md->list.msgs[i];
+		const char *from;
+
+		if (deleted[i] || !md->ctx->retrieved[i])
+			continue;
+		from = md->list.names + m->name_off;
+		if (maildir_seen_name(from, to, sizeof(to)) <= 0)
+			continue;
+		if (renameat(md->dir_fd, from, md->dir_fd, to) == 0 || errno != ENOENT ||
+		    relocate(md, m) < 0)
+			continue;
+		from = md->list.names + m->name_off;
+		if (maildir_seen_name(from, to, sizeof(to)) > 0)
+			renameat(md->dir_fd, from, md->dir_fd, to);
+	}
+}
+
 static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 {
 	struct maildir *md = (struct maildir *)mb;
@@ -620,6 +671,8 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 		if (errno != ENOENT && r == 0)
 			r = -errno;
 	}
+	if (r == 0 && md->ctx && md->ctx->opt && md->ctx->opt->expire && md->ctx->retrieved)
+		mark_seen(md, deleted, count);
 	if (r == 0 && md->ctx && md->uidls) {
 		bool any = false;
 		for (size_t i = 0; i < count && !any; i++)
@@ -645,6 +698,7 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 const struct backend_ops backend_maildir = {
 	.name = "maildir",
 	.default_mailbox = "%h/Maildir",
+	.expiry = true,
 	.open = maildir_open,
 	.open_ctx = maildir_open_ctx,
 	.scan = maildir_scan,

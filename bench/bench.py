@@ -13,11 +13,14 @@ import platform
 import random
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import time
+
+import spool_peers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
@@ -122,11 +125,15 @@ def make_store(root, name, count, size, seed):
 class Server:
     """One way to run a POP3 server: argv + env on stdin/stdout."""
 
-    def __init__(self, name, argv, env=None, login=None, greeting=True, cold=None):
+    def __init__(self, name, argv, env=None, login=None, greeting=True, cold=None,
+                 vs=None, root=False, stub=False):
         self.name, self.argv, self.env = name, argv, env or {}
         self.login = login          # (user, password) or None for preauth
         self.greeting = greeting    # sends a greeting line first
         self.cold = cold            # callable(store_dir): drop the server's caches
+        self.vs = vs                # the onepop server a peer's ratio is taken against
+        self.root = root            # started as root (it drops to the user itself)
+        self.stub = stub            # not a server: the bound of client and machine
 
     def environ(self):
         e = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
@@ -181,7 +188,41 @@ def dovecot_server(work, mailbox, mbox=False):
             os.chown(root, BENCH_UID, BENCH_UID)
     return Server("dovecot preauth" + (" mbox" if mbox else ""),
                   ["/usr/lib/dovecot/pop3", "-c", conf],
-                  env={"USER": "nobody", "HOME": home, "MAIL": mail}, greeting=False, cold=cold)
+                  env={"USER": "nobody", "HOME": home, "MAIL": mail}, greeting=False, cold=cold,
+                  vs="onepop-mbox preauth" if mbox else "onepop preauth")
+
+
+def canned_server(work, srv):
+    """A stand-in that replays srv's recorded replies to a full session
+    (sh, cat and sed: three execs, no mailbox, no parsing): sessions/s
+    with it bound what the client, tcpserver and the machine allow."""
+    replies = os.path.join(work, "canned.replies")
+    with open(replies, "wb") as f:
+        subprocess.run(srv.argv, input=transcript(srv, 20), env=srv.environ(), stdout=f,
+                       stderr=subprocess.DEVNULL, preexec_fn=as_owner)
+    # Read the commands up to QUIT, so no unread data turns the close into a reset.
+    return Server("canned replies (limit)", ["sh", "-c", 'cat "$0"; exec sed -n "/^QUIT/q"',
+                                             replies], vs="onepop preauth", stub=True)
+
+
+def spool_servers(peers, spool, store, mbox):
+    """popa3d and Mailutils pop3d on their own accounts' copies of mbox
+    (USER/PASS against the shadow file; both run as root from tcpserver)."""
+    if not peers:
+        return []
+    root, tag = peers, os.path.basename(os.path.dirname(mbox))
+    libs = f"{root}/usr/lib/x86_64-linux-gnu:{root}/lib/x86_64-linux-gnu"
+    out = []
+    for name, short, argv, env in (
+            ("popa3d", "p", [f"{root}/usr/sbin/popa3d"], {}),
+            ("mailutils", "m", [f"{root}/usr/sbin/pop3d", "--no-config", "--inetd"],
+             {"LD_LIBRARY_PATH": libs})):
+        user = f"opb-{short}-{tag}"
+        spool.account(user, mbox)
+        out.append(Server(name, argv, env=env, login=(user, spool_peers.PASSWORD), root=True,
+                          vs="onepop-mbox login",
+                          cold=lambda _s, u=user: spool.refill(u, mbox)))
+    return out
 
 # ------------------------------------------------------------------ clients
 
@@ -283,11 +324,11 @@ class TcpServer:
         s.bind(("127.0.0.1", 0))
         self.port = s.getsockname()[1]
         s.close()
-        self.p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "0", "-c", "64",
-                                   # as the mailbox owner: Dovecot's pop3 refuses
-                                   # a socket on stdin as root
-                                   "-u", str(BENCH_UID), "-g", str(BENCH_UID),
-                                   "127.0.0.1", str(self.port)] + srv.argv,
+        # As the mailbox owner: Dovecot's pop3 refuses a socket on stdin
+        # as root. popa3d and Mailutils log in system users, so need root.
+        owner = [] if srv.root else ["-u", str(BENCH_UID), "-g", str(BENCH_UID)]
+        self.p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "0", "-c", "64"] +
+                                  owner + ["127.0.0.1", str(self.port)] + srv.argv,
                                   env=srv.environ(), stdin=subprocess.DEVNULL,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
@@ -438,13 +479,29 @@ def instructions(srv, retr, work):
     os.chown(d, BENCH_UID, BENCH_UID)   # written after the drop to the owner
     subprocess.run(["valgrind", "--tool=callgrind", "--trace-children=yes",
                     f"--callgrind-out-file={d}/out.%p"] + srv.argv,
-                   input=transcript(srv, retr), env=srv.environ(), preexec_fn=as_owner,
+                   input=transcript(srv, retr), env=srv.environ(),
+                   preexec_fn=None if srv.root else as_owner,
                    # pipes both ways: Dovecot's epoll refuses a file
                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     total = 0
     for f in os.listdir(d):
         m = re.search(r"^(?:summary|totals): (\d+)", open(os.path.join(d, f)).read(), re.M)
         total += int(m.group(1)) if m else 0
+    return total or None
+
+
+def instructions_lackey(srv, retr):
+    """Instructions of one session on a pipe, by lackey's guest instruction
+    count (deterministic; within 0.2% of callgrind's Ir), summed over
+    every process. For the servers that drop to the user or chroot before
+    exit, where callgrind cannot write its profile: lackey reports on the
+    inherited stderr."""
+    r = subprocess.run(["valgrind", "--tool=lackey", "--trace-children=yes"] + srv.argv,
+                       input=transcript(srv, retr), env=srv.environ(),
+                       preexec_fn=None if srv.root else as_owner,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    total = sum(int(n.replace(b",", b"")) for n in
+                re.findall(rb"==\d+==\s+guest instrs:\s+([\d,]+)\s*$", r.stderr, re.M))
     return total or None
 
 
@@ -491,12 +548,29 @@ def machine():
     return f"{platform.node()}, {os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}"
 
 
+def peer_versions(peers):
+    out = []
+    r = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "dovecot-pop3d"],
+                       capture_output=True, text=True)
+    if r.returncode == 0:
+        out.append(f"Dovecot {r.stdout}")
+    if peers:
+        pd = os.path.dirname(peers)
+        out += [f"popa3d {spool_peers.version('popa3d', pd)}",
+                f"Mailutils {spool_peers.version('mailutils-pop3d', pd)}"]
+    return ", ".join(out) + " (Debian packages)"
+
+
 def main():
+    # Undo the spool accounts on a kill too (atexit runs on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small stores, 1 repetition")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=3.0, help="per sessions/s figure")
     ap.add_argument("--work", default="/tmp/onepop-bench")
+    ap.add_argument("--no-spool-peers", action="store_true",
+                    help="leave out popa3d and Mailutils (they make system accounts)")
     ap.add_argument("--onepop", default=os.path.join(TOP, "build-bench", "onepop"))
     a = ap.parse_args()
     if a.quick:
@@ -530,73 +604,109 @@ def main():
     backends = subprocess.run([a.onepop, "--list-backends"], capture_output=True,
                               text=True).stdout.split()
     has_mbox = "mbox" in backends
+    peers = None if a.no_spool_peers else spool_peers.unpack(os.path.join(a.work, "peers"))
+    spool = spool_peers.Spool()
+    if peers:
+        spool.popa3d_setup(peers)
 
-    def servers_for(store, mbox=False):
+    def servers_for(store, mbox=False, login=False, spool_too=False):
+        """onepop (preauth, and login when asked) on the store's Maildir or
+        mbox, Dovecot on the same, and popa3d and Mailutils on copies of
+        the mbox in their accounts' spools when spool_too."""
         md, mb = stores[store]
-        out = list(onepop_servers(a.onepop, os.path.join(work, store),
-                                  mb if mbox else md, "mbox" if mbox else None))
+        out = [s for s in onepop_servers(a.onepop, os.path.join(work, store),
+                                         mb if mbox else md, "mbox" if mbox else None)
+               if login or "login" not in s.name]
         d = dovecot_server(os.path.join(work, store), mb if mbox else md, mbox)
         if d:
             out.append(d)
+        if spool_too:
+            out += spool_servers(peers, spool, store, mb)
         return out
 
-    rows = []      # (figure, {server: [values]}, fmt, better)
+    def small_servers(store):
+        out = servers_for(store, login=True)
+        if has_mbox:
+            out.insert(2, onepop_servers(a.onepop, os.path.join(work, store),
+                                         stores[store][1], "mbox")[1])
+        out += spool_servers(peers, spool, store, stores[store][1])
+        return out + [canned_server(os.path.join(work, store), out[0])]
+
+    rows = []      # (figure, {server: [values]}, fmt, better, {server: vs})
     R = a.reps
 
-    def row(figure, fn, servers, f, better="high"):
+    def row(figure, servers, f, better="high"):
         vals = {s.name: [] for s in servers}
-        rows.append((figure, vals, f, better))
+        rows.append((figure, vals, f, better, {s.name: s.vs for s in servers}))
         return vals
 
-    copies = [servers_for(f"small{k}" if k else "small") for k in range(4)]
+    copies = [small_servers(f"small{k}" if k else "small") for k in range(4)]
     small = copies[0]
+    # The canned stub only with the tuned client: it answers nothing after
+    # connect, so the ordinary client's Nagle waits on its delayed ACKs.
+    servers = [s for s in small if not s.stub]
     figs = []
     for conc in (1, 4):
         for tuned in (True, False):
             name = f"full session c={conc}, {'tuned' if tuned else 'ordinary'} client, sessions/s"
-            figs.append((row(name, None, small, lambda v: f"{v:.0f}"), conc, tuned))
-    lat_ord = row("full session c=1 latency, ordinary client, ms", None, small,
+            figs.append((row(name, small if tuned else servers, lambda v: f"{v:.0f}"),
+                         conc, tuned))
+    lat_ord = row("full session c=1 latency, ordinary client, ms", servers,
                   lambda v: f"{v:.1f}", "low")
-    lat_tun = row("full session c=1 latency, tuned client, ms", None, small,
+    lat_tun = row("full session c=1 latency, tuned client, ms", small,
                   lambda v: f"{v:.1f}", "low")
-    pre = [s for s in small if "login" not in s.name]
-    ins = row("instructions per preauth session (20 × RETR, pipe, callgrind), M", None, pre,
+    pre = [s for s in servers if not s.login]
+    logins = [s for s in servers if s.login]
+    ins = row("instructions per preauth session (20 × RETR, pipe, callgrind), M", pre,
               lambda v: f"{v / 1e6:.2f}", "low")
-    rss_small = row("peak RSS, 20-message session, MB", None, pre, lambda v: f"{v:.1f}", "low")
-    huge = [s for s in servers_for("huge") if "login" not in s.name]
+    ins_login = row("instructions per USER/PASS session (SHA512-crypt, 20 × RETR, pipe, "
+                    "lackey), M", logins, lambda v: f"{v / 1e6:.2f}", "low")
+    rss_small = row("peak RSS, 20-message session, MB", servers, lambda v: f"{v:.1f}", "low")
+    huge = servers_for("huge", spool_too=True)
+    if has_mbox:
+        huge[1:1] = servers_for("huge", mbox=True)[:1]
     retr = row(f"RETR of one {len(wire) / 1e6:.0f} MB message, MB/s (cat of wire image: see row below)",
-               None, huge, lambda v: f"{v:.0f}")
-    catrow = row("cat of the same wire image over the same path, MB/s", None,
+               huge, lambda v: f"{v:.0f}")
+    catrow = row("cat of the same wire image over the same path, MB/s",
                  [Server("cat", [])], lambda v: f"{v:.0f}")
-    big = [s for s in servers_for("big") if "login" not in s.name]
+    big = servers_for("big")
     nbig = sizes["big"][0]
-    cold = row(f"connect → end of UIDL, {nbig}-message Maildir, cold, s", None, big,
+    cold = row(f"connect → end of UIDL, {nbig}-message Maildir, cold, s", big,
                lambda v: f"{v:.3f}", "low")
-    warm = row(f"connect → end of UIDL, {nbig}-message Maildir, warm, s", None, big,
+    warm = row(f"connect → end of UIDL, {nbig}-message Maildir, warm, s", big,
                lambda v: f"{v:.3f}", "low")
-    rss_big = row(f"peak RSS, {nbig}-message Maildir, UIDL, MB", None, big,
+    rss_big = row(f"peak RSS, {nbig}-message Maildir, UIDL, MB", big,
                   lambda v: f"{v:.1f}", "low")
     mbox_rows = []
-    if has_mbox:
-        bigm = [s for s in servers_for("big", True) if "login" not in s.name]
-        mcold = row(f"connect → end of UIDL, {nbig}-message mbox, cold, s", None, bigm,
+    if has_mbox or peers:
+        bigm = (servers_for("big", True, login=True) if has_mbox else []) + \
+            spool_servers(peers, spool, "big", stores["big"][1])
+        mcold = row(f"connect → end of UIDL, {nbig}-message mbox, cold, s", bigm,
                     lambda v: f"{v:.3f}", "low")
-        mwarm = row(f"connect → end of UIDL, {nbig}-message mbox, warm, s", None, bigm,
+        mwarm = row(f"connect → end of UIDL, {nbig}-message mbox, warm, s", bigm,
                     lambda v: f"{v:.3f}", "low")
-        mbox_rows = [(bigm, mcold, mwarm)]
+        mrss = row(f"peak RSS, {nbig}-message mbox, UIDL, MB", bigm,
+                   lambda v: f"{v:.1f}", "low")
+        mbox_rows = [(bigm, mcold, mwarm, mrss)]
 
     for rep in range(R):
         print(f"repetition {rep + 1}/{R}", file=sys.stderr)
         for vals, conc, tuned in figs:
             for j, s in enumerate(small):
+                if s.stub and not tuned:
+                    continue
                 v, lat = sessions_per_s([c[j] for c in copies], conc, tuned, a.seconds)
                 vals[s.name].append(v)
                 if conc == 1:
                     (lat_tun if tuned else lat_ord)[s.name].append(lat)
-        for s in pre:
-            ins[s.name].append(instructions(s, 20, work))
-            rss_small[s.name].append(peak_rss_mb(s, b"STAT\r\nUIDL\r\nLIST\r\n" +
-                                                 b"".join(b"RETR %d\r\n" % i for i in range(1, 21))))
+        transcript20 = b"STAT\r\nUIDL\r\nLIST\r\n" + \
+            b"".join(b"RETR %d\r\n" % i for i in range(1, 21))
+        for s in servers:
+            if s.login:
+                ins_login[s.name].append(instructions_lackey(s, 20))
+            else:
+                ins[s.name].append(instructions(s, 20, work))
+            rss_small[s.name].append(peak_rss_mb(s, transcript20))
         catrow["cat"].append(cat_mbs(wirefile, len(wire)))
         for s in huge:
             retr[s.name].append(retr_mbs(s, len(wire)))
@@ -604,10 +714,11 @@ def main():
             cold[s.name].append(uidl_time(s, stores["big"][0], True))
             warm[s.name].append(uidl_time(s, stores["big"][0], False))
             rss_big[s.name].append(peak_rss_mb(s, b"UIDL\r\n"))
-        for bigm, mcold, mwarm in mbox_rows:
+        for bigm, mcold, mwarm, mrss in mbox_rows:
             for s in bigm:
                 mcold[s.name].append(uidl_time(s, stores["big"][1], True))
                 mwarm[s.name].append(uidl_time(s, stores["big"][1], False))
+                mrss[s.name].append(peak_rss_mb(s, b"UIDL\r\n"))
 
     # The table: one line per figure and server, with onepop's ratio to it.
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -615,20 +726,23 @@ def main():
            f"Mode: {'quick' if a.quick else 'full'}, {R} repetition(s), interleaved; "
            "median (min–max); ratio = onepop ÷ peer (for times and sizes, lower is better).", "",
            "| figure | server | value | ratio onepop/peer |", "|---|---|---|---|"]
-    for figure, vals, f, better in rows:
+    for figure, vals, f, better, vs in rows:
         ones = {k: summarize(v) for k, v in vals.items() if k.startswith("onepop")}
         for name, v in vals.items():
             s = summarize(v)
             ratio = ""
             if not name.startswith("onepop") and s and s[0]:
-                mine = ones.get(name.replace("dovecot", "onepop"), None) or \
+                want = vs.get(name) or ""
+                mine = ones.get(want) or ones.get(want.replace("login", "preauth")) or \
                     next(iter(ones.values()), None)
                 if mine:
                     ratio = f"{mine[0] / s[0]:.2f}"
             out.append(f"| {figure} | {name} | {fmt(s, f)} | {ratio} |")
+    out += ["", "Peers: " + peer_versions(peers)]
     if not has_mbox:
-        out += ["", "mbox rows skipped: `onepop --list-backends` does not list mbox."]
-    out += ["", "Peers not measured: popa3d and mailutils-pop3d (see README, Benchmark)."]
+        out += ["", "onepop mbox rows skipped: `onepop --list-backends` does not list mbox."]
+    if not peers:
+        out += ["", "popa3d and mailutils-pop3d not measured (not fetched; see README, Benchmark)."]
     text = "\n".join(out) + "\n"
     print(text)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)

@@ -135,6 +135,12 @@ static enum cmd_result cmd_capa(struct session *s, int argc, char **argv)
 	io_line(&s->io, "RESP-CODES");
 	io_line(&s->io, "PIPELINING");
 	io_line(&s->io, "AUTH-RESP-CODE");
+	/* RFC 2449 §6.5, §6.7: the same for every user, so no "USER"
+	 * suffix; enforced by the backend (main checks it can). */
+	if (s->opt->expire)
+		io_line(&s->io, "EXPIRE %u", s->opt->expire_days);
+	if (s->opt->login_delay)
+		io_line(&s->io, "LOGIN-DELAY %u", s->opt->login_delay);
 	io_line(&s->io, "IMPLEMENTATION onepop-%s", ONEPOP_VERSION);
 	io_line(&s->io, ".");
 	return CMD_OK;
@@ -261,6 +267,7 @@ static enum cmd_result send_message(struct session *s, size_t idx, long long bod
 	if (wire_out_end(&w) < 0)
 		return CMD_FAIL_IO;
 	if (body_lines < 0) {
+		s->retr_done[idx] = true;
 		s->retrieved++;
 		s->retrieved_bytes += w.sent;
 	}

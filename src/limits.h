@@ -29,6 +29,13 @@
  * maxretry and bantime order of magnitude). */
 #define DEFAULT_FAIL_LIMIT 10
 #define DEFAULT_FAIL_BAN 900
+/* --expire: a century of days; --login-delay: a week of seconds. */
+#define MAX_EXPIRE_DAYS 36500
+#define MAX_LOGIN_DELAY (86400 * 7)
+/* --login-delay's grace: after a session that retrieved messages, one
+ * more login this many seconds after it ended is let through, for the
+ * clients (old Outlook) that reconnect at once only to delete them. */
+#define LOGIN_DELAY_GRACE 60
 /* After an idle timeout fires, how long the -ERR line may take to write. */
 #define TIMEOUT_GRACE 2
 /* Longest mailbox path after template expansion (PATH_MAX is 4096). */

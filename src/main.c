@@ -95,6 +95,9 @@ int main(int argc, char **argv)
 	backend = opt.backend ? backend_find(opt.backend) : backends[0];
 	if (!backend)
 		return config_error("unknown backend", opt.backend);
+	if ((opt.expire || opt.login_delay) && !backend->expiry)
+		return config_error("--expire and --login-delay need a backend that enforces them "
+		                    "(maildir)", backend->name);
 	if (backend->configure && backend->configure(&opt) < 0)
 		return config_error("bad options for backend", backend->name);
 	if (opt.faithful && strcmp(backend->name, "exec") != 0)

@@ -15,7 +15,7 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_ALLOW_PLAINTEXT, OPT_PROXY_PROTOCOL, OPT_COMMANDS, OPT_APOP_ONLY, OPT_AUTODELETE,
        OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
        OPT_MAIL_GROUP, OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT,
-       OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN };
+       OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN, OPT_EXPIRE, OPT_LOGIN_DELAY };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -48,6 +48,8 @@ static const struct option longopts[] = {
 	{ "fail-state", required_argument, NULL, OPT_FAIL_STATE },
 	{ "fail-limit", required_argument, NULL, OPT_FAIL_LIMIT },
 	{ "fail-ban", required_argument, NULL, OPT_FAIL_BAN },
+	{ "expire", required_argument, NULL, OPT_EXPIRE },
+	{ "login-delay", required_argument, NULL, OPT_LOGIN_DELAY },
 	{ "config", required_argument, NULL, 'c' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
@@ -75,6 +77,11 @@ void options_usage(void)
 	      "      --fail-limit=N      with --fail-state: refuse an address after N\n"
 	      "                          failures (default 10) ...\n"
 	      "      --fail-ban=SECONDS  ... within this time, and for it (default 900)\n"
+	      "      --expire=DAYS       Maildir: at login, delete messages retrieved\n"
+	      "                          in an earlier session and delivered DAYS or\n"
+	      "                          more days ago (CAPA EXPIRE)\n"
+	      "      --login-delay=SECONDS  Maildir: one login per SECONDS a user\n"
+	      "                          (CAPA LOGIN-DELAY; 0: off)\n"
 	      "      --allow-root        allow a session to run as uid 0\n"
 	      "      --mail-group=GROUP  group kept for the mbox dotlock and rewrite\n"
 	      "                          in a shared spool (mbox default: mail;\n"
@@ -167,6 +174,13 @@ static int apply(struct options *o, int id, const char *val, int depth)
 		break;
 	case OPT_FAIL_LIMIT: free(copy); return parse_uint("fail-limit", val, 100000, &o->fail_limit);
 	case OPT_FAIL_BAN: free(copy); return parse_uint("fail-ban", val, 86400 * 7, &o->fail_ban);
+	case OPT_EXPIRE:
+		free(copy);
+		o->expire = true;
+		return parse_uint("expire", val, MAX_EXPIRE_DAYS, &o->expire_days);
+	case OPT_LOGIN_DELAY:
+		free(copy);
+		return parse_uint("login-delay", val, MAX_LOGIN_DELAY, &o->login_delay);
 	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, 60000, &o->fail_delay_ms);
 	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;
 	case OPT_ALLOW_ROOT: o->allow_root = parse_bool(copy); free(copy); break;

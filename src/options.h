@@ -20,6 +20,11 @@ struct options {
 	const char *fail_state;     /* --fail-state DIR; NULL: off */
 	unsigned fail_limit;        /* failures before an address is refused */
 	unsigned fail_ban;          /* the window and the refusal, in seconds */
+	/* RFC 2449 §6.5/§6.7, enforced by backends with .expiry (README
+	 * "Expiry and login delay") */
+	bool expire;                /* --expire given */
+	unsigned expire_days;
+	unsigned login_delay;       /* seconds between logins; 0: off */
 	enum tls_mode tls;
 	const char *tls_cert;       /* PEM, may hold the chain */
 	const char *tls_key;        /* PEM; NULL: the key is in tls_cert */

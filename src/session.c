@@ -158,14 +158,20 @@ static int open_mailbox(struct session *s, struct user_info *u)
 	                         : s->backend->open(path, &s->mb);
 	if (r == 0) {
 		r = s->backend->scan(s->mb, &s->msgs, &s->count);
-		if (r == 0 && !(s->deleted = calloc(s->count ? s->count : 1, sizeof(bool))))
+		if (r == 0 && (!(s->deleted = calloc(s->count ? s->count : 1, sizeof(bool))) ||
+		               !(s->retr_done = calloc(s->count ? s->count : 1, sizeof(bool)))))
 			r = -ENOMEM;
+		s->ctx.retrieved = s->retr_done;
 	}
 	if (r < 0) {
 		log_msg(r == -EWOULDBLOCK ? LOG_NOTICE : LOG_ERR, "user=%s rhost=%s: mailbox %s: %s%s%s",
 		        who, s->remote, path, strerror(-r), s->ctx.holder[0] ? ", held by a session " : "",
 		        s->ctx.holder);
-		if (r == -EWOULDBLOCK && s->ctx.holder[0])
+		if (r == -EAGAIN && s->ctx.login_wait)
+			/* RFC 2449 §8.1.1: too soon since the last login. */
+			io_reply(&s->io, false, "[LOGIN-DELAY] one login per %u seconds; "
+			         "try again in %u seconds", s->opt->login_delay, s->ctx.login_wait);
+		else if (r == -EWOULDBLOCK && s->ctx.holder[0])
 			/* The holder text is the backend's own (address and
 			 * time it formatted), never the client's. */
 			io_reply(&s->io, false, "[IN-USE] mailbox locked by a session %s",
@@ -181,6 +187,9 @@ static int open_mailbox(struct session *s, struct user_info *u)
 		         "before this mailbox is served");
 		return -EAGAIN;
 	}
+	if (s->ctx.expired)
+		log_msg(LOG_INFO, "expire: user=%s removed=%zu (retrieved before, older than %u days)",
+		        who, s->ctx.expired, s->opt->expire_days);
 	log_msg(LOG_INFO, "login: user=%s rhost=%s messages=%zu", who, s->remote, s->count);
 	s->logins++;
 	return 0;
@@ -532,6 +541,7 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 		backend->close(s.mb);
 	free(s.msgs);
 	free(s.deleted);
+	free(s.retr_done);
 	user_info_clear(&s.who);
 	return why == END_QUIT ? 0 : 1;
 }

@@ -66,6 +66,7 @@ struct session {
 	struct backend_ctx ctx;     /* given to the backend's open_ctx */
 	struct msginfo *msgs;
 	bool *deleted;
+	bool *retr_done;            /* sent whole by RETR (for --expire) */
 	size_t count;
 
 	/* statistics for the summary line */
