@@ -133,21 +133,6 @@ static int entry_parse(char *f[5], struct entry *e)
 	return 0;
 }
 
-/* One line with its LF, which is replaced by NUL; -EBADMSG for a line
- * that is too long, holds a NUL or has no LF. */
-static int get_line(FILE *f, char *buf, size_t size)
-{
-	size_t n;
-
-	if (!fgets(buf, (int)size, f))
-		return -EBADMSG;
-	n = strlen(buf);
-	if (n == 0 || buf[n - 1] != '\n')
-		return -EBADMSG;
-	buf[n - 1] = '\0';
-	return 0;
-}
-
 static int cmp_pstr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -366,7 +351,7 @@ static bool ledger_fast(int dir_fd, const struct maildir_list *l, char (*uidls)[
 		close(fd);
 		return false;
 	}
-	if (get_line(f, line, sizeof(line)) < 0 ||
+	if (maildir_get_line(f, line, sizeof(line)) < 0 ||
 	    strncmp(line, LEDGER_MAGIC, strlen(LEDGER_MAGIC)) != 0 ||
 	    num_parse(line + strlen(LEDGER_MAGIC), 0, INT64_MAX, &v) < 0)
 		goto out;
@@ -376,7 +361,7 @@ static bool ledger_fast(int dir_fd, const struct maildir_list *l, char (*uidls)[
 		struct entry e;
 		char *fl[5];
 
-		if (get_line(f, line, sizeof(line)) < 0 || split_entry(line, fl) < 0 ||
+		if (maildir_get_line(f, line, sizeof(line)) < 0 || split_entry(line, fl) < 0 ||
 		    entry_parse(fl, &e) < 0 || !e.base || strlen(e.base) != blen ||
 		    memcmp(e.base, base, blen) != 0 ||
 		    (e.ino != l->msgs[i].ino && e.raw != l->msgs[i].raw))
@@ -396,7 +381,7 @@ static bool ledger_fast(int dir_fd, const struct maildir_list *l, char (*uidls)[
 		if (e.ino != l->msgs[i].ino || e.raw != l->msgs[i].raw)
 			dirty = true;
 	}
-	if (get_line(f, line, sizeof(line)) < 0 || strncmp(line, "end ", 4) != 0 ||
+	if (maildir_get_line(f, line, sizeof(line)) < 0 || strncmp(line, "end ", 4) != 0 ||
 	    num_parse(line + 4, 0, SIZE_MAX, &v) < 0 || v != l->count || fgetc(f) != EOF)
 		goto out;
 	ok = own || uidls_unique(uidls, l->count);
