@@ -126,6 +126,9 @@ static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_
 	mbox_lock_release(&m->lock);
 	if (r == 0 && !info && !(info = calloc(1, sizeof(*info))))
 		r = -ENOMEM;
+	/* m->msgs moved while it grew: point at the UIDLs only now. */
+	for (size_t i = 0; r == 0 && i < m->count; i++)
+		info[i].uidl = m->msgs[i].uidl;
 	if (r == 0)
 		r = uidl_make_unique(info, m->count);
 	if (r < 0) {

@@ -15,6 +15,7 @@ struct mbox_msg {
 	off_t body;         /* the message, after the From_ line */
 	off_t end;          /* end of the message, before its separator */
 	uint64_t fp;        /* fingerprint of From_ line and header */
+	char uidl[MAX_UIDL + 1];    /* what scan's msginfo points to */
 };
 
 struct mbox {

@@ -162,7 +162,7 @@ static int end_message(struct parse *ps, off_t end, size_t blank)
 	}
 	if (ps->count == ps->cap && (r = grow(ps)) < 0)
 		return r;
-	uidl_digest_finish(&ps->d, ps->info[ps->count].uidl, &ps->cur.fp);
+	uidl_digest_finish(&ps->d, ps->cur.uidl, &ps->cur.fp);
 	ps->info[ps->count].size = ps->size;
 	ps->m->msgs[ps->count++] = ps->cur;
 	return 0;

@@ -148,7 +148,8 @@ int uidl_make_unique(struct msginfo *msgs, size_t count)
 		keep = strlen(msgs[i].uidl);
 		if (keep + n > MAX_UIDL)
 			keep = MAX_UIDL - n;
-		memcpy(msgs[i].uidl + keep, suffix, n + 1);
+		/* The backend's own buffer (see uidl_digest.h). */
+		memcpy((char *)msgs[i].uidl + keep, suffix, n + 1);
 	}
 	free(idx);
 	free(rank);

@@ -39,7 +39,8 @@ void uidl_digest_finish(struct uidl_digest *d, char out[MAX_UIDL + 1], uint64_t 
 /* Make the UIDLs of msgs unique (RFC 1939 §7): the n-th message (in
  * mailbox order) with an already used UIDL gets "-n" appended (cut to
  * fit 70 characters). Two messages with the same header are the only
- * ones that meet this. 0 or -ENOMEM. */
+ * ones that meet this. Each msgs[i].uidl must point to a writable
+ * buffer of MAX_UIDL + 1 octets owned by the caller. 0 or -ENOMEM. */
 int uidl_make_unique(struct msginfo *msgs, size_t count);
 
 #endif
