@@ -29,7 +29,7 @@
 #include "mbox.h"
 #include "uidl_digest.h"
 
-#define SCAN_BLOCK (256 * 1024)
+#define SCAN_BLOCK ((size_t)256 * 1024)
 
 struct reader {
 	int fd;
@@ -196,7 +196,9 @@ int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 	if (!(rd.buf = malloc(rd.cap)))
 		return -ENOMEM;
 	while ((r = reader_line(&rd, &line, &len)) > 0) {
-		bool from = len >= 5 && line[0] == 'F' && memcmp(line, "From ", 5) == 0 &&
+		/* line points into bytes pread() filled; the analyzer cannot see that. */
+		bool from = len >= 5 && line[0] == 'F' && // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult)
+		            memcmp(line, "From ", 5) == 0 &&
 		            (off == 0 || prev_blank);
 
 		if (off == 0 && !from) {
