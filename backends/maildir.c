@@ -569,8 +569,10 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 			maildir_list_free(&old);
 			return r;
 		}
-		qsort_r(md->list.msgs, md->list.count, sizeof(*md->list.msgs), qsort_cmp,
-		        md->list.names);
+		/* An empty Maildir has no array: qsort_r(NULL, 0) is UB. */
+		if (md->list.count)
+			qsort_r(md->list.msgs, md->list.count, sizeof(*md->list.msgs), qsort_cmp,
+			        md->list.names);
 		size_all(md, &old, &changed);
 	}
 	maildir_list_free(&old);

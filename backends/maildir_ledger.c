@@ -178,7 +178,8 @@ static int ledger_parse(struct ledger *lg, size_t len)
 			if (num_parse(p + 4, 0, SIZE_MAX, &want) < 0 || want != lg->count || nl + 1 != end)
 				return -EBADMSG;
 			/* UIDLs must be unique (a client keys on them). */
-			qsort(lg->e, lg->count, sizeof(*lg->e), cmp_uidl);
+			if (lg->count)   /* no array when empty: qsort(NULL) is UB */
+				qsort(lg->e, lg->count, sizeof(*lg->e), cmp_uidl);
 			for (size_t i = 1; i < lg->count; i++)
 				if (!strcmp(lg->e[i - 1].uidl, lg->e[i].uidl))
 					return -EBADMSG;

@@ -32,8 +32,10 @@ ssize_t proxy_header_need(const uint8_t *buf, size_t len)
 		return PROXY_MIN;
 	if (v1) {
 		const uint8_t *lf = memchr(buf, '\n', len);
+		/* An LF before the 8th octet ends a header too short to be
+		 * valid, and one the reader has already read past. */
 		if (lf)
-			return lf - buf + 1;
+			return lf - buf + 1 < PROXY_MIN ? -EINVAL : lf - buf + 1;
 		return len < PROXY_V1_MAX ? (ssize_t)len + 1 : -EINVAL;
 	}
 	if (len < 16)

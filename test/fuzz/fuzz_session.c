@@ -17,6 +17,7 @@
 
 #include "auth.h"
 #include "backend.h"
+#include "fuzz_util.h"
 #include "log.h"
 #include "options.h"
 #include "session.h"
@@ -43,17 +44,11 @@ static const struct { const char *name, *text; } fixture[] = {
 	{ "new/1700000007.M7P7.fuzz", NULL },   /* a 3000-octet line */
 };
 
-static void die(const char *what)
-{
-	perror(what);
-	abort();
-}
-
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
 	if (!f)
-		die(path);
+		fuzz_die(path);
 	if (text) {
 		fputs(text, f);
 	} else {
@@ -63,7 +58,7 @@ static void write_file(const char *path, const char *text)
 		fputc('\n', f);
 	}
 	if (fclose(f) != 0)
-		die(path);
+		fuzz_die(path);
 }
 
 static void build_maildir(void)
@@ -92,29 +87,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(top))
-		die("mkdtemp");
-	snprintf(maildir, sizeof(maildir), "%s/Maildir", top);
-	if (mkdir(maildir, 0700) < 0)
-		die(maildir);
-	for (const char *const *sub = (const char *const[]){ "new", "cur", "tmp", NULL }; *sub; sub++) {
-		snprintf(path, sizeof(path), "%s/%s", maildir, *sub);
-		if (mkdir(path, 0700) < 0)
-			die(path);
-	}
+	fuzz_maildir(top, maildir, sizeof(maildir));
 	build_maildir();
 	/* No uid/gid fields: the session keeps the fuzzer's identity. An MD5
 	 * crypt hash keeps each failed login cheap. */
 	md5 = crypt("hunter2", "$1$fuzzsalt$");
 	if (!md5)
-		die("crypt");
+		fuzz_die("crypt");
 	snprintf(passwd, sizeof(passwd), "%s/passwd", top);
 	snprintf(line, sizeof(line), "alice:{PLAIN}secret::::%s::\nbob:{MD5-CRYPT}%s::::%s::\n",
 	         top, md5, top);
 	write_file(passwd, line);
 	snprintf(path, sizeof(path), "passwd-file:%s", passwd);
 	if (auth_open(path, &auth) < 0)
-		die("auth_open");
+		fuzz_die("auth_open");
 
 	opt.mailbox = maildir;
 	opt.greeting = "onepop ready";
@@ -131,7 +117,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	in_fd = memfd_create("fuzz-input", 0);
 	devnull = open("/dev/null", O_WRONLY);
 	if (in_fd < 0 || devnull < 0 || dup2(devnull, STDOUT_FILENO) < 0)
-		die("fds");
+		fuzz_die("fds");
 	close(devnull);
 	return 0;
 }
@@ -141,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (ftruncate(in_fd, 0) < 0 || (size && pwrite(in_fd, data, size, 0) != (ssize_t)size) ||
 	    lseek(in_fd, 0, SEEK_SET) < 0 || dup2(in_fd, STDIN_FILENO) < 0)
-		die("input");
+		fuzz_die("input");
 	session_run(&opt, &ops, auth);
 	if (dirty) {
 		build_maildir();

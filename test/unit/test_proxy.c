@@ -74,6 +74,10 @@ static void test_v1_bad(void)
 	CHECK(proxy_header_need((const uint8_t *)"USER alice\r\n", 12) == -EINVAL);
 	CHECK(proxy_header_need((const uint8_t *)"PROXX", 5) == -EINVAL);
 	CHECK(proxy_header_need((const uint8_t *)"PRO", 3) == 8);    /* too early to tell */
+	/* An LF in the first 8 octets (found by test/fuzz/fuzz-proxy): the
+	 * reader has read past that header's end; never "complete". */
+	CHECK(proxy_header_need((const uint8_t *)"PROXY \nQ", 8) == -EINVAL);
+	CHECK(proxy_header_need((const uint8_t *)"PROXY \r\n", 8) == 8);
 	/* No LF within 107 octets: refused without reading further. */
 	memset(longer, 'x', sizeof(longer));
 	memcpy(longer, "PROXY ", 6);   // NOLINT(bugprone-not-null-terminated-result): bytes, not a string
