@@ -77,7 +77,9 @@ struct msginfo {
 	uint64_t size;              /* octets RETR sends before dot-stuffing:
 	                             * every line ending counted as CRLF;
 	                             * use wire_size_*() from src/wire.h */
-	char uidl[MAX_UIDL + 1];    /* 1-70 chars 0x21-0x7E, unique, stable */
+	/* 1-70 chars 0x21-0x7E, unique, stable; points into the backend's
+	 * own storage (no copy per message), valid until close. */
+	const char *uidl;
 };
 
 struct backend_ops {

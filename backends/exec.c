@@ -48,6 +48,7 @@ struct exec_mailbox {
 	long long deadline;         /* CLOCK_MONOTONIC ms for this reply; <0: none */
 	size_t start, end;          /* unread bytes in buf */
 	char buf[MAX_EXEC_LINE * 4];
+	char (*uidls)[MAX_UIDL + 1];    /* what scan's msginfo points to */
 };
 
 static void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -319,6 +320,7 @@ static void exec_close(struct mailbox *mb)
 			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
 		}
 	}
+	free(xm->uidls);
 	free(xm);
 }
 
@@ -458,17 +460,24 @@ static int exec_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_
 		/* Grow as entries arrive: the count alone costs no memory. */
 		if (i == cap) {
 			struct msginfo *m;
+			void *u;
 			cap = cap ? cap * 2 : 64;
 			m = reallocarray(msgs, cap, sizeof(*msgs));
-			if (!m) {
+			if (m)
+				msgs = m;
+			u = m ? reallocarray(xm->uidls, cap, sizeof(*xm->uidls)) : NULL;
+			if (!u) {
 				r = -ENOMEM;
 				goto fail;
 			}
-			msgs = m;
+			xm->uidls = u;
 		}
 		msgs[i].size = size;
-		strlcpy(msgs[i].uidl, sp + 1, sizeof(msgs[i].uidl));   /* valid_uidl: it fits */
+		strlcpy(xm->uidls[i], sp + 1, sizeof(xm->uidls[i]));   /* valid_uidl: it fits */
 	}
+	/* xm->uidls moved while it grew: point at the UIDLs only now. */
+	for (size_t i = 0; i < count; i++)
+		msgs[i].uidl = xm->uidls[i];
 	r = read_line(xm, &line);
 	if (r < 0)
 		goto fail;

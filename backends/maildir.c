@@ -585,7 +585,7 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 		return -ENOMEM;
 	for (size_t i = 0; i < md->list.count; i++) {
 		info[i].size = md->list.msgs[i].wire;
-		memcpy(info[i].uidl, md->uidls[i], sizeof(info[i].uidl));
+		info[i].uidl = md->uidls[i];   /* md->uidls lives until close */
 	}
 	*ret_msgs = info;
 	*ret_count = md->list.count;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include "limits.h"
@@ -73,6 +74,10 @@ int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
  * are written only when trusted; failures are ignored: it is a cache. */
 void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool trusted,
                         const struct maildir_list *l);
+
+/* One line of a cache or ledger file with its LF, which is replaced by
+ * NUL: its length, or -EBADMSG when too long, holding a NUL or without LF. */
+int maildir_get_line(FILE *f, char *buf, size_t size);
 
 /* What the UIDL ledger knows of each listed message (maildir_ledger.c). */
 struct maildir_ledger_meta_msg {

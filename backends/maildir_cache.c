@@ -83,7 +83,7 @@ static bool stamp_equal(const struct maildir_stamp *a, const struct maildir_stam
 
 /* One line with its LF, which is replaced by NUL. A line with a NUL in
  * it, too long, or without LF is -EBADMSG. */
-static int get_line(FILE *f, char *buf, size_t size)
+int maildir_get_line(FILE *f, char *buf, size_t size)
 {
 	size_t n;
 
@@ -128,10 +128,10 @@ static int load(FILE *f, const struct maildir_stamp now[2], struct maildir_list 
 	if (!fgets(line, sizeof(line), f) || strcmp(line, CACHE_MAGIC) != 0)
 		return -EBADMSG;
 	for (int i = 0; i < 2; i++)
-		if (get_line(f, line, sizeof(line)) < 0 || parse_stamp(line, subs[i], &was[i]) < 0)
+		if (maildir_get_line(f, line, sizeof(line)) < 0 || parse_stamp(line, subs[i], &was[i]) < 0)
 			return -EBADMSG;
 	for (;;) {
-		if ((n = get_line(f, line, sizeof(line))) < 0)
+		if ((n = maildir_get_line(f, line, sizeof(line))) < 0)
 			return -EBADMSG;   /* truncated: no end line */
 		if (!strncmp(line, "end ", 4))
 			break;

@@ -18,7 +18,8 @@
  * [IN-USE], MDAs (which use fcntl and dotlocks on Debian) never see it.
  *
  * UIDL: X-UIDL, else a digest of the From_ line and header
- * (uidl_digest.h). Rewrite: mbox_rewrite.c. */
+ * (uidl_digest.h). Parsing, and why the rewrite needs no whole-file
+ * digest from the scan: mbox_parse.c. Rewrite: mbox_rewrite.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -33,21 +34,6 @@
 #include "wire.h"
 
 extern const struct backend_ops backend_mbox;
-
-/* A quoted From_ line (mboxrd): ">", more ">"s, then "From ". */
-static bool is_quoted_from(const char *line, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len && line[i] == '>')
-		i++;
-	return i > 0 && len - i >= 5 && memcmp(line + i, "From ", 5) == 0;
-}
-
-static bool is_blank(const char *line, size_t len)
-{
-	return (len == 1 && line[0] == '\n') || (len == 2 && line[0] == '\r' && line[1] == '\n');
-}
 
 static void mbox_close(struct mailbox *mb)
 {
@@ -120,115 +106,11 @@ fail:
 	return r;
 }
 
-/* Close message i (its content ends at off); a preceding blank line,
- * when the next From_ line follows it, is the separator. */
-static int end_message(struct mbox *m, struct msginfo *info, struct wire_size *ws,
-                       struct uidl_digest *d, off_t end, size_t blank)
-{
-	struct mbox_msg *msg = &m->msgs[m->count];
-
-	msg->end = end - (off_t)blank;
-	/* The separator was fed to the size as a line: take it back. */
-	if (blank)
-		ws->octets -= 2;
-	uidl_digest_end(d, info->uidl);
-	return wire_size_end(ws, &info->size);
-}
-
-static int grow(struct mbox *m, struct msginfo **info, size_t *cap)
-{
-	size_t ncap = *cap ? *cap * 2 : 64;
-	void *p = reallocarray(m->msgs, ncap, sizeof(*m->msgs));
-
-	if (!p)
-		return -ENOMEM;
-	m->msgs = p;
-	p = reallocarray(*info, ncap, sizeof(**info));
-	if (!p)
-		return -ENOMEM;
-	*info = p;
-	*cap = ncap;
-	return 0;
-}
-
-/* Parse the whole file under the lock; records the messages, the size
- * seen and a digest of those bytes (the rewrite checks it). */
-static int parse(struct mbox *m, FILE *f, struct msginfo **ret_info)
-{
-	struct msginfo *info = NULL;
-	struct uidl_digest d;
-	struct wire_size ws;
-	size_t cap = 0, lcap = 0, prev_blank = 0;
-	char *line = NULL;
-	ssize_t n;
-	off_t off = 0;
-	bool in_msg = false;
-	int r = 0;
-	MD5_CTX all;
-
-	MD5Init(&all);
-	while ((n = getline(&line, &lcap, f)) > 0) {
-		size_t len = (size_t)n;
-		bool from = len >= 5 && memcmp(line, "From ", 5) == 0 &&
-		            (off == 0 || prev_blank);
-
-		MD5Update(&all, (unsigned char *)line, len);
-		if (off == 0 && !from) {
-			r = -EINVAL;        /* not an mbox */
-			break;
-		}
-		if (from) {
-			if (in_msg && (r = end_message(m, &info[m->count], &ws, &d, off, prev_blank)) < 0)
-				break;
-			if (in_msg)
-				m->count++;
-			if (m->count == cap && (r = grow(m, &info, &cap)) < 0)
-				break;
-			m->msgs[m->count].from = off;
-			m->msgs[m->count].body = off + (off_t)len;
-			wire_size_init(&ws);
-			uidl_digest_init(&d);
-			uidl_digest_raw(&d, line, len);
-			in_msg = true;
-		} else {
-			const char *p = line;
-			size_t plen = len;
-
-			if (is_quoted_from(line, len)) {
-				p++;
-				plen--;
-			}
-			wire_size_feed(&ws, p, plen);
-			uidl_digest_line(&d, p, plen);
-		}
-		prev_blank = is_blank(line, len) ? len : 0;
-		off += (off_t)len;
-	}
-	if (n < 0 && ferror(f))
-		r = -EIO;
-	if (r == 0 && in_msg) {
-		/* A last blank line is the final separator, as MDAs write it. */
-		r = end_message(m, &info[m->count], &ws, &d, off, prev_blank);
-		if (r == 0)
-			m->count++;
-	}
-	free(line);
-	if (r < 0) {
-		free(info);
-		return r;
-	}
-	m->scan_size = off;
-	MD5Final(m->scan_md5, &all);
-	*ret_info = info;
-	return 0;
-}
-
 static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_count)
 {
 	struct mbox *m = (struct mbox *)mb;
 	struct msginfo *info = NULL;
-	FILE *f;
-	int fd, r;
+	int r;
 
 	if (m->fd < 0) {
 		info = calloc(1, sizeof(*info));
@@ -240,23 +122,13 @@ static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_
 	}
 	if ((r = mbox_lock_take(&m->lock, m->fd)) < 0)
 		return r;
-	fd = dup(m->fd);
-	f = fd < 0 ? NULL : fdopen(fd, "r");
-	if (!f) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		mbox_lock_release(&m->lock);
-		return r;
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		r = -errno;
-	else
-		r = parse(m, f, &info);
-	fclose(f);
+	r = mbox_parse(m, -1, &info);
 	mbox_lock_release(&m->lock);
 	if (r == 0 && !info && !(info = calloc(1, sizeof(*info))))
 		r = -ENOMEM;
+	/* m->msgs moved while it grew: point at the UIDLs only now. */
+	for (size_t i = 0; r == 0 && i < m->count; i++)
+		info[i].uidl = m->msgs[i].uidl;
 	if (r == 0)
 		r = uidl_make_unique(info, m->count);
 	if (r < 0) {
@@ -302,7 +174,7 @@ static int next_line(struct mbox *m)
 		n = m->rd_left;
 	m->rd_left -= n;
 	m->line_len = (size_t)n;
-	m->line_pos = is_quoted_from(m->line, m->line_len) ? 1 : 0;
+	m->line_pos = mbox_is_quoted_from(m->line, m->line_len) ? 1 : 0;
 	return 1;
 }
 

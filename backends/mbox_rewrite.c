@@ -4,9 +4,10 @@
  * fsync it, rename it over the mailbox and fsync the directory. A kill
  * at any moment leaves the old file or the new one (at worst a stray
  * "<file>.onepop-PID.tmp"); ENOSPC or EIO leaves the old one and the
- * core answers -ERR [SYS/TEMP]. The bytes seen at scan are checked
- * against their digest first: if another program rewrote the mailbox
- * meanwhile, nothing is changed (-ESTALE). */
+ * core answers -ERR [SYS/TEMP]. The bytes seen at scan are parsed again
+ * first and must hold the same messages at the same offsets with the
+ * same From_ line and header (mbox_parse.c): if another program rewrote
+ * the mailbox meanwhile, nothing is changed (-ESTALE). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -34,9 +35,8 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Copy [start, end) of the old file to out when keep; end < 0: to EOF.
- * Bytes before scan_size go into md. */
-static int copy_range(struct mbox *m, int out, off_t start, off_t end, bool keep, MD5_CTX *md)
+/* Copy [start, end) of the old file to out; end < 0: to EOF. */
+static int copy_range(struct mbox *m, int out, off_t start, off_t end)
 {
 	static char buf[MSG_CHUNK];
 
@@ -55,10 +55,7 @@ static int copy_range(struct mbox *m, int out, off_t start, off_t end, bool keep
 		}
 		if (n == 0)
 			return end < 0 ? 0 : -ESTALE;   /* shorter than at scan */
-		if (start < m->scan_size)
-			MD5Update(md, (unsigned char *)buf,
-			          (size_t)(m->scan_size - start < n ? m->scan_size - start : n));
-		if (keep && (r = write_all(out, buf, (size_t)n)) < 0)
+		if ((r = write_all(out, buf, (size_t)n)) < 0)
 			return r;
 		start += n;
 	}
@@ -67,21 +64,15 @@ static int copy_range(struct mbox *m, int out, off_t start, off_t end, bool keep
 
 static int copy_kept(struct mbox *m, int out, const bool *deleted)
 {
-	unsigned char digest[MD5_DIGEST_LENGTH];
-	MD5_CTX md;
 	int r;
 
-	MD5Init(&md);
 	for (size_t i = 0; i < m->count; i++) {
 		off_t end = i + 1 < m->count ? m->msgs[i + 1].from : m->scan_size;
-		if ((r = copy_range(m, out, m->msgs[i].from, end, !deleted[i], &md)) < 0)
+		if (!deleted[i] && (r = copy_range(m, out, m->msgs[i].from, end)) < 0)
 			return r;
 	}
-	MD5Final(digest, &md);
-	if (memcmp(digest, m->scan_md5, sizeof(digest)) != 0)
-		return -ESTALE;
 	/* Mail delivered during the session, in the order it came. */
-	return copy_range(m, out, m->scan_size, -1, true, &md);
+	return copy_range(m, out, m->scan_size, -1);
 }
 
 /* Give the new file the old one's owner, group and mode. */
@@ -133,6 +124,8 @@ static int replace(struct mbox *m, const char *tmp, const bool *deleted)
 		return -errno;
 	if (now.st_dev != st.st_dev || now.st_ino != st.st_ino || st.st_size < m->scan_size)
 		return -ESTALE;
+	if ((r = mbox_parse(m, m->scan_size, NULL)) < 0)
+		return r;
 	if ((r = mbox_priv_on(&m->lock)) < 0)
 		return r;
 	/* Our PID in the name and the session flock held: a file by that

@@ -33,6 +33,7 @@ struct mh {
 	int lock_fd;
 	FILE *rd;               /* the open message */
 	unsigned long *nums;    /* message numbers, ascending */
+	char (*uidls)[MAX_UIDL + 1];    /* what scan's msginfo points to */
 	size_t count;
 };
 
@@ -51,6 +52,7 @@ static void mh_close(struct mailbox *mb)
 	if (h->dir_fd >= 0)
 		close(h->dir_fd);
 	free(h->nums);
+	free(h->uidls);
 	free(h);
 }
 
@@ -122,7 +124,7 @@ static FILE *open_msg(struct mh *h, unsigned long num)
 }
 
 /* Size and UIDL of one message file. */
-static int read_info(FILE *f, struct msginfo *info)
+static int read_info(FILE *f, struct msginfo *info, char uidl[MAX_UIDL + 1])
 {
 	struct uidl_digest d;
 	struct wire_size ws;
@@ -139,7 +141,8 @@ static int read_info(FILE *f, struct msginfo *info)
 	}
 	free(line);
 	r = ferror(f) ? -EIO : wire_size_end(&ws, &info->size);
-	uidl_digest_end(&d, info->uidl);
+	uidl_digest_end(&d, uidl);
+	info->uidl = uidl;
 	return r;
 }
 
@@ -189,15 +192,18 @@ static int mh_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_co
 	if ((r = list_numbers(h)) < 0)
 		return r;
 	info = calloc(h->count ? h->count : 1, sizeof(*info));
-	if (!info)
+	h->uidls = calloc(h->count ? h->count : 1, sizeof(*h->uidls));
+	if (!info || !h->uidls) {
+		free(info);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < h->count; i++) {
 		FILE *f = open_msg(h, h->nums[i]);
 
 		/* Gone, unreadable or not a regular file: not a message. */
 		if (!f)
 			continue;
-		r = read_info(f, &info[out]);
+		r = read_info(f, &info[out], h->uidls[out]);
 		fclose(f);
 		if (r < 0)
 			continue;

@@ -82,10 +82,18 @@ void uidl_digest_line(struct uidl_digest *d, const char *line, size_t len)
 
 void uidl_digest_end(struct uidl_digest *d, char out[MAX_UIDL + 1])
 {
+	uint64_t fp;
+
+	uidl_digest_finish(d, out, &fp);
+}
+
+void uidl_digest_finish(struct uidl_digest *d, char out[MAX_UIDL + 1], uint64_t *fp)
+{
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[MD5_DIGEST_LENGTH];
 
 	MD5Final(md, &d->ctx);
+	memcpy(fp, md, sizeof(*fp));
 	if (d->have_xuidl) {
 		memcpy(out, d->xuidl, sizeof(d->xuidl));
 		return;
@@ -140,7 +148,8 @@ int uidl_make_unique(struct msginfo *msgs, size_t count)
 		keep = strlen(msgs[i].uidl);
 		if (keep + n > MAX_UIDL)
 			keep = MAX_UIDL - n;
-		memcpy(msgs[i].uidl + keep, suffix, n + 1);
+		/* The backend's own buffer (see uidl_digest.h). */
+		memcpy((char *)msgs[i].uidl + keep, suffix, n + 1);
 	}
 	free(idx);
 	free(rank);

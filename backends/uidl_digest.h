@@ -14,6 +14,7 @@
 #include <md5.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "backend.h"
 
@@ -32,11 +33,14 @@ void uidl_digest_raw(struct uidl_digest *d, const char *buf, size_t len);
 void uidl_digest_line(struct uidl_digest *d, const char *line, size_t len);
 /* The UIDL: the X-UIDL value, or the 32 hex digits of the digest. */
 void uidl_digest_end(struct uidl_digest *d, char out[MAX_UIDL + 1]);
+/* The same, and the digest's first 64 bits in *fp (also with X-UIDL). */
+void uidl_digest_finish(struct uidl_digest *d, char out[MAX_UIDL + 1], uint64_t *fp);
 
 /* Make the UIDLs of msgs unique (RFC 1939 §7): the n-th message (in
  * mailbox order) with an already used UIDL gets "-n" appended (cut to
  * fit 70 characters). Two messages with the same header are the only
- * ones that meet this. 0 or -ENOMEM. */
+ * ones that meet this. Each msgs[i].uidl must point to a writable
+ * buffer of MAX_UIDL + 1 octets owned by the caller. 0 or -ENOMEM. */
 int uidl_make_unique(struct msginfo *msgs, size_t count);
 
 #endif

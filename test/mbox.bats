@@ -111,6 +111,51 @@ write_mbox() {
 	assert_equal "$(sha256sum <"$MAILBOX")" "$changed"
 }
 
+# edit_in_place CASE: change the mailbox the way a mail reader ignoring
+# our session would, keeping its inode and size. header: one header byte
+# of the first message; last: the last message replaced by another of
+# the same length (its From_ line differs).
+edit_in_place() {
+	python3 - "$MAILBOX" "$1" <<'PY'
+import sys
+path, case = sys.argv[1], sys.argv[2]
+with open(path, "r+b") as f:
+    data = f.read()
+    if case == "header":
+        i = data.index(b"\nSubject: ") + 2
+        new = data[:i] + b"s" + data[i + 1:]
+    else:
+        i = data.rindex(b"\n\nFrom ") + 2
+        eol = data.index(b"\n", i)
+        c = data[eol - 1:eol]
+        new = data[:eol - 1] + (b"0" if c != b"0" else b"1") + data[eol:]
+    assert len(new) == len(data) and new != data
+    f.seek(0)
+    f.write(new)
+PY
+}
+
+@test "an in-place rewrite of the same size is caught too: header edit, last message replaced" {
+	local case last
+	for case in header last; do
+		store_setup mbox
+		last=5
+		[ "$case" = last ] || last=1
+		session_start "s$case"
+		session_send "s$case" "${LOGIN[@]}" "DELE $last"
+		session_wait "s$case" 4
+		ino=$(stat -c %i "$MAILBOX")
+		edit_in_place "$case"
+		changed=$(sha256sum <"$MAILBOX")
+		session_send "s$case" QUIT
+		session_end "s$case"
+		run session_output "s$case"
+		assert_line --index 4 --regexp '^-ERR \[SYS/TEMP\] '
+		assert_equal "$(sha256sum <"$MAILBOX")" "$changed"
+		assert_equal "$(stat -c %i "$MAILBOX")" "$ino"
+	done
+}
+
 @test "a message appended without a lock during the session survives QUIT" {
 	session_start s
 	session_send s "${LOGIN[@]}" "DELE 2"

@@ -30,7 +30,9 @@ teardown() {
 standin_start() {
 	local i
 	SOUT=$BATS_TEST_TMPDIR/standin.out
-	"$STANDIN" t/messages "$@" >"$SOUT" 2>"$SOUT.err" &
+	# Made here, not by the child's redirection: head must never race it.
+	: >"$SOUT"
+	"$STANDIN" t/messages "$@" >>"$SOUT" 2>"$SOUT.err" &
 	SPID=$!
 	for ((i = 0; i < 1200; i++)); do
 		SPORT=$(head -n 1 "$SOUT" 2>/dev/null)
