@@ -84,6 +84,7 @@ int auth_system_lookup(const char *user, struct user_info *ret)
 	u.uid = pw->pw_uid;
 	u.gid = pw->pw_gid;
 	u.has_ids = true;
+	u.system_user = true;
 	if (!u.name || !u.home) {
 		user_info_clear(&u);
 		return -ENOMEM;

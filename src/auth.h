@@ -11,6 +11,7 @@ struct user_info {
 	uid_t uid;          /* valid when has_ids */
 	gid_t gid;
 	bool has_ids;       /* false: keep the current identity */
+	bool system_user;   /* from the system user database: its groups apply */
 	char *home;         /* may be "" */
 };
 void user_info_clear(struct user_info *u);

@@ -110,6 +110,9 @@ static int parse_reply(char *buf, struct user_info *ret, const char *user)
 	u.uid = (uid_t)uid;
 	u.gid = (gid_t)gid;
 	u.has_ids = true;
+	/* As before: the checkpassword program may answer for system
+	 * accounts, whose groups then apply (initgroups). */
+	u.system_user = true;
 	u.name = strdup(user);
 	u.home = strdup(home);
 	if (!u.name || !u.home) {

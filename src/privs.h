@@ -7,7 +7,8 @@
 
 #include "auth.h"
 
-/* Become the user: when running as root, set supplementary groups, gid
+/* Become the user: when running as root, set supplementary groups (a
+ * system user's from the group database, otherwise only its gid), gid
  * and uid, then prove root cannot be regained. Refuses to leave the
  * session running as uid 0 unless allow_root. Not root: keeps the
  * current identity, which must match the user's ids when it has any.
