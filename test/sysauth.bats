@@ -230,6 +230,35 @@ pam_setup() {
 	assert_success
 }
 
+@test "passwd-file: a virtual user gets only its gid, not a same-named system account's groups" {
+	require_root
+	command -v useradd >/dev/null || skip "no useradd"
+	local tag name
+	tag=$(printf '%05d' $((RANDOM % 100000)))
+	PAM_GROUP_NAME=op-g$tag
+	retry_lock groupadd "$PAM_GROUP_NAME"
+	PAM_USER_NAME=op-u$tag
+	retry_lock useradd -M -d /nonexistent -s /usr/sbin/nologin -G "$PAM_GROUP_NAME" "$PAM_USER_NAME"
+	name=$PAM_USER_NAME
+	# The system account is in the group; the virtual user of that name is not.
+	[[ " $(id -G "$name") " == *" $(getent group "$PAM_GROUP_NAME" | cut -d: -f3) "* ]] ||
+		fail "setup: $name is not in $PAM_GROUP_NAME"
+	printf '%s:{PLAIN}virt:%s:%s::%s::\n' "$name" "$FIX_UID" "$FIX_GID" "$HOME_ALICE" >>"$PASSWD"
+	session_start pf
+	session_send pf "USER $name" "PASS virt"
+	session_wait pf 3
+	pid=$(pgrep -P "${SESSION_PID[pf]}")
+	[ -n "$pid" ] || fail "cannot find the onepop process"
+	gids=$(awk '/^Gid:/ { print $2, $3, $4, $5 }' "/proc/$pid/status")
+	groups=$(awk '/^Groups:/ { $1 = ""; print }' "/proc/$pid/status" | xargs)
+	session_send pf QUIT
+	session_end pf
+	assert_equal "$gids" "$FIX_GID $FIX_GID $FIX_GID $FIX_GID"
+	assert_equal "$groups" "$FIX_GID"
+	run session_output pf
+	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
+}
+
 @test "pam: a locked account is refused" {
 	pam_setup
 	retry_lock usermod -L "$PAM_USER_NAME"
