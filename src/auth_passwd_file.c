@@ -3,6 +3,7 @@
  * Schemes: {PLAIN}, and crypt(3) hashes ({CRYPT}, {SHA512-CRYPT},
  * {SHA256-CRYPT}, {BLF-CRYPT}, {MD5-CRYPT}, or a bare "$id$..." hash). */
 #include <crypt.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -12,6 +13,7 @@
 
 #include "auth.h"
 #include "limits.h"
+#include "log.h"
 #include "secret.h"
 #include "numparse.h"
 
@@ -159,15 +161,42 @@ static const char *crypt_hash(const char *pass)
 	return NULL;
 }
 
-static bool check_crypt(const char *pass, const char *hash)
-{
-	struct crypt_data *cd = calloc(1, sizeof(*cd));
-	const char *out;
-	bool ok = false;
+/* libcrypt is loaded on the first hash check, not at start: a preauth or
+ * {PLAIN} session then never maps it (~130 kB of its RSS) nor pays for
+ * its relocation. libxcrypt's sonames: Debian's compat .so.1, then .so.2. */
+typedef char *crypt_r_fn(const char *, const char *, struct crypt_data *);
 
+static crypt_r_fn *crypt_r_loaded(void)
+{
+	static const char *const sonames[] = { "libcrypt.so.1", "libcrypt.so.2" };
+	static crypt_r_fn *fn;
+	void *h = NULL;
+
+	for (size_t i = 0; !fn && i < sizeof(sonames) / sizeof(sonames[0]); i++) {
+		h = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
+		if (h)
+			*(void **)&fn = dlsym(h, "crypt_r");
+	}
+	if (!fn)
+		log_msg(LOG_ERR, "passwd-file: cannot load crypt_r from libcrypt: %s",
+		        h ? "no crypt_r" : dlerror());
+	return fn;
+}
+
+/* 1 for a match, 0 for none, negative errno when no check could run. */
+static int check_crypt(const char *pass, const char *hash)
+{
+	crypt_r_fn *fn = crypt_r_loaded();
+	struct crypt_data *cd;
+	const char *out;
+	int ok = 0;
+
+	if (!fn)
+		return -ENOSYS;
+	cd = calloc(1, sizeof(*cd));
 	if (!cd)
-		return false;
-	out = crypt_r(pass, hash, cd);
+		return -ENOMEM;
+	out = fn(pass, hash, cd);
 	/* crypt_r returns "*0"-style failure tokens for bad hashes. */
 	if (out && out[0] != '*')
 		ok = secret_equal(out, strlen(out), hash, strlen(hash));
@@ -191,17 +220,20 @@ static int pf_verify(struct auth *a, const char *user, const char *pass,
 	int r;
 
 	r = find(pf, user, &buf, &e);
-	if (r == -ENOENT) {
-		check_crypt(pass, dummy_hash);
-		return -EACCES;
-	}
+	if (r == -ENOENT)
+		return check_crypt(pass, dummy_hash) < 0 ? -EIO : -EACCES;
 	if (r < 0)
 		return r;
 	if (strncasecmp(e.pass, "{PLAIN}", 7) == 0) {
 		ok = check_plain(pass, e.pass + 7);
 	} else {
 		const char *h = crypt_hash(e.pass);
-		ok = check_crypt(pass, h ? h : dummy_hash) && h;
+		int c = check_crypt(pass, h ? h : dummy_hash);
+		if (c < 0) {
+			wipe(buf);
+			return -EIO;
+		}
+		ok = c > 0 && h;
 	}
 	r = ok ? to_user(&e, ret) : -EACCES;
 	wipe(buf);
