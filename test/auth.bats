@@ -56,6 +56,34 @@ teardown() {
 	assert_store_unchanged
 }
 
+# crypt_mapped NAME: whether session NAME's onepop has libcrypt mapped.
+crypt_mapped() {
+	local pid
+	pid=$(child_pids "${SESSION_PID[$1]}")
+	[ -n "$pid" ] || fail "cannot find the onepop process"
+	grep -q 'libcrypt\.so' "/proc/$pid/maps"
+}
+
+@test "libcrypt is loaded at the first hash check only: not for a {PLAIN} login" {
+	! ldd "$ONEPOP" | grep -q libasan || skip "sanitizer builds link libcrypt at start (meson.build)"
+	session_start plain
+	session_send plain "USER alice" "PASS secret"
+	session_wait plain 3
+	run crypt_mapped plain
+	session_send plain QUIT
+	session_end plain
+	assert_failure
+	session_start hashed
+	session_send hashed "USER bob" "PASS hunter2"
+	session_wait hashed 3
+	run crypt_mapped hashed
+	session_send hashed QUIT
+	session_end hashed
+	assert_success
+	run session_output hashed
+	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
+}
+
 @test "two failures and then the right password log in" {
 	pop "USER alice" "PASS one" "USER bob" "PASS two" "USER alice" "PASS secret" STAT QUIT
 	assert_success
