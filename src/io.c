@@ -113,6 +113,20 @@ int io_write(struct io *io, const void *buf, size_t len)
 	return 0;
 }
 
+int io_write_crlf(struct io *io, const void *buf, size_t len)
+{
+	/* The message path's common case: the line and its CRLF fit. */
+	if (!io->failed && len + 2 < sizeof(io->out) - io->out_len) {
+		memcpy(io->out + io->out_len, buf, len);
+		memcpy(io->out + io->out_len + len, "\r\n", 2);
+		io->out_len += len + 2;
+		return 0;
+	}
+	if (io_write(io, buf, len) < 0)
+		return -EIO;
+	return io_write(io, "\r\n", 2);
+}
+
 /* The attribute lets clang's -Wformat=2 see fmt is checked at the callers. */
 __attribute__((format(printf, 3, 0)))
 static int io_vline(struct io *io, const char *prefix, const char *fmt, va_list ap)

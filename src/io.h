@@ -52,6 +52,8 @@ void io_discard_input(struct io *io);
 
 /* Queue bytes for the client; returns 0 or -EIO once the client is gone. */
 int io_write(struct io *io, const void *buf, size_t len);
+/* io_write of buf, then of CRLF. */
+int io_write_crlf(struct io *io, const void *buf, size_t len);
 int io_flush(struct io *io);
 
 /* One status line: "+OK text" or "-ERR text", CRLF added. */

@@ -64,26 +64,26 @@ static void line_done(struct wire_out *w)
 	w->bol = true;
 }
 
-/* Send line content (no line end); dot-stuff at the start of a line. */
-static int put(struct wire_out *w, const char *p, size_t n)
+/* Send line content, dot-stuffed at the start of a line, and with eol
+ * its CRLF in the same copy (one buffer check per line, not two). */
+static int put(struct wire_out *w, const char *p, size_t n, bool eol)
 {
-	int r;
-
 	if (w->held_cr) {
 		/* The CR was not followed by LF: it is data. */
 		w->held_cr = false;
-		if (put(w, "\r", 1) < 0)
+		if (put(w, "\r", 1, false) < 0)
 			return -EIO;
 	}
-	if (n == 0)
-		return 0;
-	if (w->bol && p[0] == '.' && io_write(w->io, ".", 1) < 0)
-		return -EIO;
-	w->bol = false;
-	r = io_write(w->io, p, n);
-	w->line_len += n;
-	w->sent += n;
-	return r;
+	if (n > 0) {
+		if (w->bol && p[0] == '.' && io_write(w->io, ".", 1) < 0)
+			return -EIO;
+		w->bol = false;
+		w->line_len += n;
+		w->sent += n;
+	}
+	if (eol)
+		return io_write_crlf(w->io, p, n);
+	return n > 0 ? io_write(w->io, p, n) : 0;
 }
 
 void wire_out_raw(struct wire_out *w, bool noextra)
@@ -132,7 +132,7 @@ int wire_out_feed(struct wire_out *w, const char *buf, size_t len)
 				n--;
 			else if (n == 0 && w->held_cr)
 				w->held_cr = false;   /* CR ended the previous chunk */
-			if (put(w, p, n) < 0 || io_write(w->io, "\r\n", 2) < 0)
+			if (put(w, p, n, true) < 0)
 				return -EIO;
 			w->sent += 2;
 			line_done(w);
@@ -140,7 +140,7 @@ int wire_out_feed(struct wire_out *w, const char *buf, size_t len)
 		} else {
 			if (n > 0 && stop[-1] == '\r')
 				n--;
-			if (put(w, p, n) < 0)
+			if (put(w, p, n, false) < 0)
 				return -EIO;
 			if (n < (size_t)(stop - p))
 				w->held_cr = true;
@@ -156,7 +156,7 @@ int wire_out_finish(struct wire_out *w)
 		return 0;
 	if (w->held_cr) {
 		w->held_cr = false;
-		if (put(w, "\r", 1) < 0)
+		if (put(w, "\r", 1, false) < 0)
 			return -EIO;
 	}
 	if (!w->bol) {
