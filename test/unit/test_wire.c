@@ -64,6 +64,47 @@ static const struct tcase cases[] = {
 	{ "a\r\r\n", "a\r\r\n.\r\n" },
 };
 
+/* Lines of every length around the 64 KB output buffer, so line ends
+ * land on, before and after its boundary: the output must be the input
+ * with CRLF line ends (and the terminator), whatever the feed size. */
+static void check_buffer_edges(void)
+{
+	enum { LINES = 40, MAXLEN = 70000 };
+	static char in[LINES * (MAXLEN + 1)], want[LINES * (MAXLEN + 2) + 3];
+	static char got[sizeof(want) + 1];
+	size_t lens[] = { 0, 1, 2, 61, 4093, 65531, 65532, 65533, 65534, 65535, 65536, 69999 };
+	size_t nin = 0, nwant = 0, n;
+	struct wire_out w;
+	FILE *f;
+
+	for (size_t i = 0; i < LINES; i++) {
+		size_t len = lens[(i * 7) % (sizeof(lens) / sizeof(lens[0]))];
+		memset(in + nin, 'a' + (int)(i % 26), len);
+		memcpy(want + nwant, in + nin, len);
+		nin += len;
+		nwant += len;
+		in[nin++] = '\n';
+		memcpy(want + nwant, "\r\n", 2);
+		nwant += 2;
+	}
+	memcpy(want + nwant, ".\r\n", 3);
+	nwant += 3;
+	for (size_t step = 4096; step <= 65536; step *= 16) {
+		f = tmpfile();
+		io_init(&io, -1, fileno(f), 0);
+		wire_out_init(&w, &io, -1);
+		for (size_t off = 0; off < nin; off += step)
+			wire_out_feed(&w, in + off, nin - off < step ? nin - off : step);
+		wire_out_finish(&w);
+		wire_out_end(&w);
+		io_flush(&io);
+		rewind(f);
+		n = fread(got, 1, sizeof(got), f);
+		fclose(f);
+		CHECK(n == nwant && memcmp(got, want, nwant) == 0);
+	}
+}
+
 int main(void)
 {
 	const char *msg = "Subject: x\n\n1\n.2\n3\n";
@@ -88,5 +129,6 @@ int main(void)
 	              "Subject: x\r\n\r\n1\r\n..2\r\n3\r\n.\r\n"));
 	/* no body at all: the whole header */
 	CHECK(!strcmp(convert("A: b\n", 5, 2, 0, &sent), "A: b\r\n.\r\n"));
+	check_buffer_edges();
 	return unit_done("wire");
 }
