@@ -155,15 +155,43 @@ struct seq_change {
 	size_t ngone, nseen;
 };
 
+/* value (without the numbers in seen) with seen merged in, in order. */
+static int merge_seen(const char *value, const unsigned long *seen, size_t nseen, char **ret)
+{
+	char *copy = strdup(value), *save = NULL, *tok;
+	size_t size = 0, i = 0;
+	bool first = true;
+	FILE *out;
+
+	if (!copy)
+		return -ENOMEM;
+	if (!(out = open_memstream(ret, &size))) {
+		free(copy);
+		return -ENOMEM;
+	}
+	for (tok = strtok_r(copy, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
+		unsigned long a = strtoul(tok, NULL, 10);
+		size_t j = i;
+
+		while (j < nseen && seen[j] < a)
+			j++;
+		put_numbers(out, &first, seen + i, j - i);
+		i = j;
+		fprintf(out, "%s%s", first ? "" : " ", tok);
+		first = false;
+	}
+	put_numbers(out, &first, seen + i, nseen - i);
+	free(copy);
+	return fclose(out) == 0 ? 0 : -ENOMEM;
+}
+
 /* A sequence's new value: without gone; for unseen and ours, without
- * seen; ours then gets seen added (so never twice). */
+ * seen; ours then gets seen merged in (so never twice). */
 static int new_value(const char *name, const char *value, const struct seq_change *c,
                      char **ret)
 {
-	bool ours = seq_is(name, MH_SEQ_RETRIEVED), first;
+	bool ours = seq_is(name, MH_SEQ_RETRIEVED);
 	char *v1, *v2 = NULL;
-	size_t size = 0;
-	FILE *out;
 	int r;
 
 	if ((r = mh_sequence_filter(value, c->gone, c->ngone, &v1)) < 0)
@@ -178,15 +206,9 @@ static int new_value(const char *name, const char *value, const struct seq_chang
 		*ret = v2;
 		return r;
 	}
-	if (!(out = open_memstream(ret, &size))) {
-		free(v2);
-		return -ENOMEM;
-	}
-	fputs(v2, out);
-	first = !*v2;
-	put_numbers(out, &first, c->seen, c->nseen);
+	r = merge_seen(v2, c->seen, c->nseen, ret);
 	free(v2);
-	return fclose(out) == 0 ? 0 : -ENOMEM;
+	return r;
 }
 
 /* The new file's text into a malloc'd string. */

@@ -149,7 +149,7 @@ uidls() {
 	assert_success
 }
 
-@test "options: in --help, in a config file, range-checked, refused for other backends" {
+@test "options: in --help, in a config file, range-checked, refused for exec" {
 	run_onepop --help
 	assert_success
 	assert_output --partial "--expire=DAYS"
@@ -167,7 +167,7 @@ uidls() {
 	assert_line 'LOGIN-DELAY 60'
 	local b
 	for b in $("$ONEPOP" --list-backends); do
-		[ "$b" != maildir ] || continue
+		[ "$b" = exec ] || continue
 		run_onepop --backend="$b" --expire=1
 		assert_failure 2
 		grep -q -- "--expire and --login-delay need a backend" "$POP_ERR" || fail "$(cat "$POP_ERR")"
