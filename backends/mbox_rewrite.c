@@ -7,7 +7,9 @@
  * core answers -ERR [SYS/TEMP]. The bytes seen at scan are parsed again
  * first and must hold the same messages at the same offsets with the
  * same From_ line and header (mbox_parse.c): if another program rewrote
- * the mailbox meanwhile, nothing is changed (-ESTALE). */
+ * the mailbox meanwhile, nothing is changed (-ESTALE). With --expire the
+ * same rewrite adds Status RO to the messages retrieved, and at login it
+ * drops the expired ones (mbox_expire.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>

@@ -9,7 +9,8 @@
  * an inode is reused just as fast. Lock: flock(2) on .onepop.lock in the
  * folder for the session (a dot-file, so MH tools ignore it; the kernel
  * drops it however the process ends). Commit: unlink the deleted files,
- * then take them out of .mh_sequences (mh_sequences.c). */
+ * then take them out of .mh_sequences (mh_sequences.c). --expire and
+ * --login-delay: mh_expire.c and login_delay.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
