@@ -163,7 +163,7 @@ int mbox_expire_run(struct mbox *m, unsigned days, int64_t now, struct msginfo *
 	const int64_t age = (int64_t)days * 86400;
 	bool *gone = calloc(m->count ? m->count : 1, sizeof(*gone));
 	size_t removed = 0;
-	int r = 0, fd;
+	int r = 0, fd = -1;
 
 	if (!gone)
 		return -ENOMEM;
@@ -185,6 +185,8 @@ int mbox_expire_run(struct mbox *m, unsigned days, int64_t now, struct msginfo *
 	if (r == 0 && removed)
 		r = mbox_replace(m, gone, NULL, &fd);
 	free(gone);
+	if (r < 0 && fd >= 0)
+		close(fd);     /* in place, but not durable: the session fails */
 	if (r < 0 || !removed)
 		return r;
 	/* The new file is ours now; the old one (and its locks) goes. */

@@ -266,3 +266,22 @@ assert_sequences() {
 	assert_failure 1
 	assert_line --index 2 --regexp '^-ERR \[LOGIN-DELAY\] '
 }
+
+@test "--scan with --expire and --login-delay expires and records nothing" {
+	POP_ARGS+=(--expire=36500)
+	pop "${LOGIN[@]}" "RETR 1" QUIT
+	assert_success
+	local seq=
+	[ "$BACKEND" != mh ] || seq=$(cat "$MAILBOX/.mh_sequences")
+	run_onepop --auth=passwd-file:"$PASSWD" --mailbox="$MAILBOX" --backend="$BACKEND" \
+		--expire=0 --login-delay=600 --scan=alice
+	assert_success
+	# mbox: "Status: RO" CRLF is part of the message now.
+	local extra=0
+	[ "$BACKEND" != mbox ] || extra=12
+	assert_line --index 0 --regexp "^1 $((SIZE[$UID_LF] + extra)) "
+	assert_equal "${#lines[@]}" 5
+	assert_store 1:RO 2 3 4 5
+	[ "$BACKEND" != mh ] || assert_equal "$(cat "$MAILBOX/.mh_sequences")" "$seq"
+	[ ! -e "$LOGINREC" ] || fail "login record written by --scan"
+}
