@@ -285,3 +285,25 @@ assert_sequences() {
 	[ "$BACKEND" != mh ] || assert_equal "$(cat "$MAILBOX/.mh_sequences")" "$seq"
 	[ ! -e "$LOGINREC" ] || fail "login record written by --scan"
 }
+
+@test "mbox: a session that expired mail still holds the new mailbox: a second one gets [IN-USE]" {
+	[ "$BACKEND" = mbox ] || skip "mbox only"
+	POP_ARGS+=(--expire=0)
+	pop "${LOGIN[@]}" "RETR 1" QUIT
+	assert_success
+	local ino
+	ino=$(stat -c %i "$MAILBOX")
+	session_start first
+	session_send first "${LOGIN[@]}" STAT
+	session_wait first 4
+	# The expiry rewrote the file: another inode, already locked.
+	[ "$(stat -c %i "$MAILBOX")" != "$ino" ] || fail "mailbox not rewritten"
+	pop "${LOGIN[@]}" QUIT
+	assert_line --index 2 --regexp '^-ERR \[IN-USE\] '
+	session_send first "DELE 1" QUIT
+	session_end first
+	run session_output first
+	assert_success
+	assert_line --index 2 --regexp '^\+OK 4 messages '
+	assert_store 3 4 5
+}
