@@ -28,6 +28,8 @@
 /* Longest From_ line and header read for expiry or marking: past it a
  * message is left as it is. */
 #define HEAD_MAX ((size_t)1024 * 1024)
+/* Most Status flags kept; a longer value is not ours to rewrite. */
+#define STATUS_MAX 32
 
 /* The From_ line and header of a message: buf[0, len) is [from, end of
  * the header); the blank line that ends it starts at buf[len] and is
@@ -90,32 +92,37 @@ static int read_head(struct mbox *m, size_t i, off_t end, struct head *h)
 }
 
 /* The first Status header in h: its offset and length (with its line
- * ending) in *off and *len, and its flags (value without white space);
- * false when there is none. */
-static bool find_status(const struct head *h, size_t *off, size_t *len, char *flags,
-                        size_t flags_size)
+ * ending) in *off and *len, and its flags (value without white space).
+ * 0 when there is none, 1, or 2 when the flags did not fit (cut). */
+static int find_status(const struct head *h, size_t *off, size_t *len,
+                       char flags[STATUS_MAX + 1])
 {
 	const char *p = memchr(h->buf, '\n', h->len), *end = h->buf + h->len;
 
+	flags[0] = '\0';
 	for (p = p ? p + 1 : end; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl + 1 : end;
 		size_t n = 0;
+		bool cut = false;
 
 		if (e - p > 7 && strncasecmp(p, "Status:", 7) == 0) {
-			for (const char *v = p + 7; v < e; v++)
-				if (*v != ' ' && *v != '\t' && *v != '\r' && *v != '\n' &&
-				    n + 1 < flags_size)
+			for (const char *v = p + 7; v < e; v++) {
+				if (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+					continue;
+				if (n < STATUS_MAX)
 					flags[n++] = *v;
+				else
+					cut = true;
+			}
 			flags[n] = '\0';
 			*off = (size_t)(p - h->buf);
 			*len = (size_t)(e - p);
-			return true;
+			return cut ? 2 : 1;
 		}
 		p = e;
 	}
-	flags[0] = '\0';
-	return false;
+	return 0;
 }
 
 /* The From_ line's date as seconds since the epoch, or -1 when it cannot
@@ -169,13 +176,13 @@ int mbox_expire_run(struct mbox *m, unsigned days, int64_t now, struct msginfo *
 		return -ENOMEM;
 	for (size_t i = 0; i < m->count; i++) {
 		struct head h;
-		char flags[32];
+		char flags[STATUS_MAX + 1];
 		size_t off, len;
 		int64_t t;
 
 		if ((r = read_head(m, i, msg_end(m, i), &h)) < 0)
 			break;
-		if (find_status(&h, &off, &len, flags, sizeof(flags)) && strchr(flags, 'R') &&
+		if (find_status(&h, &off, &len, flags) && strchr(flags, 'R') &&
 		    (t = from_time(&h)) >= 0 && t <= now && now - t >= age) {
 			gone[i] = true;
 			removed++;
@@ -205,13 +212,14 @@ bool *mbox_marks(struct mbox *m, const bool *retrieved, const bool *deleted, siz
 
 	for (size_t i = 0; mark && i < count && i < m->count; i++) {
 		struct head h;
-		char flags[32];
+		char flags[STATUS_MAX + 1];
 		size_t off, len;
+		int has;
 
 		if (deleted[i] || !retrieved[i] || read_head(m, i, msg_end(m, i), &h) < 0)
 			continue;
-		find_status(&h, &off, &len, flags, sizeof(flags));
-		mark[i] = h.blank && (!strchr(flags, 'R') || !strchr(flags, 'O'));
+		has = find_status(&h, &off, &len, flags);
+		mark[i] = h.blank && has < 2 && (!strchr(flags, 'R') || !strchr(flags, 'O'));
 		free(h.buf);
 	}
 	return mark;
@@ -220,30 +228,25 @@ bool *mbox_marks(struct mbox *m, const bool *retrieved, const bool *deleted, siz
 int mbox_copy_marked(struct mbox *m, int out, size_t i, off_t end)
 {
 	struct head h;
-	char flags[32], line[64];
-	const char *eol;
+	char flags[STATUS_MAX + 1], rest[STATUS_MAX + 1], line[STATUS_MAX + 16];
 	size_t off, len, n = 0;
-	bool has;
-	int r;
+	int has, r;
 
 	if ((r = read_head(m, i, end, &h)) < 0)
 		return r;
-	if (!h.blank) {
+	has = h.blank ? find_status(&h, &off, &len, flags) : 2;
+	if (has == 2) {
 		free(h.buf);
 		return mbox_copy_range(m, out, m->msgs[i].from, end);
 	}
-	has = find_status(&h, &off, &len, flags, sizeof(flags));
 	/* R and O first, as mail readers write them, then the others kept. */
-	line[n++] = 'R';
-	line[n++] = 'O';
 	for (const char *f = flags; *f; f++)
 		if (*f != 'R' && *f != 'O')
-			line[n++] = *f;
-	line[n] = '\0';
-	memmove(flags, line, n + 1);
+			rest[n++] = *f;
+	rest[n] = '\0';
 	/* The header's own line ending, that of its blank line. */
-	eol = h.blank == 2 ? "\r\n" : "\n";
-	n = (size_t)snprintf(line, sizeof(line), "Status: %s%s", flags, eol);
+	n = (size_t)snprintf(line, sizeof(line), "Status: RO%s%s", rest,
+	                     h.blank == 2 ? "\r\n" : "\n");
 	if (!has) {
 		off = h.len;   /* before the blank line */
 		len = 0;

@@ -205,16 +205,18 @@ int mbox_replace(struct mbox *m, const bool *deleted, const bool *mark, int *ret
 int mbox_commit(struct mailbox *mb, const bool *deleted, size_t count)
 {
 	struct mbox *m = (struct mbox *)mb;
-	bool any = false, *mark = NULL;
+	bool any = false, marks = false, *mark = NULL;
 	int r;
 
 	if (m->fd < 0)
 		return 0;
 	if (m->ctx && m->ctx->opt && m->ctx->opt->expire && m->ctx->retrieved)
 		mark = mbox_marks(m, m->ctx->retrieved, deleted, count);
-	for (size_t i = 0; i < count && i < m->count; i++)
-		any |= deleted[i] || (mark && mark[i]);
-	if (!any) {
+	for (size_t i = 0; i < count && i < m->count; i++) {
+		any |= deleted[i];
+		marks |= mark && mark[i];
+	}
+	if (!any && !marks) {
 		free(mark);
 		return 0;
 	}
@@ -223,5 +225,7 @@ int mbox_commit(struct mailbox *mb, const bool *deleted, size_t count)
 		mbox_lock_release(&m->lock);
 	}
 	free(mark);
-	return r;
+	/* Marking alone failed: the messages only expire later (as with
+	 * Maildir's S flag); nothing the client asked for was lost. */
+	return any ? r : 0;
 }

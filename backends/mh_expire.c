@@ -82,5 +82,7 @@ int mh_mark_retrieved(int dir_fd, const unsigned long *nums, size_t count, const
 			seen[nseen++] = nums[i];
 	r = ngone || nseen ? mh_sequences_update(dir_fd, gone, ngone, seen, nseen) : 0;
 	free(seen);
-	return r;
+	/* Marking alone failed: those messages only expire later; nothing
+	 * the client asked for was lost. */
+	return ngone ? r : 0;
 }

@@ -207,6 +207,34 @@ assert_sequences() {
 	assert_line --index 5 "2 $(sed -n 4p <<<"$before" | cut -d' ' -f2)"
 }
 
+@test "mbox: a Status value too long to be ours, or a failed marking, is left alone" {
+	[ "$BACKEND" = mbox ] || skip "mbox only"
+	local long
+	long=$(printf 'x%.0s' $(seq 40))
+	printf 'From a@b Mon Jan  1 00:00:00 2024\nStatus: %s\n\nbody\n\n' "$long" >"$MAILBOX"
+	fix_owner "$MAILBOX"
+	cp "$MAILBOX" "$BATS_TEST_TMPDIR/old"
+	POP_ARGS+=(--expire=0)
+	pop "${LOGIN[@]}" "RETR 1" QUIT
+	assert_success
+	cmp "$MAILBOX" "$BATS_TEST_TMPDIR/old" || fail "$(cat "$MAILBOX")"
+	# Marking only, and the mailbox changed by another program since the
+	# scan (-ESTALE): QUIT still says +OK; nothing was asked to go.
+	printf 'From a@b Mon Jan  1 00:00:00 2024\nSubject: s\n\nbody\n\n' >"$MAILBOX"
+	session_start mark
+	session_send mark "${LOGIN[@]}" "RETR 1"
+	session_wait mark 7
+	printf 'From c@d Mon Jan  1 00:00:00 2024\nSubject: other\n\nbody\n\n' >"$MAILBOX.new"
+	mv "$MAILBOX.new" "$MAILBOX"
+	session_send mark QUIT
+	session_end mark
+	run session_output mark
+	assert_success
+	refute_output --partial -ERR
+	assert_line '+OK goodbye'
+	grep -q '^Subject: other' "$MAILBOX" && ! grep -q '^Status' "$MAILBOX" || fail "$(cat "$MAILBOX")"
+}
+
 @test "MH: only onepop's own mark counts, and unseen protects a reused number" {
 	[ "$BACKEND" = mh ] || skip "MH only"
 	# 1 and 3 were retrieved by onepop; 3 is in unseen again (a new
