@@ -37,10 +37,10 @@ int mh_expire_run(int dir_fd, unsigned long *nums, size_t *count, unsigned days,
 
 	if (!ours || !unseen || !gone)
 		r = -ENOMEM;
-	if (r == 0)
-		r = mh_sequences_members(dir_fd, MH_SEQ_RETRIEVED, nums, n, ours);
-	if (r == 0)
-		r = mh_sequences_members(dir_fd, MH_SEQ_UNSEEN, nums, n, unseen);
+	/* Sequences that cannot be read expire nothing (and lock nobody out). */
+	if (r == 0 && (mh_sequences_members(dir_fd, MH_SEQ_RETRIEVED, nums, n, ours) < 0 ||
+	               mh_sequences_members(dir_fd, MH_SEQ_UNSEEN, nums, n, unseen) < 0))
+		n = 0;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		char name[16];
 		struct stat st;
@@ -59,8 +59,11 @@ int mh_expire_run(int dir_fd, unsigned long *nums, size_t *count, unsigned days,
 		*ret_removed = ngone;
 		if (fsync(dir_fd) < 0 && errno != EINVAL)
 			r = -errno;
+		/* The files are gone whatever happens to the sequences; numbers
+		 * left in them are harmless (a new message reusing one is in
+		 * unseen), so that does not fail the login. */
 		if (r == 0)
-			r = mh_sequences_remove(dir_fd, gone, ngone);
+			(void)mh_sequences_remove(dir_fd, gone, ngone);
 	}
 	free(ours);
 	free(unseen);
