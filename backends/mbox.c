@@ -62,11 +62,11 @@ static void mbox_close(struct mailbox *mb)
 	free(m);
 }
 
-/* Open path and take the session lock. A missing file is an empty
+/* Open path and, with lock, take the session lock. A missing file is an empty
  * mailbox (fd stays -1). The file may be replaced by another session's
  * rewrite between open and flock: then the lock is on a dead inode, so
  * check and try again. */
-static int open_locked(struct mbox *m)
+static int open_locked(struct mbox *m, bool lock)
 {
 	for (int tries = 0; tries < 5; tries++) {
 		struct stat st, now;
@@ -78,6 +78,10 @@ static int open_locked(struct mbox *m)
 			int r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
 			close(fd);
 			return r;
+		}
+		if (!lock) {
+			m->fd = fd;
+			return 0;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			int r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
@@ -135,7 +139,9 @@ static int mbox_open_ctx(const char *path, struct backend_ctx *ctx, struct mailb
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = open_locked(m)) < 0 || (r = login_begin(m, ctx)) < 0)
+	/* A dry run (--scan) takes no lock and writes nothing, not even a
+	 * dotlock: a snapshot, as a session would see it now. */
+	if ((r = open_locked(m, !(ctx && ctx->readonly))) < 0 || (r = login_begin(m, ctx)) < 0)
 		goto fail;
 	m->ctx = ctx;
 	*ret_mb = &m->base;
@@ -164,7 +170,7 @@ static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_
 		*ret_count = 0;
 		return 0;
 	}
-	if ((r = mbox_lock_take(&m->lock, m->fd)) < 0)
+	if (!(m->ctx && m->ctx->readonly) && (r = mbox_lock_take(&m->lock, m->fd)) < 0)
 		return r;
 	r = mbox_parse(m, -1, &info);
 	/* --expire: before the list is built, so the expired are not in it. */

@@ -282,6 +282,10 @@ assert_sequences() {
 	assert_success
 	local seq=
 	[ "$BACKEND" != mh ] || seq=$(cat "$MAILBOX/.mh_sequences")
+	# It takes no lock: it works while a session holds the mailbox.
+	session_start held
+	session_send held "${LOGIN[@]}"
+	session_wait held 3
 	run_onepop --auth=passwd-file:"$PASSWD" --mailbox="$MAILBOX" --backend="$BACKEND" \
 		--expire=0 --login-delay=600 --scan=alice
 	assert_success
@@ -293,6 +297,8 @@ assert_sequences() {
 	assert_store 1:RO 2 3 4 5
 	[ "$BACKEND" != mh ] || assert_equal "$(cat "$MAILBOX/.mh_sequences")" "$seq"
 	[ ! -e "$LOGINREC" ] || fail "login record written by --scan"
+	session_send held QUIT
+	session_end held
 }
 
 @test "mbox: a session that expired mail still holds the new mailbox: a second one gets [IN-USE]" {
