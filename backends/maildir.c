@@ -37,9 +37,8 @@ struct maildir {
 	int msg_fd;         /* the open message, or -1 */
 	struct maildir_list list;
 	struct backend_ctx *ctx;    /* NULL when opened without one */
-	/* UIDL ledger (maildir_ledger.c): each listed message's UIDL and
-	 * what the ledger knows of it, kept to rewrite it at commit. */
-	char (*uidls)[MAX_UIDL + 1];
+	/* UIDL ledger (maildir_ledger.c): what it knows of each listed
+	 * message (the UIDLs are in the list), kept to rewrite it at commit. */
 	struct maildir_ledger_meta meta;
 	int64_t scanned;            /* when scan ran */
 	/* --login-delay: this session's login record, saved at close */
@@ -64,7 +63,6 @@ static void maildir_close(struct mailbox *mb)
 		maildir_login_save(md->dir_fd, &md->login);
 	}
 	maildir_list_free(&md->list);
-	free(md->uidls);
 	free(md->meta.msgs);
 	if (md->msg_fd >= 0)
 		close(md->msg_fd);
@@ -138,6 +136,7 @@ static int maildir_open(const char *path, struct mailbox **ret_mb)
 
 /* ------------------------------------------------------------ the list */
 
+/* Append "sub/BASE\0" or "sub/BASE\0INFO\0" (name is BASE or BASE:INFO). */
 static int names_append(struct maildir_list *l, const char *sub, const char *name, size_t len,
                         uint32_t *ret_off)
 {
@@ -175,6 +174,8 @@ int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, 
 	uint32_t off;
 	int r;
 
+	if (raw > MAILDIR_RAW_MAX)
+		return -EINVAL;
 	if (l->count == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 64;
 		void *p = reallocarray(l->msgs, ncap, sizeof(*l->msgs));
@@ -186,20 +187,76 @@ int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, 
 	if ((r = names_append(l, sub, name, len, &off)) < 0)
 		return r;
 	m = &l->msgs[l->count++];
-	m->name_off = off;
-	m->base_len = (uint16_t)(colon ? (size_t)(colon - name) : len);
-	m->raw = raw;
-	m->wire = wire;
-	m->ino = 0;
-	m->mtime = 0;
+	*m = (struct maildir_msg){ .raw = raw, .wire = wire, .name_off = off,
+	                           .uidl_off = MAILDIR_UIDL_BASE, .info = colon != NULL };
+	m->base_len = colon ? (size_t)(colon - name) : len;
+	if (colon)   /* the base name becomes a C string: a UIDL as it is */
+		l->names[off + 4 + m->base_len] = '\0';
 	return 0;
 }
 
 void maildir_list_free(struct maildir_list *l)
 {
+	for (size_t i = 0; l->moved && i < l->count; i++)
+		free(l->moved[i]);
+	free(l->moved);
 	free(l->msgs);
 	free(l->names);
+	free(l->uidls);
 	*l = (struct maildir_list){ 0 };
+}
+
+const char *maildir_path(const struct maildir_list *l, size_t i, char buf[MAILDIR_PATH_MAX])
+{
+	const struct maildir_msg *m = &l->msgs[i];
+	const char *p = l->names + m->name_off;
+	size_t head = 4 + m->base_len, info;
+
+	if (l->moved && l->moved[i])
+		return l->moved[i];
+	if (!m->info)
+		return p;
+	info = strlen(p + head + 1);
+	memcpy(buf, p, head);
+	buf[head] = ':';
+	memcpy(buf + head + 1, p + head + 1, info + 1);
+	return buf;
+}
+
+int maildir_uidl_set(struct maildir_list *l, size_t i, const char *uidl)
+{
+	struct maildir_msg *m = &l->msgs[i];
+	size_t len = strlen(uidl) + 1;
+
+	if (!strcmp(uidl, maildir_base(l, i))) {
+		m->uidl_off = MAILDIR_UIDL_BASE;
+		return 0;
+	}
+	if (m->uidl_off != MAILDIR_UIDL_BASE && !strcmp(uidl, l->uidls + m->uidl_off))
+		return 0;
+	if (l->uidls_len + len > l->uidls_cap) {
+		size_t ncap = l->uidls_cap ? l->uidls_cap * 2 : 1024;
+		char *p;
+
+		while (ncap < l->uidls_len + len)
+			ncap *= 2;
+		if (ncap > MAILDIR_UIDL_BASE || !(p = realloc(l->uidls, ncap)))
+			return -ENOMEM;
+		l->uidls = p;
+		l->uidls_cap = ncap;
+	}
+	memcpy(l->uidls + l->uidls_len, uidl, len);
+	m->uidl_off = (uint32_t)l->uidls_len;
+	l->uidls_len += len;
+	return 0;
+}
+
+int maildir_uidl_reset(struct maildir_list *l, size_t i)
+{
+	char uidl[MAX_UIDL + 1];
+
+	maildir_name_uidl(maildir_base(l, i), l->msgs[i].base_len, uidl);
+	return maildir_uidl_set(l, i, uidl);
 }
 
 bool maildir_wire_plausible(uint64_t raw, uint64_t wire)
@@ -276,15 +333,21 @@ static int file_size(int fd, uint64_t *ret)
 	return wire_size_end(&ws, ret);
 }
 
-void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
+bool maildir_uidl_plain(const char *base, size_t len)
 {
-	unsigned char d[MD5_DIGEST_LENGTH];
 	bool ok = len > 0 && len <= MAX_UIDL;
-	MD5_CTX ctx;
 
 	for (size_t i = 0; ok && i < len; i++)
 		ok = base[i] > 0x20 && base[i] < 0x7f;
-	if (ok) {
+	return ok;
+}
+
+void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
+{
+	unsigned char d[MD5_DIGEST_LENGTH];
+	MD5_CTX ctx;
+
+	if (maildir_uidl_plain(base, len)) {
 		memcpy(out, base, len);
 		out[len] = '\0';
 		return;
@@ -336,13 +399,16 @@ static int read_subdir(struct maildir *md, int s)
 	return r;
 }
 
-/* Find a message again by base name after another process renamed it
- * (new/ to cur/, or a flag change), and update its name. 0 or -ENOENT. */
-static int relocate(struct maildir *md, struct maildir_msg *m)
+/* Find message i again by base name after another process renamed it
+ * (new/ to cur/, or a flag change), and record its name. 0 or -ENOENT. */
+static int relocate(struct maildir *md, size_t i)
 {
-	char base[MAILDIR_MAX_NAME + 1];
+	struct maildir_list *l = &md->list;
+	const char *base = maildir_base(l, i);
+	size_t blen = l->msgs[i].base_len;
 
-	memcpy(base, md->list.names + m->name_off + 4, m->base_len);
+	if (!l->moved && !(l->moved = calloc(l->count ? l->count : 1, sizeof(*l->moved))))
+		return -ENOENT;
 	for (int s = 1; s >= 0; s--) {
 		int fd = openat(md->dir_fd, subdirs[s], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		struct dirent *de;
@@ -354,13 +420,14 @@ static int relocate(struct maildir *md, struct maildir_msg *m)
 			continue;
 		}
 		while ((de = readdir(d))) {
-			uint32_t off;
-			if (strncmp(de->d_name, base, m->base_len) != 0 ||
-			    (de->d_name[m->base_len] != ':' && de->d_name[m->base_len] != '\0'))
+			char *path;
+			if (strncmp(de->d_name, base, blen) != 0 ||
+			    (de->d_name[blen] != ':' && de->d_name[blen] != '\0'))
 				continue;
-			if (names_append(&md->list, subdirs[s], de->d_name, strlen(de->d_name), &off) < 0)
+			if (asprintf(&path, "%s/%s", subdirs[s], de->d_name) < 0)
 				break;
-			m->name_off = off;
+			free(l->moved[i]);
+			l->moved[i] = path;
 			closedir(d);
 			return 0;
 		}
@@ -369,16 +436,17 @@ static int relocate(struct maildir *md, struct maildir_msg *m)
 	return -ENOENT;
 }
 
-/* Open a message file: O_NONBLOCK so a FIFO planted in cur/ cannot hang
+/* Open message i's file: O_NONBLOCK so a FIFO planted in cur/ cannot hang
  * the session; only regular files are messages. */
-static int open_msg(struct maildir *md, struct maildir_msg *m)
+static int open_msg(struct maildir *md, size_t i)
 {
 	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
-	int fd = openat(md->dir_fd, md->list.names + m->name_off, flags);
+	char buf[MAILDIR_PATH_MAX];
+	int fd = openat(md->dir_fd, maildir_path(&md->list, i, buf), flags);
 	struct stat st;
 
-	if (fd < 0 && errno == ENOENT && relocate(md, m) == 0)
-		fd = openat(md->dir_fd, md->list.names + m->name_off, flags);
+	if (fd < 0 && errno == ENOENT && relocate(md, i) == 0)
+		fd = openat(md->dir_fd, maildir_path(&md->list, i, buf), flags);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -406,32 +474,34 @@ static int64_t name_field(const char *base, size_t len, char x)
 	return -1;
 }
 
-/* Fill m->raw and m->wire. The wire size comes, cheapest first, from the
- * old cache (same base name, same file size), from the name's ,W= when its
- * ,S= equals the file size (Dovecot's and others' delivery agents write
- * both), or from reading the file. -ENOENT and the like: not a message. */
-static int size_msg(struct maildir *md, struct maildir_msg *m, const struct maildir_msg *old,
+/* Fill message i's raw, wire and ino. The wire size comes, cheapest
+ * first, from the old cache (same base name, same file size), from the
+ * name's ,W= when its ,S= equals the file size (Dovecot's and others'
+ * delivery agents write both), or from reading the file. -ENOENT and the
+ * like: not a message. */
+static int size_msg(struct maildir *md, size_t i, const struct maildir_msg *old,
                     bool *ret_changed)
 {
-	const char *base = md->list.names + m->name_off + 4;
+	struct maildir_msg *m = &md->list.msgs[i];
+	const char *base = maildir_base(&md->list, i);
 	/* Copied first: old may be m itself (a fresh cache's own entry). */
 	const bool have = old != NULL;
 	const uint64_t old_raw = have ? old->raw : 0, old_wire = have ? old->wire : 0;
+	char buf[MAILDIR_PATH_MAX];
 	struct stat st;
 	int64_t s, w;
 	int fd, r;
 
-	if (fstatat(md->dir_fd, md->list.names + m->name_off, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT || relocate(md, m) < 0 ||
-		    fstatat(md->dir_fd, md->list.names + m->name_off, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(md->dir_fd, maildir_path(&md->list, i, buf), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT || relocate(md, i) < 0 ||
+		    fstatat(md->dir_fd, maildir_path(&md->list, i, buf), &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return -ENOENT;
 		*ret_changed = true;
 	}
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_RAW_MAX)
 		return -EINVAL;
 	m->raw = (uint64_t)st.st_size;
 	m->ino = (uint64_t)st.st_ino;
-	m->mtime = (int64_t)st.st_mtime;
 	if (have && old_raw == m->raw) {
 		m->wire = old_wire;
 		return 0;
@@ -443,7 +513,7 @@ static int size_msg(struct maildir *md, struct maildir_msg *m, const struct mail
 		m->wire = (uint64_t)w;
 		return 0;
 	}
-	fd = open_msg(md, m);
+	fd = open_msg(md, i);
 	if (fd < 0)
 		return fd;
 	r = file_size(fd, &m->wire);
@@ -481,25 +551,36 @@ static int size_all(struct maildir *md, const struct maildir_list *old, bool *re
 	for (size_t i = 0; i < l->count; i++) {
 		struct maildir_msg *m = &l->msgs[i];
 		const struct maildir_msg *o = NULL;
+		bool keep = true;
 		int c = 1;
 
 		/* Moved from new/ to cur/ while we read the two: keep one. */
 		if (out > 0 && maildir_list_cmp(l, out - 1, i) == 0) {
-			*ret_changed = true;
-			continue;
-		}
-		if (old == l) {
-			o = m;
+			keep = false;
 		} else {
-			while (old && j < old->count &&
-			       (c = cmp_msg(old->names, &old->msgs[j], l->names, m)) < 0)
-				j++;
-			if (old && j < old->count && c == 0)
-				o = &old->msgs[j];
+			if (old == l) {
+				o = m;
+			} else {
+				while (old && j < old->count &&
+				       (c = cmp_msg(old->names, &old->msgs[j], l->names, m)) < 0)
+					j++;
+				if (old && j < old->count && c == 0)
+					o = &old->msgs[j];
+			}
+			/* gone, or not a message */
+			keep = size_msg(md, i, o, ret_changed) == 0;
 		}
-		if (size_msg(md, m, o, ret_changed) < 0) {
-			*ret_changed = true;   /* gone, or not a message */
+		if (!keep) {
+			*ret_changed = true;
+			if (l->moved) {
+				free(l->moved[i]);
+				l->moved[i] = NULL;
+			}
 			continue;
+		}
+		if (l->moved && out != i) {
+			l->moved[out] = l->moved[i];
+			l->moved[i] = NULL;
 		}
 		l->msgs[out++] = *m;
 	}
@@ -521,21 +602,23 @@ static int apply_ledger(struct maildir *md)
 	int r;
 
 	md->scanned = (int64_t)time(NULL);
-	md->uidls = calloc(n, sizeof(*md->uidls));
 	md->meta.msgs = calloc(n, sizeof(*md->meta.msgs));
-	if (!md->uidls || !md->meta.msgs)
+	if (!md->meta.msgs)
 		return -ENOMEM;
+	/* The list starts with every UIDL the base name (MAILDIR_UIDL_BASE):
+	 * only a name that cannot be one gets its derived UIDL. */
 	for (size_t i = 0; i < md->list.count; i++)
-		maildir_name_uidl(maildir_name(&md->list, i) + 4, md->list.msgs[i].base_len, md->uidls[i]);
+		if (!maildir_uidl_plain(maildir_base(&md->list, i), md->list.msgs[i].base_len) &&
+		    (r = maildir_uidl_reset(&md->list, i)) < 0)
+			return r;
 	if (!md->ctx)
 		return 0;
-	r = maildir_ledger_apply(md->dir_fd, &md->list, md->uidls, &md->meta, md->ctx);
+	r = maildir_ledger_apply(md->dir_fd, &md->list, &md->meta, md->ctx);
 	if (r < 0)
 		return r;
 	/* A refused login records nothing: the next one is judged the same. */
 	if (md->meta.dirty && writable(md) && !(md->ctx->uidl_hold && md->ctx->uidl.changed))
-		maildir_ledger_save(md->dir_fd, &md->list, (const char (*)[MAX_UIDL + 1])md->uidls,
-		                    &md->meta, NULL, md->scanned);
+		maildir_ledger_save(md->dir_fd, &md->list, &md->meta, NULL, md->scanned);
 	return 0;
 }
 
@@ -585,7 +668,10 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 		return -ENOMEM;
 	for (size_t i = 0; i < md->list.count; i++) {
 		info[i].size = md->list.msgs[i].wire;
-		info[i].uidl = md->uidls[i];   /* md->uidls lives until close */
+		/* In the list's arenas, which do not move after scan: the
+		 * names arena only grows in read_subdir and the cache load, and
+		 * relocate() keeps its names apart. */
+		info[i].uidl = maildir_uidl(&md->list, i);
 	}
 	*ret_msgs = info;
 	*ret_count = md->list.count;
@@ -599,7 +685,7 @@ static int maildir_msg_open(struct mailbox *mb, size_t idx)
 
 	if (idx >= md->list.count)
 		return -EINVAL;
-	fd = open_msg(md, &md->list.msgs[idx]);
+	fd = open_msg(md, idx);
 	if (fd < 0)
 		return fd;
 	md->msg_fd = fd;
@@ -634,21 +720,20 @@ static void maildir_msg_close(struct mailbox *mb)
  * expired later: it is not reported. */
 static void mark_seen(struct maildir *md, const bool *deleted, size_t count)
 {
-	char to[4 + MAILDIR_MAX_NAME + 1];
+	char to[MAILDIR_PATH_MAX], buf[MAILDIR_PATH_MAX];
 
 	for (size_t i = 0; i < count && i < md->list.count; i++) {
-		struct maildir_msg *m = &md->list.msgs[i];
 		const char *from;
 
 		if (deleted[i] || !md->ctx->retrieved[i])
 			continue;
-		from = md->list.names + m->name_off;
+		from = maildir_path(&md->list, i, buf);
 		if (maildir_seen_name(from, to, sizeof(to)) <= 0)
 			continue;
 		if (renameat(md->dir_fd, from, md->dir_fd, to) == 0 || errno != ENOENT ||
-		    relocate(md, m) < 0)
+		    relocate(md, i) < 0)
 			continue;
-		from = md->list.names + m->name_off;
+		from = maildir_path(&md->list, i, buf);
 		if (maildir_seen_name(from, to, sizeof(to)) > 0)
 			renameat(md->dir_fd, from, md->dir_fd, to);
 	}
@@ -660,14 +745,14 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	int r = 0;
 
 	for (size_t i = 0; i < count && i < md->list.count; i++) {
-		struct maildir_msg *m = &md->list.msgs[i];
+		char buf[MAILDIR_PATH_MAX];
 
 		if (!deleted[i])
 			continue;
-		if (unlinkat(md->dir_fd, md->list.names + m->name_off, 0) == 0)
+		if (unlinkat(md->dir_fd, maildir_path(&md->list, i, buf), 0) == 0)
 			continue;
-		if (errno == ENOENT && relocate(md, m) == 0 &&
-		    unlinkat(md->dir_fd, md->list.names + m->name_off, 0) == 0)
+		if (errno == ENOENT && relocate(md, i) == 0 &&
+		    unlinkat(md->dir_fd, maildir_path(&md->list, i, buf), 0) == 0)
 			continue;
 		/* Already gone is what was asked; anything else is a failure. */
 		if (errno != ENOENT && r == 0)
@@ -675,16 +760,14 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	}
 	if (r == 0 && md->ctx && md->ctx->opt && md->ctx->opt->expire && md->ctx->retrieved)
 		mark_seen(md, deleted, count);
-	if (r == 0 && md->ctx && md->uidls) {
+	if (r == 0 && md->ctx && md->meta.msgs) {
 		bool any = false;
 		for (size_t i = 0; i < count && !any; i++)
 			any = deleted[i];
 		/* The ledger forgets what was deleted, so those are not
 		 * counted as gone next time. */
 		if (any)
-			maildir_ledger_save(md->dir_fd, &md->list,
-			                    (const char (*)[MAX_UIDL + 1])md->uidls, &md->meta,
-			                    deleted, md->scanned);
+			maildir_ledger_save(md->dir_fd, &md->list, &md->meta, deleted, md->scanned);
 	}
 	/* Make the unlinks durable before "+OK" tells the client so. */
 	for (int s = 0; r == 0 && s < 2; s++) {

@@ -188,9 +188,11 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 	int fd;
 
 	/* A name with LF cannot be a line: such a Maildir goes uncached. */
-	for (size_t i = 0; i < l->count; i++)
-		if (strchr(maildir_name(l, i), '\n'))
+	for (size_t i = 0; i < l->count; i++) {
+		char buf[MAILDIR_PATH_MAX];
+		if (strchr(maildir_path(l, i, buf), '\n'))
 			return;
+	}
 	fd = openat(dir_fd, MAILDIR_CACHE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	            0600);
 	if (fd < 0)
@@ -210,9 +212,9 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 			fprintf(f, "%s 0 0 0 0\n", subs[i]);
 	}
 	for (size_t i = 0; i < l->count && ok; i++) {
-		char line[CACHE_LINE];
-		int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 " %s\n", l->msgs[i].raw,
-		                 l->msgs[i].wire, maildir_name(l, i));
+		char line[CACHE_LINE], buf[MAILDIR_PATH_MAX];
+		int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 " %s\n",
+		                 (uint64_t)l->msgs[i].raw, l->msgs[i].wire, maildir_path(l, i, buf));
 		ok = n > 0 && (size_t)n < sizeof(line);
 		if (ok) {
 			sum = fnv1a(sum, line, (size_t)n);

@@ -138,14 +138,15 @@ static int cmp_pstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Whether the n UIDLs are all different. */
-static bool uidls_unique(char (*uidls)[MAX_UIDL + 1], size_t n)
+/* Whether the UIDLs of the list are all different. */
+static bool uidls_unique(const struct maildir_list *l)
 {
-	char **p = calloc(n ? n : 1, sizeof(*p));
+	size_t n = l->count;
+	const char **p = calloc(n ? n : 1, sizeof(*p));
 	bool ok = p != NULL;
 
 	for (size_t i = 0; ok && i < n; i++)
-		p[i] = uidls[i];
+		p[i] = maildir_uidl(l, i);
 	if (ok)
 		qsort(p, n, sizeof(*p), cmp_pstr);
 	for (size_t i = 1; ok && i < n; i++)
@@ -332,8 +333,8 @@ static void uidl_rederive(const char *base, size_t len, char *const *kept, size_
  * inode or size (rule 1). Streams the file once: no index, no sort, no
  * copy of the names. true when it applied; false (nothing changed) when
  * the caller must do the full match. */
-static bool ledger_fast(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
-                        struct maildir_ledger_meta *meta, struct backend_ctx *ctx)
+static int ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
+                       struct backend_ctx *ctx)
 {
 	/* UIDL, two numbers, the digest, a name and their spaces fit. */
 	char line[MAX_UIDL + 2 * 21 + 2 * MD5_DIGEST_LENGTH + MAILDIR_MAX_NAME + 16];
@@ -346,19 +347,19 @@ static bool ledger_fast(int dir_fd, const struct maildir_list *l, char (*uidls)[
 
 	fd = openat(dir_fd, LEDGER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return 0;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX ||
 	    !(f = fdopen(fd, "r"))) {
 		close(fd);
-		return false;
+		return 0;
 	}
 	if (maildir_get_line(f, line, sizeof(line)) < 0 ||
 	    strncmp(line, LEDGER_MAGIC, strlen(LEDGER_MAGIC)) != 0 ||
 	    num_parse(line + strlen(LEDGER_MAGIC), 0, INT64_MAX, &v) < 0)
 		goto out;
 	for (i = 0; i < l->count; i++) {
-		const char *base = maildir_name(l, i) + 4;
-		size_t blen = l->msgs[i].base_len, ulen;
+		const char *base = maildir_base(l, i);
+		size_t blen = l->msgs[i].base_len;
 		struct entry e;
 		char *fl[5];
 
@@ -367,11 +368,11 @@ static bool ledger_fast(int dir_fd, const struct maildir_list *l, char (*uidls)[
 		    memcmp(e.base, base, blen) != 0 ||
 		    (e.ino != l->msgs[i].ino && e.raw != l->msgs[i].raw))
 			goto out;
-		ulen = strlen(e.uidl);
 		/* A UIDL that is not the name's own: then uniqueness must be
 		 * checked (below), as the full parse does. */
-		if (strcmp(e.uidl, uidls[i]) != 0) {
-			memcpy(uidls[i], e.uidl, ulen + 1);
+		if (strcmp(e.uidl, maildir_uidl(l, i)) != 0) {
+			if (maildir_uidl_set(l, i, e.uidl) < 0)
+				goto out;
 			own = false;
 		}
 		meta->msgs[i].matched = true;
@@ -385,35 +386,54 @@ static bool ledger_fast(int dir_fd, const struct maildir_list *l, char (*uidls)[
 	if (maildir_get_line(f, line, sizeof(line)) < 0 || strncmp(line, "end ", 4) != 0 ||
 	    num_parse(line + 4, 0, SIZE_MAX, &v) < 0 || v != l->count || fgetc(f) != EOF)
 		goto out;
-	ok = own || uidls_unique(uidls, l->count);
+	ok = own || uidls_unique(l);
 out:
 	fclose(f);
 	if (!ok) {
-		/* Undo: the full match starts from the names' UIDLs. */
-		for (size_t k = 0; k < i && k < l->count; k++) {
-			maildir_name_uidl(maildir_name(l, k) + 4, l->msgs[k].base_len, uidls[k]);
+		/* Undo: the full match starts from the names' UIDLs (setting
+		 * one back to the base name takes no memory; a derived one
+		 * was not replaced unless there was room for its copy). */
+		int r = 0;
+		for (size_t k = 0; k <= i && k < l->count; k++) {
+			if (maildir_uidl_reset(l, k) < 0)
+				r = -ENOMEM;
 			meta->msgs[k] = (struct maildir_ledger_meta_msg){ 0 };
 		}
-		return false;
+		return r;
 	}
 	meta->dirty = dirty;
 	ctx->uidl.known = true;
 	ctx->uidl.kept = l->count;
-	return true;
+	return 1;
 }
 
-int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
-                         struct maildir_ledger_meta *meta, struct backend_ctx *ctx)
+/* The mtime of message i's file, or 0 when it cannot be read. */
+static int64_t msg_mtime(int dir_fd, const struct maildir_list *l, size_t i)
+{
+	char buf[MAILDIR_PATH_MAX];
+	struct stat st;
+
+	if (fstatat(dir_fd, maildir_path(l, i, buf), &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return (int64_t)st.st_mtime;
+}
+
+int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
+                         struct backend_ctx *ctx)
 {
 	struct ledger lg = { 0 };
 	size_t *ib = NULL, *ii = NULL, *id = NULL, nkept = 0, old_looking = 0;
+	/* The kept UIDLs, in the ledger's buffer (the list's may move). */
 	char **kept = NULL;
 	int r;
 
 	/* Every message matched: the old server's list (--uidl-format) has
 	 * nothing to add, but one that cannot be read still refuses. */
-	if (l->count && ledger_fast(dir_fd, l, uidls, meta, ctx))
-		return maildir_migrate_uidls(dir_fd, l, uidls, meta, ctx->opt);
+	r = l->count ? ledger_fast(dir_fd, l, meta, ctx) : 0;
+	if (r < 0)
+		return r;
+	if (r)
+		return maildir_migrate_uidls(dir_fd, l, meta, ctx->opt);
 	r = ledger_load(dir_fd, &lg);
 	if (r == -ENOMEM)
 		return r;
@@ -449,17 +469,15 @@ int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)
 	for (int pass = 1; pass <= 3; pass++) {
 		for (size_t i = 0; i < l->count; i++) {
 			struct maildir_ledger_meta_msg *m = &meta->msgs[i];
-			const char *base = maildir_name(l, i) + 4;
-			char bbuf[MAILDIR_MAX_NAME + 1];
+			char path[MAILDIR_PATH_MAX];
 			struct entry *key = &lg.e[lg.count], *e = NULL;
 
 			if (pass > 1 && m->matched)
 				continue;
-			memcpy(bbuf, base, l->msgs[i].base_len);
-			bbuf[l->msgs[i].base_len] = '\0';
-			*key = (struct entry){ .base = bbuf, .ino = l->msgs[i].ino, .raw = l->msgs[i].raw };
+			*key = (struct entry){ .base = maildir_base(l, i), .ino = l->msgs[i].ino,
+			                       .raw = l->msgs[i].raw };
 			if (pass == 3) {
-				m->have_digest = head_digest(dir_fd, maildir_name(l, i), m->digest);
+				m->have_digest = head_digest(dir_fd, maildir_path(l, i, path), m->digest);
 				memcpy(key->digest, m->digest, sizeof(m->digest));
 			}
 			if (pass == 1) {
@@ -476,7 +494,8 @@ int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)
 			if (!e)
 				continue;
 			e->used = m->matched = true;
-			snprintf(uidls[i], MAX_UIDL + 1, "%s", e->uidl);
+			if ((r = maildir_uidl_set(l, i, e->uidl)) < 0)
+				goto out;
 			if (e->raw == l->msgs[i].raw) {
 				memcpy(m->digest, e->digest, sizeof(m->digest));
 				m->have_digest = true;
@@ -488,28 +507,35 @@ int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)
 			if (e->ino != l->msgs[i].ino || e->raw != l->msgs[i].raw)
 				meta->dirty = true;
 			ctx->uidl.kept++;
-			kept[nkept++] = uidls[i];
+			kept[nkept++] = (char *)e->uidl;
 		}
 		if (!lg.count)
 			break;   /* no ledger: all are new */
 	}
 	/* New messages: the old server's UIDL (--uidl-format), else their
 	 * name's, unless a kept one has it. */
-	if ((r = maildir_migrate_uidls(dir_fd, l, uidls, meta, ctx->opt)) < 0)
+	if ((r = maildir_migrate_uidls(dir_fd, l, meta, ctx->opt)) < 0)
 		goto out;
 	qsort(kept, nkept, sizeof(*kept), cmp_str);
 	for (size_t i = 0; i < l->count; i++) {
 		struct maildir_ledger_meta_msg *m = &meta->msgs[i];
-		const char *key = uidls[i];
+		const char *key = maildir_uidl(l, i);
+		char path[MAILDIR_PATH_MAX];
 
 		if (m->matched)
 			continue;
 		meta->dirty = true;
 		if (!m->have_digest)
-			m->have_digest = head_digest(dir_fd, maildir_name(l, i), m->digest);
-		if (bsearch(&key, kept, nkept, sizeof(*kept), cmp_str))
-			uidl_rederive(maildir_name(l, i) + 4, l->msgs[i].base_len, kept, nkept, uidls[i]);
-		if (lg.since && l->msgs[i].mtime + LEDGER_SLACK < lg.since)
+			m->have_digest = head_digest(dir_fd, maildir_path(l, i, path), m->digest);
+		if (bsearch(&key, kept, nkept, sizeof(*kept), cmp_str)) {
+			char uidl[MAX_UIDL + 1];
+			uidl_rederive(maildir_base(l, i), l->msgs[i].base_len, kept, nkept, uidl);
+			if ((r = maildir_uidl_set(l, i, uidl)) < 0)
+				goto out;
+		}
+		/* Only the new messages need their file's time: looked up
+		 * here rather than kept for all. */
+		if (lg.since && msg_mtime(dir_fd, l, i) + LEDGER_SLACK < lg.since)
 			old_looking++;
 	}
 	for (size_t k = 0; k < lg.count; k++)
@@ -529,9 +555,10 @@ out:
 }
 
 void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
-                         const char (*uidls)[MAX_UIDL + 1], const struct maildir_ledger_meta *meta,
-                         const bool *deleted, int64_t since)
+                         const struct maildir_ledger_meta *meta, const bool *deleted,
+                         int64_t since)
 {
+	static const char digits[] = "0123456789abcdef";
 	size_t count = 0;
 	bool ok = true;
 	FILE *f;
@@ -548,18 +575,23 @@ void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
 	fprintf(f, LEDGER_MAGIC "%" PRId64 "\n", since);
 	for (size_t i = 0; i < l->count; i++) {
 		const struct maildir_ledger_meta_msg *m = &meta->msgs[i];
-		const char *base = maildir_name(l, i) + 4;
+		const char *base = maildir_base(l, i);
 		size_t blen = l->msgs[i].base_len;
 		char hex[2 * MD5_DIGEST_LENGTH + 1];
 
 		if (deleted && deleted[i])
 			continue;
-		for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++)
-			snprintf(hex + 2 * k, 3, "%02x", m->have_digest ? m->digest[k] : 0);
+		/* By table: snprintf per octet was most of a save. */
+		for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
+			unsigned v = m->have_digest ? m->digest[k] : 0;
+			hex[2 * k] = digits[v >> 4];
+			hex[2 * k + 1] = digits[v & 15];
+		}
+		hex[2 * MD5_DIGEST_LENGTH] = '\0';
 		if (!printable(base, blen))
 			base = "-", blen = 1;
-		fprintf(f, "%s %" PRIu64 " %" PRIu64 " %s %.*s\n", uidls[i], l->msgs[i].ino,
-		        l->msgs[i].raw, hex, (int)blen, base);
+		fprintf(f, "%s %" PRIu64 " %" PRIu64 " %s %.*s\n", maildir_uidl(l, i), l->msgs[i].ino,
+		        (uint64_t)l->msgs[i].raw, hex, (int)blen, base);
 		count++;
 	}
 	fprintf(f, "end %zu\n", count);
