@@ -274,9 +274,44 @@ void maildir_stamp_of(const struct stat *st, struct maildir_stamp *ret)
  * then the rest of the name. */
 static int cmp_base(const char *p, size_t lp, const char *q, size_t lq)
 {
-	size_t np = 0, nq = 0, rp, rq;
+	size_t np = 0, nq = 0, rp, rq, k = 0;
 	int c;
 
+	/* Names that start with a non-zero digit (every delivery agent's):
+	 * the first octet that differs decides, unless it lies inside both
+	 * numbers, where the longer number is the larger. Other names (and
+	 * that case) take the general way below; same order either way. */
+	if (lp && lq && p[0] >= '1' && p[0] <= '9' && q[0] >= '1' && q[0] <= '9') {
+		bool dp, dq;
+
+		while (k < lp && k < lq && p[k] == q[k])
+			k++;
+		if (k == lp || k == lq) {
+			if (lp == lq)
+				return 0;
+			/* one is a prefix of the other: longer is larger, unless
+			 * the longer one's number goes on (then it is larger too) */
+			return lp < lq ? -1 : 1;
+		}
+		dp = p[k] >= '0' && p[k] <= '9';
+		dq = q[k] >= '0' && q[k] <= '9';
+		/* Only when the whole prefix is digits is k inside the numbers. */
+		for (size_t i = 0; (dp || dq) && i < k; i++)
+			if (p[i] < '0' || p[i] > '9')
+				dp = dq = false;
+		if (!dp && !dq)
+			return (unsigned char)p[k] < (unsigned char)q[k] ? -1 : 1;
+		if (dp != dq)
+			return dp ? 1 : -1;   /* p's number is longer when dp */
+		np = nq = k;
+		while (np < lp && p[np] >= '0' && p[np] <= '9')
+			np++;
+		while (nq < lq && q[nq] >= '0' && q[nq] <= '9')
+			nq++;
+		if (np != nq)
+			return np < nq ? -1 : 1;
+		return (unsigned char)p[k] < (unsigned char)q[k] ? -1 : 1;
+	}
 	while (np < lp && p[np] >= '0' && p[np] <= '9')
 		np++;
 	while (nq < lq && q[nq] >= '0' && q[nq] <= '9')
@@ -333,13 +368,40 @@ static int file_size(int fd, uint64_t *ret)
 	return wire_size_end(&ws, ret);
 }
 
+bool maildir_printable(const char *s, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t bad = 0;
+	size_t i = 0;
+
+	/* Eight octets at a time (every name is checked on each login): a
+	 * high bit left means some octet is below 0x21 (x - 0x21 borrows into
+	 * it) or above 0x7E (x + 1 or x itself has it). Exact for "any". */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		bad |= ((x - 0x21 * ones) & ~x) | x | (x + ones);
+	}
+	for (; i < len; i++)
+		bad |= (unsigned char)(s[i] - 0x21) >= 0x5e ? high : 0;
+	return !(bad & high);
+}
+
 bool maildir_uidl_plain(const char *base, size_t len)
 {
-	bool ok = len > 0 && len <= MAX_UIDL;
+	return len > 0 && len <= MAX_UIDL && maildir_printable(base, len);
+}
 
-	for (size_t i = 0; ok && i < len; i++)
-		ok = base[i] > 0x20 && base[i] < 0x7f;
-	return ok;
+int maildir_name_uidls(struct maildir_list *l)
+{
+	for (size_t i = 0; i < l->count; i++) {
+		int r;
+		if (maildir_uidl_plain(maildir_base(l, i), l->msgs[i].base_len))
+			l->msgs[i].uidl_off = MAILDIR_UIDL_BASE;
+		else if ((r = maildir_uidl_reset(l, i)) < 0)
+			return r;
+	}
+	return 0;
 }
 
 void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
@@ -554,8 +616,9 @@ static int size_all(struct maildir *md, const struct maildir_list *old, bool *re
 		bool keep = true;
 		int c = 1;
 
-		/* Moved from new/ to cur/ while we read the two: keep one. */
-		if (out > 0 && maildir_list_cmp(l, out - 1, i) == 0) {
+		/* Moved from new/ to cur/ while we read the two: keep one. (A
+		 * cache's list has no base name twice: its load checked that.) */
+		if (old != l && out > 0 && maildir_list_cmp(l, out - 1, i) == 0) {
 			keep = false;
 		} else {
 			if (old == l) {
@@ -605,14 +668,10 @@ static int apply_ledger(struct maildir *md)
 	md->meta.msgs = calloc(n, sizeof(*md->meta.msgs));
 	if (!md->meta.msgs)
 		return -ENOMEM;
-	/* The list starts with every UIDL the base name (MAILDIR_UIDL_BASE):
-	 * only a name that cannot be one gets its derived UIDL. */
-	for (size_t i = 0; i < md->list.count; i++)
-		if (!maildir_uidl_plain(maildir_base(&md->list, i), md->list.msgs[i].base_len) &&
-		    (r = maildir_uidl_reset(&md->list, i)) < 0)
-			return r;
+	/* The list starts with every UIDL the base name (MAILDIR_UIDL_BASE),
+	 * unchecked: the ledger checks them as it reads (maildir_ledger.c). */
 	if (!md->ctx)
-		return 0;
+		return maildir_name_uidls(&md->list);
 	r = maildir_ledger_apply(md->dir_fd, &md->list, &md->meta, md->ctx);
 	if (r < 0)
 		return r;

@@ -112,9 +112,22 @@ int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
 void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool trusted,
                         const struct maildir_list *l);
 
-/* One line of a cache or ledger file with its LF, which is replaced by
- * NUL: its length, or -EBADMSG when too long, holding a NUL or without LF. */
-int maildir_get_line(FILE *f, char *buf, size_t size);
+/* The lines of a cache or ledger file, read in large blocks (stdio's
+ * fgets went through 4 KB reads and a copy of every line). */
+#define MAILDIR_LINES_BUF 32768
+struct maildir_lines {
+	int fd;
+	size_t start, end;
+	bool eof, bad;      /* bad: a NUL was read */
+	char buf[MAILDIR_LINES_BUF];
+};
+void maildir_lines_init(struct maildir_lines *r, int fd);
+/* The next line with its LF, which is replaced by NUL, in *ret (valid
+ * until the next call): its length, or -EBADMSG when it would not fit in
+ * size octets with LF and NUL (as for fgets), holds a NUL or has no LF. */
+int maildir_lines_next(struct maildir_lines *r, char **ret, size_t size);
+/* Whether nothing follows the lines read. */
+bool maildir_lines_end(struct maildir_lines *r);
 
 /* What the UIDL ledger knows of each listed message (maildir_ledger.c). */
 struct maildir_ledger_meta_msg {
@@ -131,6 +144,11 @@ struct backend_ctx;
 struct options;
 /* Whether a base name is its own UIDL: 1-70 characters 0x21-0x7E. */
 bool maildir_uidl_plain(const char *base, size_t len);
+/* Whether s holds only 0x21-0x7E. */
+bool maildir_printable(const char *s, size_t len);
+/* Give every listed message the UIDL of its name (the base name, or the
+ * derived one when that is not plain): 0 or -ENOMEM. */
+int maildir_name_uidls(struct maildir_list *l);
 /* The UIDL of a base name: itself, or "onepop-" + hex MD5 when it is not
  * 1-70 characters 0x21-0x7E. */
 void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1]);

@@ -81,19 +81,64 @@ static bool stamp_equal(const struct maildir_stamp *a, const struct maildir_stam
 	       a->nsec == b->nsec;
 }
 
-/* One line with its LF, which is replaced by NUL. A line with a NUL in
- * it, too long, or without LF is -EBADMSG. */
-int maildir_get_line(FILE *f, char *buf, size_t size)
+void maildir_lines_init(struct maildir_lines *r, int fd)
 {
-	size_t n;
+	r->fd = fd;
+	r->start = r->end = 0;
+	r->eof = r->bad = false;
+}
 
-	if (!fgets(buf, (int)size, f))
-		return -EBADMSG;
-	n = strlen(buf);
-	if (n == 0 || buf[n - 1] != '\n')
-		return -EBADMSG;
-	buf[n - 1] = '\0';
-	return (int)(n - 1);
+/* Read more after the unread part; false at the end or on an error. */
+static bool lines_fill(struct maildir_lines *r)
+{
+	ssize_t n;
+
+	if (r->eof)
+		return false;
+	memmove(r->buf, r->buf + r->start, r->end - r->start);
+	r->end -= r->start;
+	r->start = 0;
+	do
+		n = read(r->fd, r->buf + r->end, sizeof(r->buf) - r->end);
+	while (n < 0 && errno == EINTR);
+	/* A NUL anywhere makes the file invalid for both its readers:
+	 * checked once a block rather than once a line. */
+	if (n <= 0 || memchr(r->buf + r->end, '\0', (size_t)n)) {
+		r->eof = true;
+		r->bad = n > 0;
+		return false;
+	}
+	r->end += (size_t)n;
+	return true;
+}
+
+int maildir_lines_next(struct maildir_lines *r, char **ret, size_t size)
+{
+	size_t max = size < sizeof(r->buf) ? size : sizeof(r->buf);
+
+	for (;;) {
+		char *p = r->buf + r->start, *nl = memchr(p, '\n', r->end - r->start);
+		size_t n;
+
+		if (!nl) {
+			/* fgets(size) would stop after size - 1 octets without LF */
+			if (r->end - r->start >= max - 1 || !lines_fill(r))
+				return -EBADMSG;
+			continue;
+		}
+		n = (size_t)(nl - p);
+		if (n + 2 > max)
+			return -EBADMSG;
+		*nl = '\0';
+		*ret = p;
+		r->start += n + 1;
+		return (int)n;
+	}
+}
+
+bool maildir_lines_end(struct maildir_lines *r)
+{
+	return r->start == r->end && !lines_fill(r) && !r->bad;
 }
 
 static int parse_entry(char *line, size_t len, struct maildir_list *l)
@@ -116,22 +161,25 @@ static int parse_entry(char *line, size_t len, struct maildir_list *l)
 	return 0;
 }
 
-static int load(FILE *f, const struct maildir_stamp now[2], struct maildir_list *l,
-                bool *ret_fresh)
+static int load(struct maildir_lines *f, const struct maildir_stamp now[2],
+                struct maildir_list *l, bool *ret_fresh)
 {
-	char line[CACHE_LINE];
 	struct maildir_stamp was[2];
 	uint64_t sum = FNV_INIT, count, want;
-	char *rest, *sum_s;
+	char *line, *rest, *sum_s;
 	int n;
 
-	if (!fgets(line, sizeof(line), f) || strcmp(line, CACHE_MAGIC) != 0)
+	/* The magic is a line of its own (its LF is part of CACHE_MAGIC). */
+	if (maildir_lines_next(f, &line, CACHE_LINE) < 0 ||
+	    strncmp(line, CACHE_MAGIC, strlen(CACHE_MAGIC) - 1) != 0 ||
+	    line[strlen(CACHE_MAGIC) - 1] != '\0')
 		return -EBADMSG;
 	for (int i = 0; i < 2; i++)
-		if (maildir_get_line(f, line, sizeof(line)) < 0 || parse_stamp(line, subs[i], &was[i]) < 0)
+		if (maildir_lines_next(f, &line, CACHE_LINE) < 0 ||
+		    parse_stamp(line, subs[i], &was[i]) < 0)
 			return -EBADMSG;
 	for (;;) {
-		if ((n = maildir_get_line(f, line, sizeof(line))) < 0)
+		if ((n = maildir_lines_next(f, &line, CACHE_LINE)) < 0)
 			return -EBADMSG;   /* truncated: no end line */
 		if (!strncmp(line, "end ", 4))
 			break;
@@ -145,7 +193,7 @@ static int load(FILE *f, const struct maildir_stamp now[2], struct maildir_list 
 	if (strlen(sum_s) != 16 || strspn(sum_s, "0123456789abcdef") != 16)
 		return -EBADMSG;
 	want = strtoull(sum_s, NULL, 16);
-	if (want != sum || fgetc(f) != EOF)
+	if (want != sum || !maildir_lines_end(f))
 		return -EBADMSG;
 	*ret_fresh = stamp_equal(&was[0], &now[0]) && stamp_equal(&was[1], &now[1]);
 	return 0;
@@ -155,21 +203,21 @@ int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
                        struct maildir_list *ret_list, bool *ret_fresh)
 {
 	struct maildir_list l = { 0 };
+	struct maildir_lines f;
 	bool fresh = false;
 	struct stat st;
-	FILE *f;
 	int fd, r;
 
 	fd = openat(dir_fd, MAILDIR_CACHE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : -EBADMSG;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_CACHE_MAX ||
-	    !(f = fdopen(fd, "r"))) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_CACHE_MAX) {
 		close(fd);
 		return -EBADMSG;
 	}
-	r = load(f, stamps, &l, &fresh);
-	fclose(f);
+	maildir_lines_init(&f, fd);
+	r = load(&f, stamps, &l, &fresh);
+	close(fd);
 	if (r < 0) {
 		maildir_list_free(&l);
 		return r;

@@ -80,16 +80,18 @@ static void ledger_free(struct ledger *lg)
 
 static bool printable(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (s[i] <= 0x20 || s[i] >= 0x7f)
-			return false;
-	return len > 0;
+	return len > 0 && maildir_printable(s, len);
 }
 
 /* The value of a hex digit already checked to be 0-9a-f. */
 static unsigned hex_val(char c)
 {
 	return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
+}
+
+static bool is_hex(unsigned c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
 static int hex_parse(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
@@ -327,79 +329,112 @@ static void uidl_rederive(const char *base, size_t len, char *const *kept, size_
 	}
 }
 
+/* Entry line i of the ledger for the fast path (len octets, NUL-
+ * terminated): what entry_parse checks, for an entry under message i's
+ * own base name. The base name is the list's (so no ":", at most
+ * NAME_MAX) and, when the UIDL is that name, is checked once. 0 or
+ * -EBADMSG. */
+static int fast_entry(char *line, size_t len, const struct maildir_list *l, size_t i,
+                      struct entry *e)
+{
+	const char *base = maildir_base(l, i), *end = line + len;
+	size_t blen = l->msgs[i].base_len, ulen;
+	char *f[5];
+	bool same;
+
+	f[0] = line;
+	for (int k = 1; k < 5; k++) {
+		if (!(f[k] = memchr(f[k - 1], ' ', (size_t)(end - f[k - 1]))))
+			return -EBADMSG;
+		*f[k]++ = '\0';
+	}
+	ulen = (size_t)(f[1] - 1 - f[0]);
+	if ((size_t)(end - f[4]) != blen || memcmp(f[4], base, blen) != 0 || ulen > MAX_UIDL ||
+	    f[4] - 1 - f[3] != 2 * MD5_DIGEST_LENGTH)
+		return -EBADMSG;
+	same = ulen == blen && memcmp(f[0], base, blen) == 0;
+	*e = (struct entry){ .uidl = f[0], .base = f[4] };
+	if (!printable(f[4], blen) || (!same && !printable(f[0], ulen)) ||
+	    num_parse(f[1], 0, UINT64_MAX, &e->ino) < 0 ||
+	    num_parse(f[2], 0, INT64_MAX, &e->raw) < 0)
+		return -EBADMSG;
+	for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
+		unsigned hi = (unsigned char)f[3][2 * k], lo = (unsigned char)f[3][2 * k + 1];
+		if (!is_hex(hi) || !is_hex(lo))
+			return -EBADMSG;
+		e->digest[k] = (unsigned char)(hex_val((char)hi) << 4 | hex_val((char)lo));
+	}
+	return 0;
+}
+
 /* The common case, checked first without loading the ledger into memory:
  * its entries are the listed messages, in the same order (the ledger is
  * written in list order), each under the same base name with the same
  * inode or size (rule 1). Streams the file once: no index, no sort, no
- * copy of the names. true when it applied; false (nothing changed) when
- * the caller must do the full match. */
+ * copy of the names. The list's UIDLs are its base names on entry,
+ * unchecked: an entry whose UIDL is the base name proves it a valid
+ * UIDL. 1 when it applied (every UIDL checked); 0 when the caller must do
+ * the full match (the UIDLs are the base names again, unchecked). */
 static int ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
                        struct backend_ctx *ctx)
 {
 	/* UIDL, two numbers, the digest, a name and their spaces fit. */
-	char line[MAX_UIDL + 2 * 21 + 2 * MD5_DIGEST_LENGTH + MAILDIR_MAX_NAME + 16];
+	const size_t size = MAX_UIDL + 2 * 21 + 2 * MD5_DIGEST_LENGTH + MAILDIR_MAX_NAME + 16;
+	struct maildir_lines f;
 	struct stat st;
 	bool dirty = false, own = true, ok = false;
 	uint64_t v;
 	size_t i = 0;
-	FILE *f;
-	int fd;
+	char *line;
+	int fd, n;
 
 	fd = openat(dir_fd, LEDGER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX ||
-	    !(f = fdopen(fd, "r"))) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX) {
 		close(fd);
 		return 0;
 	}
-	if (maildir_get_line(f, line, sizeof(line)) < 0 ||
+	maildir_lines_init(&f, fd);
+	if (maildir_lines_next(&f, &line, size) < 0 ||
 	    strncmp(line, LEDGER_MAGIC, strlen(LEDGER_MAGIC)) != 0 ||
 	    num_parse(line + strlen(LEDGER_MAGIC), 0, INT64_MAX, &v) < 0)
 		goto out;
 	for (i = 0; i < l->count; i++) {
-		const char *base = maildir_base(l, i);
-		size_t blen = l->msgs[i].base_len;
+		struct maildir_msg *m = &l->msgs[i];
 		struct entry e;
-		char *fl[5];
 
-		if (maildir_get_line(f, line, sizeof(line)) < 0 || split_entry(line, fl) < 0 ||
-		    entry_parse(fl, &e) < 0 || !e.base || strlen(e.base) != blen ||
-		    memcmp(e.base, base, blen) != 0 ||
-		    (e.ino != l->msgs[i].ino && e.raw != l->msgs[i].raw))
+		if ((n = maildir_lines_next(&f, &line, size)) < 0 ||
+		    fast_entry(line, (size_t)n, l, i, &e) < 0 || (e.ino != m->ino && e.raw != m->raw))
 			goto out;
 		/* A UIDL that is not the name's own: then uniqueness must be
 		 * checked (below), as the full parse does. */
-		if (strcmp(e.uidl, maildir_uidl(l, i)) != 0) {
+		if (strcmp(e.uidl, maildir_base(l, i)) != 0) {
 			if (maildir_uidl_set(l, i, e.uidl) < 0)
 				goto out;
 			own = false;
 		}
 		meta->msgs[i].matched = true;
-		if (e.raw == l->msgs[i].raw) {
+		if (e.raw == m->raw) {
 			memcpy(meta->msgs[i].digest, e.digest, sizeof(e.digest));
 			meta->msgs[i].have_digest = true;
 		}
-		if (e.ino != l->msgs[i].ino || e.raw != l->msgs[i].raw)
+		if (e.ino != m->ino || e.raw != m->raw)
 			dirty = true;
 	}
-	if (maildir_get_line(f, line, sizeof(line)) < 0 || strncmp(line, "end ", 4) != 0 ||
-	    num_parse(line + 4, 0, SIZE_MAX, &v) < 0 || v != l->count || fgetc(f) != EOF)
+	if (maildir_lines_next(&f, &line, size) < 0 || strncmp(line, "end ", 4) != 0 ||
+	    num_parse(line + 4, 0, SIZE_MAX, &v) < 0 || v != l->count || !maildir_lines_end(&f))
 		goto out;
 	ok = own || uidls_unique(l);
 out:
-	fclose(f);
+	close(fd);
 	if (!ok) {
-		/* Undo: the full match starts from the names' UIDLs (setting
-		 * one back to the base name takes no memory; a derived one
-		 * was not replaced unless there was room for its copy). */
-		int r = 0;
+		/* Undo: the full match starts from the base names. */
 		for (size_t k = 0; k <= i && k < l->count; k++) {
-			if (maildir_uidl_reset(l, k) < 0)
-				r = -ENOMEM;
+			l->msgs[k].uidl_off = MAILDIR_UIDL_BASE;
 			meta->msgs[k] = (struct maildir_ledger_meta_msg){ 0 };
 		}
-		return r;
+		return 0;
 	}
 	meta->dirty = dirty;
 	ctx->uidl.known = true;
@@ -429,11 +464,10 @@ int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledg
 
 	/* Every message matched: the old server's list (--uidl-format) has
 	 * nothing to add, but one that cannot be read still refuses. */
-	r = l->count ? ledger_fast(dir_fd, l, meta, ctx) : 0;
-	if (r < 0)
-		return r;
-	if (r)
+	if (l->count && ledger_fast(dir_fd, l, meta, ctx))
 		return maildir_migrate_uidls(dir_fd, l, meta, ctx->opt);
+	if ((r = maildir_name_uidls(l)) < 0)
+		return r;
 	r = ledger_load(dir_fd, &lg);
 	if (r == -ENOMEM)
 		return r;
