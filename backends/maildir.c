@@ -142,8 +142,9 @@ static int names_append(struct maildir_list *l, const char *sub, const char *nam
 {
 	size_t need = 4 + len + 1;
 
-	if (len == 0 || len > MAILDIR_MAX_NAME || name[0] == '.' || memchr(name, '/', len) ||
-	    memchr(name, '\0', len))
+	/* No NUL check: every caller's name is a C string of len octets
+	 * (readdir's, or a cache line, which maildir_lines_next checks). */
+	if (len == 0 || len > MAILDIR_MAX_NAME || name[0] == '.' || memchr(name, '/', len))
 		return -EINVAL;
 	if (l->names_len + need > l->names_cap) {
 		size_t ncap = l->names_cap ? l->names_cap * 2 : 4096;
@@ -661,13 +662,9 @@ static bool writable(const struct maildir *md)
  * remembers for it (without a context, as in unit use, only the name's). */
 static int apply_ledger(struct maildir *md)
 {
-	size_t n = md->list.count ? md->list.count : 1;
 	int r;
 
 	md->scanned = (int64_t)time(NULL);
-	md->meta.msgs = calloc(n, sizeof(*md->meta.msgs));
-	if (!md->meta.msgs)
-		return -ENOMEM;
 	/* The list starts with every UIDL the base name (MAILDIR_UIDL_BASE),
 	 * unchecked: the ledger checks them as it reads (maildir_ledger.c). */
 	if (!md->ctx)
@@ -819,7 +816,7 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	}
 	if (r == 0 && md->ctx && md->ctx->opt && md->ctx->opt->expire && md->ctx->retrieved)
 		mark_seen(md, deleted, count);
-	if (r == 0 && md->ctx && md->meta.msgs) {
+	if (r == 0 && md->ctx && md->meta.applied) {
 		bool any = false;
 		for (size_t i = 0; i < count && !any; i++)
 			any = deleted[i];

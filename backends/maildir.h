@@ -136,8 +136,12 @@ struct maildir_ledger_meta_msg {
 	bool matched;               /* found in the ledger */
 };
 struct maildir_ledger_meta {
-	struct maildir_ledger_meta_msg *msgs;   /* one per listed message */
+	/* One per listed message; NULL when the ledger on disk lists exactly
+	 * these messages (its fast path, the usual login): a rewrite then
+	 * copies its lines rather than keeping 18 octets a message. */
+	struct maildir_ledger_meta_msg *msgs;
 	bool dirty;                 /* the ledger on disk differs: save it */
+	bool applied;               /* maildir_ledger_apply succeeded */
 };
 
 struct backend_ctx;

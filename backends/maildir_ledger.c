@@ -56,6 +56,8 @@
 /* Files older than the last session's start by this much look "old"
  * (delivery writes the file a moment before it appears in new/). */
 #define LEDGER_SLACK 2
+/* Longest line: UIDL, two numbers, the digest, a name and their spaces. */
+#define LEDGER_LINE (MAX_UIDL + 2 * 21 + 2 * MD5_DIGEST_LENGTH + MAILDIR_MAX_NAME + 16)
 
 struct entry {
 	const char *uidl, *base;    /* into the file's buffer; base NULL for "-" */
@@ -83,26 +85,31 @@ static bool printable(const char *s, size_t len)
 	return len > 0 && maildir_printable(s, len);
 }
 
-/* The value of a hex digit already checked to be 0-9a-f. */
-static unsigned hex_val(char c)
+/* 2 * MD5_DIGEST_LENGTH lowercase hex digits at s into out: 0 or -EBADMSG.
+ * By table: two lookups an octet (every ledger line has a digest). */
+static int hex_decode(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
 {
-	return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
-}
+	static signed char val[256];
+	unsigned bad = 0;
 
-static bool is_hex(unsigned c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+	if (!val['0' + 1]) {
+		memset(val, -1, sizeof(val));
+		for (int c = 0; c < 16; c++)
+			val[(unsigned char)"0123456789abcdef"[c]] = (signed char)c;
+	}
+	for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
+		int hi = val[(unsigned char)s[2 * k]], lo = val[(unsigned char)s[2 * k + 1]];
+		bad |= (unsigned)(hi | lo) & 0x80;
+		out[k] = (unsigned char)((unsigned)hi << 4 | (unsigned)lo);
+	}
+	return bad ? -EBADMSG : 0;
 }
 
 static int hex_parse(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
 {
-	if (strlen(s) != 2 * (size_t)MD5_DIGEST_LENGTH ||
-	    strspn(s, "0123456789abcdef") != strlen(s))
+	if (strlen(s) != 2 * (size_t)MD5_DIGEST_LENGTH)
 		return -EBADMSG;
-	/* By hand: sscanf per octet was a third of a warm login's time. */
-	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++)
-		out[i] = (unsigned char)(hex_val(s[2 * i]) << 4 | hex_val(s[2 * i + 1]));
-	return 0;
+	return hex_decode(s, out);
 }
 
 static int cmp_uidl(const void *a, const void *b)
@@ -358,31 +365,28 @@ static int fast_entry(char *line, size_t len, const struct maildir_list *l, size
 	    num_parse(f[1], 0, UINT64_MAX, &e->ino) < 0 ||
 	    num_parse(f[2], 0, INT64_MAX, &e->raw) < 0)
 		return -EBADMSG;
-	for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
-		unsigned hi = (unsigned char)f[3][2 * k], lo = (unsigned char)f[3][2 * k + 1];
-		if (!is_hex(hi) || !is_hex(lo))
-			return -EBADMSG;
-		e->digest[k] = (unsigned char)(hex_val((char)hi) << 4 | hex_val((char)lo));
-	}
-	return 0;
+	return hex_decode(f[3], e->digest);
 }
 
 /* The common case, checked first without loading the ledger into memory:
- * its entries are the listed messages, in the same order (the ledger is
- * written in list order), each under the same base name with the same
- * inode or size (rule 1). Streams the file once: no index, no sort, no
- * copy of the names. The list's UIDLs are its base names on entry,
+ * its entries are exactly the listed messages, in the same order (the
+ * ledger is written in list order), each under the same base name with
+ * the same inode and size. Streams the file once: no index, no sort, no
+ * copy of the names, and nothing kept (meta->msgs stays NULL: a rewrite
+ * copies these lines). The list's UIDLs are its base names on entry,
  * unchecked: an entry whose UIDL is the base name proves it a valid
- * UIDL. 1 when it applied (every UIDL checked); 0 when the caller must do
- * the full match (the UIDLs are the base names again, unchecked). */
-static int ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                       struct backend_ctx *ctx)
+ * UIDL. true when it applied (every UIDL checked); false when the caller
+ * must do the full match (the UIDLs are the base names again,
+ * unchecked): also when an inode or size changed, which the full match
+ * settles and records. */
+static bool ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
+                        struct backend_ctx *ctx)
 {
 	/* UIDL, two numbers, the digest, a name and their spaces fit. */
-	const size_t size = MAX_UIDL + 2 * 21 + 2 * MD5_DIGEST_LENGTH + MAILDIR_MAX_NAME + 16;
+	const size_t size = LEDGER_LINE;
 	struct maildir_lines f;
 	struct stat st;
-	bool dirty = false, own = true, ok = false;
+	bool own = true, ok = false;
 	uint64_t v;
 	size_t i = 0;
 	char *line;
@@ -390,10 +394,10 @@ static int ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger
 
 	fd = openat(dir_fd, LEDGER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return false;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX) {
 		close(fd);
-		return 0;
+		return false;
 	}
 	maildir_lines_init(&f, fd);
 	if (maildir_lines_next(&f, &line, size) < 0 ||
@@ -405,7 +409,7 @@ static int ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger
 		struct entry e;
 
 		if ((n = maildir_lines_next(&f, &line, size)) < 0 ||
-		    fast_entry(line, (size_t)n, l, i, &e) < 0 || (e.ino != m->ino && e.raw != m->raw))
+		    fast_entry(line, (size_t)n, l, i, &e) < 0 || e.ino != m->ino || e.raw != m->raw)
 			goto out;
 		/* A UIDL that is not the name's own: then uniqueness must be
 		 * checked (below), as the full parse does. */
@@ -414,13 +418,6 @@ static int ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger
 				goto out;
 			own = false;
 		}
-		meta->msgs[i].matched = true;
-		if (e.raw == m->raw) {
-			memcpy(meta->msgs[i].digest, e.digest, sizeof(e.digest));
-			meta->msgs[i].have_digest = true;
-		}
-		if (e.ino != m->ino || e.raw != m->raw)
-			dirty = true;
 	}
 	if (maildir_lines_next(&f, &line, size) < 0 || strncmp(line, "end ", 4) != 0 ||
 	    num_parse(line + 4, 0, SIZE_MAX, &v) < 0 || v != l->count || !maildir_lines_end(&f))
@@ -430,16 +427,14 @@ out:
 	close(fd);
 	if (!ok) {
 		/* Undo: the full match starts from the base names. */
-		for (size_t k = 0; k <= i && k < l->count; k++) {
+		for (size_t k = 0; k <= i && k < l->count; k++)
 			l->msgs[k].uidl_off = MAILDIR_UIDL_BASE;
-			meta->msgs[k] = (struct maildir_ledger_meta_msg){ 0 };
-		}
-		return 0;
+		return false;
 	}
-	meta->dirty = dirty;
+	meta->dirty = false;
 	ctx->uidl.known = true;
 	ctx->uidl.kept = l->count;
-	return 1;
+	return true;
 }
 
 /* The mtime of message i's file, or 0 when it cannot be read. */
@@ -464,10 +459,14 @@ int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledg
 
 	/* Every message matched: the old server's list (--uidl-format) has
 	 * nothing to add, but one that cannot be read still refuses. */
-	if (l->count && ledger_fast(dir_fd, l, meta, ctx))
-		return maildir_migrate_uidls(dir_fd, l, meta, ctx->opt);
-	if ((r = maildir_name_uidls(l)) < 0)
+	if (l->count && ledger_fast(dir_fd, l, meta, ctx)) {
+		r = maildir_migrate_uidls(dir_fd, l, meta, ctx->opt);
+		meta->applied = r == 0;
 		return r;
+	}
+	if ((r = maildir_name_uidls(l)) < 0 ||
+	    !(meta->msgs = calloc(l->count ? l->count : 1, sizeof(*meta->msgs))))
+		return r < 0 ? r : -ENOMEM;
 	r = ledger_load(dir_fd, &lg);
 	if (r == -ENOMEM)
 		return r;
@@ -578,6 +577,7 @@ int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledg
 			meta->dirty = true;
 		}
 	ctx->uidl.changed = ctx->uidl.gone < old_looking ? ctx->uidl.gone : old_looking;
+	meta->applied = true;
 	r = 0;
 out:
 	free(ib);
@@ -588,27 +588,53 @@ out:
 	return r;
 }
 
-void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
-                         const struct maildir_ledger_meta *meta, const bool *deleted,
-                         int64_t since)
+/* The temporary ledger, opened for writing, or NULL. */
+static FILE *tmp_open(int dir_fd, int *ret_fd)
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t count = 0;
-	bool ok = true;
+	int fd = openat(dir_fd, LEDGER_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	                0600);
 	FILE *f;
-	int fd;
 
-	fd = openat(dir_fd, LEDGER_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return;
+		return NULL;
 	if (!(f = fdopen(fd, "w"))) {
 		close(fd);
 		unlinkat(dir_fd, LEDGER_TMP, 0);
-		return;
+		return NULL;
 	}
+	*ret_fd = fd;
+	return f;
+}
+
+/* Close the temporary ledger and, if ok and written, make it the ledger. */
+static bool tmp_finish(int dir_fd, FILE *f, int fd, bool ok)
+{
+	/* fdatasync: the bytes must be on disk before the rename makes them
+	 * the ledger; the file's times need not be. */
+	ok = ok && fflush(f) == 0 && !ferror(f) && fdatasync(fd) == 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || renameat(dir_fd, LEDGER_TMP, dir_fd, LEDGER_NAME) < 0) {
+		unlinkat(dir_fd, LEDGER_TMP, 0);
+		return false;
+	}
+	return true;
+}
+
+/* Write the ledger from the list and meta->msgs. */
+static void save_from(int dir_fd, const struct maildir_list *l,
+                      const struct maildir_ledger_meta_msg *msgs, const bool *deleted,
+                      int64_t since)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t count = 0;
+	FILE *f;
+	int fd;
+
+	if (!(f = tmp_open(dir_fd, &fd)))
+		return;
 	fprintf(f, LEDGER_MAGIC "%" PRId64 "\n", since);
 	for (size_t i = 0; i < l->count; i++) {
-		const struct maildir_ledger_meta_msg *m = &meta->msgs[i];
+		const struct maildir_ledger_meta_msg *m = &msgs[i];
 		const char *base = maildir_base(l, i);
 		size_t blen = l->msgs[i].base_len;
 		char hex[2 * MD5_DIGEST_LENGTH + 1];
@@ -629,10 +655,81 @@ void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
 		count++;
 	}
 	fprintf(f, "end %zu\n", count);
-	/* fdatasync: the bytes must be on disk before the rename makes them
-	 * the ledger; the file's times need not be. */
-	ok = fflush(f) == 0 && !ferror(f) && fdatasync(fd) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || renameat(dir_fd, LEDGER_TMP, dir_fd, LEDGER_NAME) < 0)
-		unlinkat(dir_fd, LEDGER_TMP, 0);
+	tmp_finish(dir_fd, f, fd, true);
+}
+
+/* Write the ledger by copying the lines of the one on disk, which the
+ * fast path found to list exactly these messages: false (nothing
+ * written) when it no longer does. */
+static bool save_copy(int dir_fd, const struct maildir_list *l, const bool *deleted, int64_t since)
+{
+	struct maildir_lines in;
+	size_t count = 0, i;
+	bool ok = false;
+	uint64_t v;
+	char *line;
+	FILE *f;
+	int in_fd, fd, n;
+
+	in_fd = openat(dir_fd, LEDGER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in_fd < 0)
+		return false;
+	if (!(f = tmp_open(dir_fd, &fd))) {
+		close(in_fd);
+		return false;
+	}
+	maildir_lines_init(&in, in_fd);
+	fprintf(f, LEDGER_MAGIC "%" PRId64 "\n", since);
+	if (maildir_lines_next(&in, &line, LEDGER_LINE) < 0 ||
+	    strncmp(line, LEDGER_MAGIC, strlen(LEDGER_MAGIC)) != 0)
+		goto out;
+	for (i = 0; i < l->count; i++) {
+		char copy[LEDGER_LINE];
+		struct entry e;
+
+		if ((n = maildir_lines_next(&in, &line, LEDGER_LINE)) < 0)
+			goto out;
+		memcpy(copy, line, (size_t)n + 1);
+		if (fast_entry(copy, (size_t)n, l, i, &e) < 0 || e.ino != l->msgs[i].ino ||
+		    e.raw != l->msgs[i].raw || strcmp(e.uidl, maildir_uidl(l, i)) != 0)
+			goto out;
+		if (deleted && deleted[i])
+			continue;
+		fwrite(line, 1, (size_t)n, f);
+		fputc('\n', f);
+		count++;
+	}
+	ok = maildir_lines_next(&in, &line, LEDGER_LINE) >= 0 && strncmp(line, "end ", 4) == 0 &&
+	     num_parse(line + 4, 0, SIZE_MAX, &v) == 0 && v == l->count && maildir_lines_end(&in);
+	if (ok)
+		fprintf(f, "end %zu\n", count);
+out:
+	close(in_fd);
+	return tmp_finish(dir_fd, f, fd, ok) && ok;
+}
+
+void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
+                         const struct maildir_ledger_meta *meta, const bool *deleted,
+                         int64_t since)
+{
+	struct maildir_ledger_meta_msg *msgs;
+
+	if (meta->msgs) {
+		save_from(dir_fd, l, meta->msgs, deleted, since);
+		return;
+	}
+	if (save_copy(dir_fd, l, deleted, since))
+		return;
+	/* The ledger is not what the fast path read (it does not change under
+	 * the lock: a disk error, or a hand edit): take the digests from the
+	 * messages themselves. */
+	if (!(msgs = calloc(l->count ? l->count : 1, sizeof(*msgs))))
+		return;
+	for (size_t i = 0; i < l->count; i++) {
+		char path[MAILDIR_PATH_MAX];
+		if (!deleted || !deleted[i])
+			msgs[i].have_digest = head_digest(dir_fd, maildir_path(l, i, path), msgs[i].digest);
+	}
+	save_from(dir_fd, l, msgs, deleted, since);
+	free(msgs);
 }

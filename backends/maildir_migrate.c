@@ -213,7 +213,7 @@ int maildir_migrate_uidls(int dir_fd, struct maildir_list *l, const struct maild
 		char path[MAILDIR_PATH_MAX], uidl[MAX_UIDL + 1];
 
 		order[i] = i;
-		if (meta->msgs[i].matched)
+		if (!meta->msgs || meta->msgs[i].matched)   /* NULL: all matched */
 			continue;
 		if (!strcmp(fmt, "x-uidl")) {
 			if (xuidl(dir_fd, maildir_path(l, i, path), uidl))
@@ -231,7 +231,7 @@ int maildir_migrate_uidls(int dir_fd, struct maildir_list *l, const struct maild
 	for (size_t k = 1, keep = order[0]; r == 0 && k < l->count; k++) {
 		if (strcmp(maildir_uidl(l, keep), maildir_uidl(l, order[k])) != 0)
 			keep = order[k];
-		else if (!meta->msgs[order[k]].matched)
+		else if (meta->msgs && !meta->msgs[order[k]].matched)
 			r = maildir_uidl_reset(l, order[k]);
 	}
 	free(order);
