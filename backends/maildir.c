@@ -343,9 +343,69 @@ int maildir_list_cmp(const struct maildir_list *l, size_t a, size_t b)
 	return cmp_msg(l->names, &l->msgs[a], l->names, &l->msgs[b]);
 }
 
-static int qsort_cmp(const void *a, const void *b, void *names)
+/* A message's place in the sort: the value of its base name's leading
+ * number when that has 1-19 digits (so fits; the usual name), which
+ * decides most comparisons without looking at the names. */
+struct sort_key {
+	uint64_t num;
+	uint32_t idx;
+	bool num_ok;
+};
+
+static int key_cmp(const void *a, const void *b, void *list)
 {
-	return cmp_msg(names, a, names, b);
+	const struct sort_key *x = a, *y = b;
+
+	/* Equal values, or a name without such a number: the full order,
+	 * which agrees (numbers of 1-19 digits compare as their values). */
+	if (x->num_ok && y->num_ok && x->num != y->num)
+		return x->num < y->num ? -1 : 1;
+	return maildir_list_cmp(list, x->idx, y->idx);
+}
+
+/* Sort the list in delivery order: keys of 16 octets sorted, then the
+ * records moved into place along the permutation's cycles (no second
+ * copy of the list). 0 or -ENOMEM. */
+static int sort_list(struct maildir_list *l)
+{
+	struct sort_key *k;
+
+	if (l->count < 2)
+		return 0;
+	if (l->count > UINT32_MAX || !(k = calloc(l->count, sizeof(*k))))
+		return -ENOMEM;
+	for (size_t i = 0; i < l->count; i++) {
+		const char *p = maildir_base(l, i);
+		size_t n = 0, len = l->msgs[i].base_len;
+		uint64_t v = 0;
+
+		while (n < len && n < 20 && p[n] >= '0' && p[n] <= '9')
+			v = v * 10 + (uint64_t)(p[n++] - '0');
+		k[i] = (struct sort_key){ v, (uint32_t)i, n >= 1 && n <= 19 };
+	}
+	qsort_r(k, l->count, sizeof(*k), key_cmp, l);
+	/* k[i].idx is the record that belongs at i; a done place gets
+	 * idx == i. */
+	for (size_t i = 0; i < l->count; i++) {
+		struct maildir_msg tmp;
+		size_t j = i;
+
+		if (k[i].idx == i)
+			continue;
+		tmp = l->msgs[i];
+		for (;;) {
+			size_t src = k[j].idx;
+			k[j].idx = (uint32_t)j;
+			if (src == i) {
+				l->msgs[j] = tmp;
+				break;
+			}
+			l->msgs[j] = l->msgs[src];
+			j = src;
+		}
+	}
+	free(k);
+	return 0;
 }
 
 /* ------------------------------------------------------------ reading */
@@ -708,10 +768,10 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 			maildir_list_free(&old);
 			return r;
 		}
-		/* An empty Maildir has no array: qsort_r(NULL, 0) is UB. */
-		if (md->list.count)
-			qsort_r(md->list.msgs, md->list.count, sizeof(*md->list.msgs), qsort_cmp,
-			        md->list.names);
+		if ((r = sort_list(&md->list)) < 0) {
+			maildir_list_free(&old);
+			return r;
+		}
 		size_all(md, &old, &changed);
 	}
 	maildir_list_free(&old);
