@@ -136,16 +136,23 @@ static int maildir_open(const char *path, struct mailbox **ret_mb)
 
 /* ------------------------------------------------------------ the list */
 
-/* Append "sub/BASE\0" or "sub/BASE\0INFO\0" (name is BASE or BASE:INFO). */
-static int names_append(struct maildir_list *l, const char *sub, const char *name, size_t len,
-                        uint32_t *ret_off)
+/* The code of a name's INFO (after the ":"; NULL: no ":"). */
+static enum maildir_info info_code(const char *info, size_t len)
 {
-	size_t need = 4 + len + 1;
+	if (!info)
+		return MAILDIR_INFO_NONE;
+	if (len == 2 && !memcmp(info, "2,", 2))
+		return MAILDIR_INFO_2;
+	if (len == 3 && !memcmp(info, "2,S", 3))
+		return MAILDIR_INFO_2S;
+	return MAILDIR_INFO_TEXT;
+}
 
-	/* No NUL check: every caller's name is a C string of len octets
-	 * (readdir's, or a cache line, which maildir_lines_next checks). */
-	if (len == 0 || len > MAILDIR_MAX_NAME || name[0] == '.' || memchr(name, '/', len))
-		return -EINVAL;
+/* Append s (len octets) and a NUL to the names arena. */
+static int names_append(struct maildir_list *l, const char *s, size_t len, uint32_t *ret_off)
+{
+	size_t need = len + 1;
+
 	if (l->names_len + need > l->names_cap) {
 		size_t ncap = l->names_cap ? l->names_cap * 2 : 4096;
 		char *p;
@@ -159,10 +166,8 @@ static int names_append(struct maildir_list *l, const char *sub, const char *nam
 		l->names_cap = ncap;
 	}
 	*ret_off = (uint32_t)l->names_len;
-	memcpy(l->names + l->names_len, sub, 3);
-	l->names[l->names_len + 3] = '/';
-	memcpy(l->names + l->names_len + 4, name, len);
-	l->names[l->names_len + 4 + len] = '\0';
+	memcpy(l->names + l->names_len, s, len);
+	l->names[l->names_len + len] = '\0';
 	l->names_len += need;
 	return 0;
 }
@@ -171,11 +176,16 @@ int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, 
                      uint64_t raw, uint64_t wire)
 {
 	const char *colon = memchr(name, ':', len);
+	size_t blen = colon ? (size_t)(colon - name) : len;
+	enum maildir_info info = info_code(colon ? colon + 1 : NULL, len - blen - !!colon);
 	struct maildir_msg *m;
-	uint32_t off;
+	uint32_t off, ioff;
 	int r;
 
-	if (raw > MAILDIR_RAW_MAX)
+	/* No NUL check: every caller's name is a C string of len octets
+	 * (readdir's, or a cache line, which maildir_lines_next checks). */
+	if (len == 0 || len > MAILDIR_MAX_NAME || name[0] == '.' || memchr(name, '/', len) ||
+	    raw > MAILDIR_RAW_MAX)
 		return -EINVAL;
 	if (l->count == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 64;
@@ -185,14 +195,13 @@ int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, 
 		l->msgs = p;
 		l->cap = ncap;
 	}
-	if ((r = names_append(l, sub, name, len, &off)) < 0)
+	if ((r = names_append(l, name, blen, &off)) < 0 ||
+	    (info == MAILDIR_INFO_TEXT && (r = names_append(l, colon + 1, len - blen - 1, &ioff)) < 0))
 		return r;
 	m = &l->msgs[l->count++];
-	*m = (struct maildir_msg){ .raw = raw, .wire = wire, .name_off = off,
-	                           .uidl_off = MAILDIR_UIDL_BASE, .info = colon != NULL };
-	m->base_len = colon ? (size_t)(colon - name) : len;
-	if (colon)   /* the base name becomes a C string: a UIDL as it is */
-		l->names[off + 4 + m->base_len] = '\0';
+	*m = (struct maildir_msg){ .raw = raw, .cur = sub[0] == 'c', .info = info,
+	                           .base_len = blen, .wire = wire, .name_off = off,
+	                           .uidl_off = MAILDIR_UIDL_BASE };
 	return 0;
 }
 
@@ -210,17 +219,28 @@ void maildir_list_free(struct maildir_list *l)
 const char *maildir_path(const struct maildir_list *l, size_t i, char buf[MAILDIR_PATH_MAX])
 {
 	const struct maildir_msg *m = &l->msgs[i];
-	const char *p = l->names + m->name_off;
-	size_t head = 4 + m->base_len, info;
+	const char *base = l->names + m->name_off;
+	size_t n = 4 + m->base_len;
 
 	if (l->moved && l->moved[i])
 		return l->moved[i];
-	if (!m->info)
-		return p;
-	info = strlen(p + head + 1);
-	memcpy(buf, p, head);
-	buf[head] = ':';
-	memcpy(buf + head + 1, p + head + 1, info + 1);
+	memcpy(buf, m->cur ? "cur/" : "new/", 4);
+	memcpy(buf + 4, base, m->base_len);
+	switch (m->info) {
+	case MAILDIR_INFO_NONE:
+		buf[n] = '\0';
+		break;
+	case MAILDIR_INFO_TEXT:
+		buf[n] = ':';
+		strcpy(buf + n + 1, base + m->base_len + 1);   /* fits: the name did */
+		break;
+	case MAILDIR_INFO_2:
+		memcpy(buf + n, ":2,", 4);
+		break;
+	default:
+		memcpy(buf + n, ":2,S", 5);
+		break;
+	}
 	return buf;
 }
 
@@ -335,7 +355,7 @@ static int cmp_base(const char *p, size_t lp, const char *q, size_t lq)
 static int cmp_msg(const char *na, const struct maildir_msg *a, const char *nb,
                    const struct maildir_msg *b)
 {
-	return cmp_base(na + a->name_off + 4, a->base_len, nb + b->name_off + 4, b->base_len);
+	return cmp_base(na + a->name_off, a->base_len, nb + b->name_off, b->base_len);
 }
 
 int maildir_list_cmp(const struct maildir_list *l, size_t a, size_t b)

@@ -13,23 +13,31 @@
 
 /* Names live in one arena (one allocation instead of one per message:
  * memory stays proportional to the count with a small constant). Each is
- * stored as "new/BASE\0" or "cur/BASE\0INFO\0" (INFO: what followed the
- * ":"), so that the base name is a C string: it is the UIDL of almost
+ * stored as "BASE\0", followed by "INFO\0" (what followed the ":") only
+ * when that is not one of the usual ones, which a code says; new/ or cur/
+ * is a bit. So the base name is a C string: it is the UIDL of almost
  * every message, and msginfo.uidl points at it rather than at a copy. */
+enum maildir_info {
+	MAILDIR_INFO_NONE,      /* no ":" */
+	MAILDIR_INFO_TEXT,      /* ":INFO", INFO stored after the base name */
+	MAILDIR_INFO_2,         /* ":2," */
+	MAILDIR_INFO_2S,        /* ":2,S" (read by a client: the usual one) */
+};
 struct maildir_msg {
-	uint64_t raw : 56;      /* file size (st_size; 2^56 is beyond any file system) */
+	uint64_t raw : 53;      /* file size (st_size; 8 PiB is beyond any file system) */
+	uint64_t cur : 1;       /* in cur/ (else new/) */
+	uint64_t info : 2;      /* enum maildir_info */
 	uint64_t base_len : 8;  /* length of the base name (at most NAME_MAX, 255) */
 	uint64_t wire;          /* octets RETR sends before dot-stuffing */
 	uint64_t ino;           /* set by scan (0 until then) */
 	uint32_t name_off;      /* in maildir_list.names */
-	uint32_t uidl_off : 31; /* MAILDIR_UIDL_BASE, or in maildir_list.uidls */
-	uint32_t info : 1;      /* the name has ":INFO" */
+	uint32_t uidl_off;      /* MAILDIR_UIDL_BASE, or in maildir_list.uidls */
 };
 
 /* uidl_off of a message whose UIDL is its base name. */
-#define MAILDIR_UIDL_BASE 0x7fffffffU
+#define MAILDIR_UIDL_BASE UINT32_MAX
 /* Largest file size a message may have (the raw bit-field). */
-#define MAILDIR_RAW_MAX ((1ULL << 56) - 1)
+#define MAILDIR_RAW_MAX ((1ULL << 53) - 1)
 
 struct maildir_list {
 	struct maildir_msg *msgs;
@@ -68,11 +76,11 @@ struct maildir_stamp {
 /* The base name of message i (NUL-terminated, base_len octets). */
 static inline const char *maildir_base(const struct maildir_list *l, size_t i)
 {
-	return l->names + l->msgs[i].name_off + 4;
+	return l->names + l->msgs[i].name_off;
 }
 
-/* "new/NAME" or "cur/NAME" of message i: into buf, or a pointer into the
- * list when the name is stored whole. */
+/* "new/NAME" or "cur/NAME" of message i: built in buf (or the name it
+ * was found under again, kept in the list). */
 const char *maildir_path(const struct maildir_list *l, size_t i, char buf[MAILDIR_PATH_MAX]);
 
 /* The UIDL of message i (valid until the list is freed or the UIDL set). */
@@ -80,7 +88,7 @@ static inline const char *maildir_uidl(const struct maildir_list *l, size_t i)
 {
 	const struct maildir_msg *m = &l->msgs[i];
 
-	return m->uidl_off == MAILDIR_UIDL_BASE ? l->names + m->name_off + 4 : l->uidls + m->uidl_off;
+	return m->uidl_off == MAILDIR_UIDL_BASE ? l->names + m->name_off : l->uidls + m->uidl_off;
 }
 /* Give message i the UIDL uidl (1-70 octets 0x21-0x7E): 0 or -ENOMEM.
  * Pointers from maildir_uidl() to other messages' UIDLs may move. */

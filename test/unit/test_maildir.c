@@ -62,9 +62,18 @@ static void test_names(void)
 	CHECK(!strcmp(maildir_path(&l, 2, buf), "cur/1700000002.M3P1.host:"));
 	CHECK(!strcmp(maildir_path(&l, 3, buf), "cur/x:a:b"));
 	CHECK(!strcmp(maildir_base(&l, 1), "1700000001.M2P1.host"));
-	CHECK(l.msgs[1].base_len == 20 && l.msgs[1].info && !l.msgs[0].info);
+	CHECK(l.msgs[1].base_len == 20);
 	CHECK(!strcmp(maildir_base(&l, 3), "x"));
 	CHECK(l.msgs[1].raw == 20 && l.msgs[1].wire == 22);
+	/* The usual infos are codes, the others stored after the base name. */
+	CHECK(maildir_list_add(&l, "cur", "1700000003.M4P1.host:2,S", 24, 1, 1) == 0);
+	CHECK(maildir_list_add(&l, "cur", "1700000004.M5P1.host:2,", 23, 1, 1) == 0);
+	CHECK(l.msgs[4].info == MAILDIR_INFO_2S && l.msgs[5].info == MAILDIR_INFO_2);
+	CHECK(l.msgs[1].info == MAILDIR_INFO_TEXT && l.msgs[0].info == MAILDIR_INFO_NONE);
+	CHECK(!strcmp(maildir_path(&l, 4, buf), "cur/1700000003.M4P1.host:2,S"));
+	CHECK(!strcmp(maildir_path(&l, 5, buf), "cur/1700000004.M5P1.host:2,"));
+	CHECK(l.msgs[4].cur && !l.msgs[0].cur);
+	l.count = 4;   /* the rest below counts on four */
 
 	/* The UIDL is the base name itself, in the names arena: no copy. */
 	CHECK(maildir_name_uidls(&l) == 0);
