@@ -148,28 +148,35 @@ static enum maildir_info info_code(const char *info, size_t len)
 	return MAILDIR_INFO_TEXT;
 }
 
-/* Append s (len octets) and a NUL to the names arena. */
-static int names_append(struct maildir_list *l, const char *s, size_t len, uint32_t *ret_off)
+/* Append s (len octets) and a NUL to an arena (*buf, *used of *cap
+ * octets) whose offsets must stay below limit: 0 and *ret_off, or
+ * -ENOMEM. Offsets are 32-bit: 4 GB of names is far beyond any mailbox. */
+static int arena_append(char **buf, size_t *used, size_t *cap, size_t limit, const char *s,
+                        size_t len, uint32_t *ret_off)
 {
 	size_t need = len + 1;
 
-	if (l->names_len + need > l->names_cap) {
-		size_t ncap = l->names_cap ? l->names_cap * 2 : 4096;
+	if (*used + need > *cap) {
+		size_t ncap = *cap ? *cap * 2 : 4096;
 		char *p;
 
-		while (ncap < l->names_len + need)
+		while (ncap < *used + need)
 			ncap *= 2;
-		/* Offsets are 32-bit: 4 GB of names is far beyond any mailbox. */
-		if (ncap > UINT32_MAX || !(p = realloc(l->names, ncap)))
+		if (ncap > limit || !(p = realloc(*buf, ncap)))
 			return -ENOMEM;
-		l->names = p;
-		l->names_cap = ncap;
+		*buf = p;
+		*cap = ncap;
 	}
-	*ret_off = (uint32_t)l->names_len;
-	memcpy(l->names + l->names_len, s, len);
-	l->names[l->names_len + len] = '\0';
-	l->names_len += need;
+	*ret_off = (uint32_t)*used;
+	memcpy(*buf + *used, s, len);
+	(*buf)[*used + len] = '\0';
+	*used += need;
 	return 0;
+}
+
+static int names_append(struct maildir_list *l, const char *s, size_t len, uint32_t *ret_off)
+{
+	return arena_append(&l->names, &l->names_len, &l->names_cap, UINT32_MAX, s, len, ret_off);
 }
 
 int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, size_t len,
@@ -247,7 +254,8 @@ const char *maildir_path(const struct maildir_list *l, size_t i, char buf[MAILDI
 int maildir_uidl_set(struct maildir_list *l, size_t i, const char *uidl)
 {
 	struct maildir_msg *m = &l->msgs[i];
-	size_t len = strlen(uidl) + 1;
+	uint32_t off;
+	int r;
 
 	if (!strcmp(uidl, maildir_base(l, i))) {
 		m->uidl_off = MAILDIR_UIDL_BASE;
@@ -255,20 +263,11 @@ int maildir_uidl_set(struct maildir_list *l, size_t i, const char *uidl)
 	}
 	if (m->uidl_off != MAILDIR_UIDL_BASE && !strcmp(uidl, l->uidls + m->uidl_off))
 		return 0;
-	if (l->uidls_len + len > l->uidls_cap) {
-		size_t ncap = l->uidls_cap ? l->uidls_cap * 2 : 1024;
-		char *p;
-
-		while (ncap < l->uidls_len + len)
-			ncap *= 2;
-		if (ncap > MAILDIR_UIDL_BASE || !(p = realloc(l->uidls, ncap)))
-			return -ENOMEM;
-		l->uidls = p;
-		l->uidls_cap = ncap;
-	}
-	memcpy(l->uidls + l->uidls_len, uidl, len);
-	m->uidl_off = (uint32_t)l->uidls_len;
-	l->uidls_len += len;
+	/* Below MAILDIR_UIDL_BASE, which says "the base name". */
+	if ((r = arena_append(&l->uidls, &l->uidls_len, &l->uidls_cap, MAILDIR_UIDL_BASE, uidl,
+	                      strlen(uidl), &off)) < 0)
+		return r;
+	m->uidl_off = off;
 	return 0;
 }
 
