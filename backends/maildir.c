@@ -362,6 +362,22 @@ int maildir_list_cmp(const struct maildir_list *l, size_t a, size_t b)
 	return cmp_msg(l->names, &l->msgs[a], l->names, &l->msgs[b]);
 }
 
+bool maildir_lead_number(const char *base, size_t len, uint64_t *ret)
+{
+	size_t n = 0;
+	uint64_t v = 0;
+
+	/* v wraps past 19 digits, but is then not used. */
+	for (; n < len; n++) {
+		unsigned d = (unsigned)(unsigned char)base[n] - '0';
+		if (d > 9)
+			break;
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return n >= 1 && n <= 19;
+}
+
 /* A message's place in the sort: the value of its base name's leading
  * number when that has 1-19 digits (so fits; the usual name), which
  * decides most comparisons without looking at the names. */
@@ -394,13 +410,8 @@ static int sort_list(struct maildir_list *l)
 	if (l->count > UINT32_MAX || !(k = calloc(l->count, sizeof(*k))))
 		return -ENOMEM;
 	for (size_t i = 0; i < l->count; i++) {
-		const char *p = maildir_base(l, i);
-		size_t n = 0, len = l->msgs[i].base_len;
-		uint64_t v = 0;
-
-		while (n < len && n < 20 && p[n] >= '0' && p[n] <= '9')
-			v = v * 10 + (uint64_t)(p[n++] - '0');
-		k[i] = (struct sort_key){ v, (uint32_t)i, n >= 1 && n <= 19 };
+		k[i].idx = (uint32_t)i;
+		k[i].num_ok = maildir_lead_number(maildir_base(l, i), l->msgs[i].base_len, &k[i].num);
 	}
 	qsort_r(k, l->count, sizeof(*k), key_cmp, l);
 	/* k[i].idx is the record that belongs at i; a done place gets

@@ -104,6 +104,10 @@ void maildir_list_free(struct maildir_list *l);
 /* Delivery order of messages a and b (negative, 0 for the same base name,
  * positive). */
 int maildir_list_cmp(const struct maildir_list *l, size_t a, size_t b);
+/* The value of a base name's leading number when it has 1-19 digits
+ * (true): then names whose values differ are in the order of the values
+ * (maildir_list_cmp), which is quicker to compare. */
+bool maildir_lead_number(const char *base, size_t len, uint64_t *ret);
 /* True when wire is possible for a file of raw octets (every LF may
  * become CRLF, and a last line without LF gets CRLF). */
 bool maildir_wire_plausible(uint64_t raw, uint64_t wire);

@@ -155,10 +155,17 @@ bool maildir_lines_end(struct maildir_lines *r)
 	return r->start == r->end && !lines_fill(r) && !r->bad;
 }
 
-static int parse_entry(char *line, size_t len, struct maildir_list *l)
+/* The previous entry's leading number (maildir_lead_number). */
+struct order {
+	uint64_t num;
+	bool ok;
+};
+
+static int parse_entry(char *line, size_t len, struct maildir_list *l, struct order *prev)
 {
 	char *wire_s, *path;
 	uint64_t raw, wire;
+	struct order cur;
 
 	if (!(wire_s = cut(line)) || !(path = cut(wire_s)))
 		return -EBADMSG;
@@ -170,8 +177,15 @@ static int parse_entry(char *line, size_t len, struct maildir_list *l)
 	path[3] = '\0';
 	if (maildir_list_add(l, path, path + 4, len - (size_t)(path + 4 - line), raw, wire) < 0)
 		return -EBADMSG;
-	if (l->count > 1 && maildir_list_cmp(l, l->count - 2, l->count - 1) >= 0)
-		return -EBADMSG;   /* out of order or a base name twice */
+	cur.ok = maildir_lead_number(maildir_base(l, l->count - 1), l->msgs[l->count - 1].base_len,
+	                             &cur.num);
+	/* Out of order or a base name twice. Different leading numbers
+	 * decide without the names (the usual case). */
+	if (l->count > 1 && (prev->ok && cur.ok && prev->num != cur.num
+	                     ? prev->num > cur.num
+	                     : maildir_list_cmp(l, l->count - 2, l->count - 1) >= 0))
+		return -EBADMSG;
+	*prev = cur;
 	return 0;
 }
 
@@ -179,6 +193,7 @@ static int load(struct maildir_lines *f, const struct maildir_stamp now[2],
                 struct maildir_list *l, bool *ret_fresh)
 {
 	struct maildir_stamp was[2];
+	struct order prev = { 0 };
 	uint64_t sum = FNV_INIT, count, want;
 	char *line, *rest, *sum_s;
 	int n;
@@ -198,7 +213,7 @@ static int load(struct maildir_lines *f, const struct maildir_stamp now[2],
 		if (!strncmp(line, "end ", 4))
 			break;
 		sum = fnv1a(fnv1a(sum, line, (size_t)n), "\n", 1);
-		if (parse_entry(line, (size_t)n, l) < 0)
+		if (parse_entry(line, (size_t)n, l, &prev) < 0)
 			return -EBADMSG;
 	}
 	rest = line + 4;

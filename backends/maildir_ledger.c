@@ -85,24 +85,44 @@ static bool printable(const char *s, size_t len)
 	return len > 0 && maildir_printable(s, len);
 }
 
-/* 2 * MD5_DIGEST_LENGTH lowercase hex digits at s into out: 0 or -EBADMSG.
- * By table: two lookups an octet (every ledger line has a digest). */
-static int hex_decode(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
+/* Hex digit values, -1 for anything else. */
+static const signed char *hex_table(void)
 {
 	static signed char val[256];
-	unsigned bad = 0;
 
 	if (!val['0' + 1]) {
 		memset(val, -1, sizeof(val));
 		for (int c = 0; c < 16; c++)
 			val[(unsigned char)"0123456789abcdef"[c]] = (signed char)c;
 	}
+	return val;
+}
+
+/* 2 * MD5_DIGEST_LENGTH lowercase hex digits at s into out: 0 or -EBADMSG.
+ * By table: two lookups an octet (every ledger line has a digest). */
+static int hex_decode(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
+{
+	const signed char *val = hex_table();
+	unsigned bad = 0;
+
 	for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
 		int hi = val[(unsigned char)s[2 * k]], lo = val[(unsigned char)s[2 * k + 1]];
 		bad |= (unsigned)(hi | lo) & 0x80;
 		out[k] = (unsigned char)((unsigned)hi << 4 | (unsigned)lo);
 	}
 	return bad ? -EBADMSG : 0;
+}
+
+/* Whether s starts with 2 * MD5_DIGEST_LENGTH lowercase hex digits: the
+ * fast path needs no digest, only the same checks. */
+static int hex_check(const char *s)
+{
+	const signed char *val = hex_table();
+	int bad = 0;
+
+	for (size_t k = 0; k < 2 * MD5_DIGEST_LENGTH; k++)
+		bad |= val[(unsigned char)s[k]];
+	return bad < 0 ? -EBADMSG : 0;
 }
 
 static int hex_parse(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
@@ -365,7 +385,7 @@ static int fast_entry(char *line, size_t len, const struct maildir_list *l, size
 	    num_parse(f[1], 0, UINT64_MAX, &e->ino) < 0 ||
 	    num_parse(f[2], 0, INT64_MAX, &e->raw) < 0)
 		return -EBADMSG;
-	return hex_decode(f[3], e->digest);
+	return hex_check(f[3]);
 }
 
 /* The common case, checked first without loading the ledger into memory:
