@@ -239,7 +239,8 @@ const char *maildir_path(const struct maildir_list *l, size_t i, char buf[MAILDI
 		break;
 	case MAILDIR_INFO_TEXT:
 		buf[n] = ':';
-		strcpy(buf + n + 1, base + m->base_len + 1);   /* fits: the name did */
+		/* fits: the name did */
+		memcpy(buf + n + 1, base + m->base_len + 1, strlen(base + m->base_len + 1) + 1);
 		break;
 	case MAILDIR_INFO_2:
 		memcpy(buf + n, ":2,", 4);

@@ -199,9 +199,8 @@ static int load(struct maildir_lines *f, const struct maildir_stamp now[2],
 	int n;
 
 	/* The magic is a line of its own (its LF is part of CACHE_MAGIC). */
-	if (maildir_lines_next(f, &line, CACHE_LINE) < 0 ||
-	    strncmp(line, CACHE_MAGIC, strlen(CACHE_MAGIC) - 1) != 0 ||
-	    line[strlen(CACHE_MAGIC) - 1] != '\0')
+	if ((n = maildir_lines_next(f, &line, CACHE_LINE)) < 0 ||
+	    (size_t)n != strlen(CACHE_MAGIC) - 1 || memcmp(line, CACHE_MAGIC, (size_t)n) != 0)
 		return -EBADMSG;
 	for (int i = 0; i < 2; i++)
 		if (maildir_lines_next(f, &line, CACHE_LINE) < 0 ||
@@ -299,7 +298,7 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 		line[n++] = ' ';
 		ok = n + plen + 1 < sizeof(line);
 		if (ok) {
-			memcpy(line + n, path, plen);
+			memcpy(line + n, path, plen + 1);   /* its NUL becomes the LF */
 			n += plen;
 			line[n++] = '\n';
 			sum = fnv1a(sum, line, n);

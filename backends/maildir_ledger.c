@@ -85,15 +85,15 @@ static bool printable(const char *s, size_t len)
 	return len > 0 && maildir_printable(s, len);
 }
 
-/* Hex digit values, -1 for anything else. */
-static const signed char *hex_table(void)
+/* Hex digit values, 0xff for anything else. */
+static const unsigned char *hex_table(void)
 {
-	static signed char val[256];
+	static unsigned char val[256];
 
-	if (!val['0' + 1]) {
-		memset(val, -1, sizeof(val));
-		for (int c = 0; c < 16; c++)
-			val[(unsigned char)"0123456789abcdef"[c]] = (signed char)c;
+	if (!val['0']) {
+		memset(val, 0xff, sizeof(val));
+		for (unsigned c = 0; c < 16; c++)
+			val[(unsigned char)"0123456789abcdef"[c]] = (unsigned char)c;
 	}
 	return val;
 }
@@ -102,27 +102,27 @@ static const signed char *hex_table(void)
  * By table: two lookups an octet (every ledger line has a digest). */
 static int hex_decode(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
 {
-	const signed char *val = hex_table();
+	const unsigned char *val = hex_table();
 	unsigned bad = 0;
 
 	for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
-		int hi = val[(unsigned char)s[2 * k]], lo = val[(unsigned char)s[2 * k + 1]];
-		bad |= (unsigned)(hi | lo) & 0x80;
-		out[k] = (unsigned char)((unsigned)hi << 4 | (unsigned)lo);
+		unsigned hi = val[(unsigned char)s[2 * k]], lo = val[(unsigned char)s[2 * k + 1]];
+		bad |= hi | lo;
+		out[k] = (unsigned char)(hi << 4 | lo);
 	}
-	return bad ? -EBADMSG : 0;
+	return bad & 0x80 ? -EBADMSG : 0;
 }
 
 /* Whether s starts with 2 * MD5_DIGEST_LENGTH lowercase hex digits: the
  * fast path needs no digest, only the same checks. */
 static int hex_check(const char *s)
 {
-	const signed char *val = hex_table();
-	int bad = 0;
+	const unsigned char *val = hex_table();
+	unsigned bad = 0;
 
-	for (size_t k = 0; k < 2 * MD5_DIGEST_LENGTH; k++)
+	for (size_t k = 0; k < 2 * (size_t)MD5_DIGEST_LENGTH; k++)
 		bad |= val[(unsigned char)s[k]];
-	return bad < 0 ? -EBADMSG : 0;
+	return bad & 0x80 ? -EBADMSG : 0;
 }
 
 static int hex_parse(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
@@ -377,7 +377,7 @@ static int fast_entry(char *line, size_t len, const struct maildir_list *l, size
 	}
 	ulen = (size_t)(f[1] - 1 - f[0]);
 	if ((size_t)(end - f[4]) != blen || memcmp(f[4], base, blen) != 0 || ulen > MAX_UIDL ||
-	    f[4] - 1 - f[3] != 2 * MD5_DIGEST_LENGTH)
+	    (size_t)(f[4] - 1 - f[3]) != 2 * (size_t)MD5_DIGEST_LENGTH)
 		return -EBADMSG;
 	same = ulen == blen && memcmp(f[0], base, blen) == 0;
 	*e = (struct entry){ .uidl = f[0], .base = f[4] };
@@ -657,7 +657,7 @@ static void save_from(int dir_fd, const struct maildir_list *l,
 		const struct maildir_ledger_meta_msg *m = &msgs[i];
 		const char *base = maildir_base(l, i);
 		size_t blen = l->msgs[i].base_len;
-		char hex[2 * MD5_DIGEST_LENGTH + 1];
+		char hex[2 * (size_t)MD5_DIGEST_LENGTH + 1];
 
 		if (deleted && deleted[i])
 			continue;
@@ -667,7 +667,7 @@ static void save_from(int dir_fd, const struct maildir_list *l,
 			hex[2 * k] = digits[v >> 4];
 			hex[2 * k + 1] = digits[v & 15];
 		}
-		hex[2 * MD5_DIGEST_LENGTH] = '\0';
+		hex[2 * (size_t)MD5_DIGEST_LENGTH] = '\0';
 		if (!printable(base, blen))
 			base = "-", blen = 1;
 		fprintf(f, "%s %" PRIu64 " %" PRIu64 " %s %.*s\n", maildir_uidl(l, i), l->msgs[i].ino,

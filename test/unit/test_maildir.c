@@ -13,18 +13,21 @@
 /* The delivery order, computed another way as the reference: a key of
  * the leading number's length without leading zeros (3 digits), that
  * number, then the rest of the name; keys compare as strings. */
+static void ref_key(const char *s, char *key, size_t size)
+{
+	size_t n = strspn(s, "0123456789"), z = 0;
+
+	while (z + 1 < n && s[z] == '0')
+		z++;
+	snprintf(key, size, "%03zu%.*s%s", n - z, (int)(n - z), s + z, s + n);
+}
+
 static int ref_cmp(const char *p, const char *q)
 {
 	char kp[300], kq[300];
-	const char *s[2] = { p, q };
-	char *k[2] = { kp, kq };
 
-	for (int i = 0; i < 2; i++) {
-		size_t n = strspn(s[i], "0123456789"), z = 0;
-		while (z + 1 < n && s[i][z] == '0')
-			z++;
-		snprintf(k[i], sizeof(kp), "%03zu%.*s%s", n - z, (int)(n - z), s[i] + z, s[i] + n);
-	}
+	ref_key(p, kp, sizeof(kp));
+	ref_key(q, kq, sizeof(kq));
 	return strcmp(kp, kq);
 }
 
