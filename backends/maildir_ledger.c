@@ -90,7 +90,7 @@ static const unsigned char *hex_table(void)
 {
 	static unsigned char val[256];
 
-	if (!val['0']) {
+	if (!val[0]) {   /* 0xff once filled */
 		memset(val, 0xff, sizeof(val));
 		for (unsigned c = 0; c < 16; c++)
 			val[(unsigned char)"0123456789abcdef"[c]] = (unsigned char)c;
