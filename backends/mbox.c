@@ -22,14 +22,17 @@
  * digest from the scan: mbox_parse.c. Rewrite: mbox_rewrite.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mbox.h"
+#include "options.h"
 #include "uidl_digest.h"
 #include "wire.h"
 
@@ -41,6 +44,13 @@ static void mbox_close(struct mailbox *mb)
 
 	if (!m)
 		return;
+	if (m->ctx && m->login_name && mbox_priv_on(&m->lock) == 0) {
+		login_delay_end(m->ctx, m->dir_fd, m->login_name, &m->login, m->count);
+		mbox_priv_off(&m->lock);
+	}
+	if (m->dir_fd >= 0)
+		close(m->dir_fd);
+	free(m->login_name);
 	if (m->rd)
 		fclose(m->rd);
 	free(m->line);
@@ -52,11 +62,11 @@ static void mbox_close(struct mailbox *mb)
 	free(m);
 }
 
-/* Open path and take the session lock. A missing file is an empty
+/* Open path and, with lock, take the session lock. A missing file is an empty
  * mailbox (fd stays -1). The file may be replaced by another session's
  * rewrite between open and flock: then the lock is on a dead inode, so
  * check and try again. */
-static int open_locked(struct mbox *m)
+static int open_locked(struct mbox *m, bool lock)
 {
 	for (int tries = 0; tries < 5; tries++) {
 		struct stat st, now;
@@ -68,6 +78,10 @@ static int open_locked(struct mbox *m)
 			int r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
 			close(fd);
 			return r;
+		}
+		if (!lock) {
+			m->fd = fd;
+			return 0;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			int r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
@@ -83,7 +97,35 @@ static int open_locked(struct mbox *m)
 	return -EAGAIN;
 }
 
-static int mbox_open(const char *path, struct mailbox **ret_mb)
+/* --login-delay: the record is PATH.onepop-login, beside the mailbox
+ * as its dotlock is (the spool directory, written with the kept group),
+ * and, like the session, guarded by the flock on the mailbox. */
+static int login_begin(struct mbox *m, struct backend_ctx *ctx)
+{
+	const char *base = strrchr(m->path, '/');
+	char *copy;
+	int r;
+
+	if (!ctx || ctx->readonly || !ctx->opt || !ctx->opt->login_delay)
+		return 0;
+	if (!(copy = strdup(m->path)) ||
+	    asprintf(&m->login_name, "%s.onepop-login", base ? base + 1 : m->path) < 0) {
+		m->login_name = NULL;
+		free(copy);
+		return -ENOMEM;
+	}
+	m->dir_fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (m->dir_fd < 0)
+		return -errno;
+	if ((r = mbox_priv_on(&m->lock)) < 0)
+		return r;
+	r = login_delay_begin(ctx, m->dir_fd, m->login_name, &m->login);
+	mbox_priv_off(&m->lock);
+	return r;
+}
+
+static int mbox_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb)
 {
 	struct mbox *m = calloc(1, sizeof(*m));
 	int r;
@@ -91,19 +133,27 @@ static int mbox_open(const char *path, struct mailbox **ret_mb)
 	if (!m)
 		return -ENOMEM;
 	m->base.ops = &backend_mbox;
-	m->fd = -1;
+	m->fd = m->dir_fd = -1;
 	m->path = strdup(path);
 	if (!m->path || mbox_lock_init(&m->lock, path) < 0) {   /* both: ENOMEM */
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = open_locked(m)) < 0)
+	/* A dry run (--scan) takes no lock and writes nothing, not even a
+	 * dotlock: a snapshot, as a session would see it now. */
+	if ((r = open_locked(m, !(ctx && ctx->readonly))) < 0 || (r = login_begin(m, ctx)) < 0)
 		goto fail;
+	m->ctx = ctx;
 	*ret_mb = &m->base;
 	return 0;
 fail:
 	mbox_close(&m->base);
 	return r;
+}
+
+static int mbox_open(const char *path, struct mailbox **ret_mb)
+{
+	return mbox_open_ctx(path, NULL, ret_mb);
 }
 
 static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_count)
@@ -120,9 +170,13 @@ static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_
 		*ret_count = 0;
 		return 0;
 	}
-	if ((r = mbox_lock_take(&m->lock, m->fd)) < 0)
+	if (!(m->ctx && m->ctx->readonly) && (r = mbox_lock_take(&m->lock, m->fd)) < 0)
 		return r;
 	r = mbox_parse(m, -1, &info);
+	/* --expire: before the list is built, so the expired are not in it. */
+	if (r == 0 && m->ctx && !m->ctx->readonly && m->ctx->opt && m->ctx->opt->expire)
+		r = mbox_expire_run(m, m->ctx->opt->expire_days, (int64_t)time(NULL), &info,
+		                    &m->ctx->expired);
 	mbox_lock_release(&m->lock);
 	if (r == 0 && !info && !(info = calloc(1, sizeof(*info))))
 		r = -ENOMEM;
@@ -217,7 +271,9 @@ const struct backend_ops backend_mbox = {
 	.name = "mbox",
 	.default_mailbox = "/var/mail/%u",
 	.privileged_group = "mail",
+	.expiry = true,
 	.open = mbox_open,
+	.open_ctx = mbox_open_ctx,
 	.scan = mbox_scan,
 	.msg_open = mbox_msg_open,
 	.msg_read = mbox_msg_read,
