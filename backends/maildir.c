@@ -38,9 +38,8 @@ struct maildir {
 	int msg_fd;         /* the open message, or -1 */
 	struct maildir_list list;
 	struct backend_ctx *ctx;    /* NULL when opened without one */
-	/* UIDL ledger (maildir_ledger.c): each listed message's UIDL and
-	 * what the ledger knows of it, kept to rewrite it at commit. */
-	char (*uidls)[MAX_UIDL + 1];
+	/* UIDL ledger (maildir_ledger.c): what it knows of each listed
+	 * message (the UIDLs are in the list), kept to rewrite it at commit. */
 	struct maildir_ledger_meta meta;
 	int64_t scanned;            /* when scan ran */
 	/* --login-delay: this session's login record, saved at close */
@@ -60,7 +59,6 @@ static void maildir_close(struct mailbox *mb)
 	if (md->ctx)
 		login_delay_end(md->ctx, md->dir_fd, MAILDIR_LOGIN, &md->login, md->list.count);
 	maildir_list_free(&md->list);
-	free(md->uidls);
 	free(md->meta.msgs);
 	if (md->msg_fd >= 0)
 		close(md->msg_fd);
@@ -126,43 +124,64 @@ static int maildir_open(const char *path, struct mailbox **ret_mb)
 
 /* ------------------------------------------------------------ the list */
 
-static int names_append(struct maildir_list *l, const char *sub, const char *name, size_t len,
-                        uint32_t *ret_off)
+/* The code of a name's INFO (after the ":"; NULL: no ":"). */
+static enum maildir_info info_code(const char *info, size_t len)
 {
-	size_t need = 4 + len + 1;
+	if (!info)
+		return MAILDIR_INFO_NONE;
+	if (len == 2 && !memcmp(info, "2,", 2))
+		return MAILDIR_INFO_2;
+	if (len == 3 && !memcmp(info, "2,S", 3))
+		return MAILDIR_INFO_2S;
+	return MAILDIR_INFO_TEXT;
+}
 
-	if (len == 0 || len > MAILDIR_MAX_NAME || name[0] == '.' || memchr(name, '/', len) ||
-	    memchr(name, '\0', len))
-		return -EINVAL;
-	if (l->names_len + need > l->names_cap) {
-		size_t ncap = l->names_cap ? l->names_cap * 2 : 4096;
+/* Append s (len octets) and a NUL to an arena (*buf, *used of *cap
+ * octets) whose offsets must stay below limit: 0 and *ret_off, or
+ * -ENOMEM. Offsets are 32-bit: 4 GB of names is far beyond any mailbox. */
+static int arena_append(char **buf, size_t *used, size_t *cap, size_t limit, const char *s,
+                        size_t len, uint32_t *ret_off)
+{
+	size_t need = len + 1;
+
+	if (*used + need > *cap) {
+		size_t ncap = *cap ? *cap * 2 : 4096;
 		char *p;
 
-		while (ncap < l->names_len + need)
+		while (ncap < *used + need)
 			ncap *= 2;
-		/* Offsets are 32-bit: 4 GB of names is far beyond any mailbox. */
-		if (ncap > UINT32_MAX || !(p = realloc(l->names, ncap)))
+		if (ncap > limit || !(p = realloc(*buf, ncap)))
 			return -ENOMEM;
-		l->names = p;
-		l->names_cap = ncap;
+		*buf = p;
+		*cap = ncap;
 	}
-	*ret_off = (uint32_t)l->names_len;
-	memcpy(l->names + l->names_len, sub, 3);
-	l->names[l->names_len + 3] = '/';
-	memcpy(l->names + l->names_len + 4, name, len);
-	l->names[l->names_len + 4 + len] = '\0';
-	l->names_len += need;
+	*ret_off = (uint32_t)*used;
+	memcpy(*buf + *used, s, len);
+	(*buf)[*used + len] = '\0';
+	*used += need;
 	return 0;
+}
+
+static int names_append(struct maildir_list *l, const char *s, size_t len, uint32_t *ret_off)
+{
+	return arena_append(&l->names, &l->names_len, &l->names_cap, UINT32_MAX, s, len, ret_off);
 }
 
 int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, size_t len,
                      uint64_t raw, uint64_t wire)
 {
 	const char *colon = memchr(name, ':', len);
+	size_t blen = colon ? (size_t)(colon - name) : len;
+	enum maildir_info info = info_code(colon ? colon + 1 : NULL, len - blen - !!colon);
 	struct maildir_msg *m;
-	uint32_t off;
+	uint32_t off, ioff;
 	int r;
 
+	/* No NUL check: every caller's name is a C string of len octets
+	 * (readdir's, or a cache line, which maildir_lines_next checks). */
+	if (len == 0 || len > MAILDIR_MAX_NAME || name[0] == '.' || memchr(name, '/', len) ||
+	    raw > MAILDIR_RAW_MAX)
+		return -EINVAL;
 	if (l->count == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 64;
 		void *p = reallocarray(l->msgs, ncap, sizeof(*l->msgs));
@@ -171,23 +190,82 @@ int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, 
 		l->msgs = p;
 		l->cap = ncap;
 	}
-	if ((r = names_append(l, sub, name, len, &off)) < 0)
+	if ((r = names_append(l, name, blen, &off)) < 0 ||
+	    (info == MAILDIR_INFO_TEXT && (r = names_append(l, colon + 1, len - blen - 1, &ioff)) < 0))
 		return r;
 	m = &l->msgs[l->count++];
-	m->name_off = off;
-	m->base_len = (uint16_t)(colon ? (size_t)(colon - name) : len);
-	m->raw = raw;
-	m->wire = wire;
-	m->ino = 0;
-	m->mtime = 0;
+	*m = (struct maildir_msg){ .raw = raw, .cur = sub[0] == 'c', .info = info,
+	                           .base_len = blen, .wire = wire, .name_off = off,
+	                           .uidl_off = MAILDIR_UIDL_BASE };
 	return 0;
 }
 
 void maildir_list_free(struct maildir_list *l)
 {
+	for (size_t i = 0; l->moved && i < l->count; i++)
+		free(l->moved[i]);
+	free(l->moved);
 	free(l->msgs);
 	free(l->names);
+	free(l->uidls);
 	*l = (struct maildir_list){ 0 };
+}
+
+const char *maildir_path(const struct maildir_list *l, size_t i, char buf[MAILDIR_PATH_MAX])
+{
+	const struct maildir_msg *m = &l->msgs[i];
+	const char *base = l->names + m->name_off;
+	size_t n = 4 + m->base_len;
+
+	if (l->moved && l->moved[i])
+		return l->moved[i];
+	memcpy(buf, m->cur ? "cur/" : "new/", 4);
+	memcpy(buf + 4, base, m->base_len);
+	switch (m->info) {
+	case MAILDIR_INFO_NONE:
+		buf[n] = '\0';
+		break;
+	case MAILDIR_INFO_TEXT:
+		buf[n] = ':';
+		/* fits: the name did */
+		memcpy(buf + n + 1, base + m->base_len + 1, strlen(base + m->base_len + 1) + 1);
+		break;
+	case MAILDIR_INFO_2:
+		memcpy(buf + n, ":2,", 4);
+		break;
+	default:
+		memcpy(buf + n, ":2,S", 5);
+		break;
+	}
+	return buf;
+}
+
+int maildir_uidl_set(struct maildir_list *l, size_t i, const char *uidl)
+{
+	struct maildir_msg *m = &l->msgs[i];
+	uint32_t off;
+	int r;
+
+	if (!strcmp(uidl, maildir_base(l, i))) {
+		m->uidl_off = MAILDIR_UIDL_BASE;
+		return 0;
+	}
+	if (m->uidl_off != MAILDIR_UIDL_BASE && !strcmp(uidl, l->uidls + m->uidl_off))
+		return 0;
+	/* Below MAILDIR_UIDL_BASE, which says "the base name". */
+	if ((r = arena_append(&l->uidls, &l->uidls_len, &l->uidls_cap, MAILDIR_UIDL_BASE, uidl,
+	                      strlen(uidl), &off)) < 0)
+		return r;
+	m->uidl_off = off;
+	return 0;
+}
+
+int maildir_uidl_reset(struct maildir_list *l, size_t i)
+{
+	char uidl[MAX_UIDL + 1];
+
+	maildir_name_uidl(maildir_base(l, i), l->msgs[i].base_len, uidl);
+	return maildir_uidl_set(l, i, uidl);
 }
 
 bool maildir_wire_plausible(uint64_t raw, uint64_t wire)
@@ -205,9 +283,44 @@ void maildir_stamp_of(const struct stat *st, struct maildir_stamp *ret)
  * then the rest of the name. */
 static int cmp_base(const char *p, size_t lp, const char *q, size_t lq)
 {
-	size_t np = 0, nq = 0, rp, rq;
+	size_t np = 0, nq = 0, rp, rq, k = 0;
 	int c;
 
+	/* Names that start with a non-zero digit (every delivery agent's):
+	 * the first octet that differs decides, unless it lies inside both
+	 * numbers, where the longer number is the larger. Other names (and
+	 * that case) take the general way below; same order either way. */
+	if (lp && lq && p[0] >= '1' && p[0] <= '9' && q[0] >= '1' && q[0] <= '9') {
+		bool dp, dq;
+
+		while (k < lp && k < lq && p[k] == q[k])
+			k++;
+		if (k == lp || k == lq) {
+			if (lp == lq)
+				return 0;
+			/* one is a prefix of the other: longer is larger, unless
+			 * the longer one's number goes on (then it is larger too) */
+			return lp < lq ? -1 : 1;
+		}
+		dp = p[k] >= '0' && p[k] <= '9';
+		dq = q[k] >= '0' && q[k] <= '9';
+		/* Only when the whole prefix is digits is k inside the numbers. */
+		for (size_t i = 0; (dp || dq) && i < k; i++)
+			if (p[i] < '0' || p[i] > '9')
+				dp = dq = false;
+		if (!dp && !dq)
+			return (unsigned char)p[k] < (unsigned char)q[k] ? -1 : 1;
+		if (dp != dq)
+			return dp ? 1 : -1;   /* p's number is longer when dp */
+		np = nq = k;
+		while (np < lp && p[np] >= '0' && p[np] <= '9')
+			np++;
+		while (nq < lq && q[nq] >= '0' && q[nq] <= '9')
+			nq++;
+		if (np != nq)
+			return np < nq ? -1 : 1;
+		return (unsigned char)p[k] < (unsigned char)q[k] ? -1 : 1;
+	}
 	while (np < lp && p[np] >= '0' && p[np] <= '9')
 		np++;
 	while (nq < lq && q[nq] >= '0' && q[nq] <= '9')
@@ -230,7 +343,7 @@ static int cmp_base(const char *p, size_t lp, const char *q, size_t lq)
 static int cmp_msg(const char *na, const struct maildir_msg *a, const char *nb,
                    const struct maildir_msg *b)
 {
-	return cmp_base(na + a->name_off + 4, a->base_len, nb + b->name_off + 4, b->base_len);
+	return cmp_base(na + a->name_off, a->base_len, nb + b->name_off, b->base_len);
 }
 
 int maildir_list_cmp(const struct maildir_list *l, size_t a, size_t b)
@@ -238,9 +351,80 @@ int maildir_list_cmp(const struct maildir_list *l, size_t a, size_t b)
 	return cmp_msg(l->names, &l->msgs[a], l->names, &l->msgs[b]);
 }
 
-static int qsort_cmp(const void *a, const void *b, void *names)
+bool maildir_lead_number(const char *base, size_t len, uint64_t *ret)
 {
-	return cmp_msg(names, a, names, b);
+	size_t n = 0;
+	uint64_t v = 0;
+
+	/* v wraps past 19 digits, but is then not used. */
+	for (; n < len; n++) {
+		unsigned d = (unsigned)(unsigned char)base[n] - '0';
+		if (d > 9)
+			break;
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return n >= 1 && n <= 19;
+}
+
+/* A message's place in the sort: the value of its base name's leading
+ * number when that has 1-19 digits (so fits; the usual name), which
+ * decides most comparisons without looking at the names. */
+struct sort_key {
+	uint64_t num;
+	uint32_t idx;
+	bool num_ok;
+};
+
+static int key_cmp(const void *a, const void *b, void *list)
+{
+	const struct sort_key *x = a, *y = b;
+
+	/* Equal values, or a name without such a number: the full order,
+	 * which agrees (numbers of 1-19 digits compare as their values). */
+	if (x->num_ok && y->num_ok && x->num != y->num)
+		return x->num < y->num ? -1 : 1;
+	return maildir_list_cmp(list, x->idx, y->idx);
+}
+
+/* Sort the list in delivery order: keys of 16 octets sorted, then the
+ * records moved into place along the permutation's cycles (no second
+ * copy of the list). 0 or -ENOMEM. */
+static int sort_list(struct maildir_list *l)
+{
+	struct sort_key *k;
+
+	if (l->count < 2)
+		return 0;
+	if (l->count > UINT32_MAX || !(k = calloc(l->count, sizeof(*k))))
+		return -ENOMEM;
+	for (size_t i = 0; i < l->count; i++) {
+		k[i].idx = (uint32_t)i;
+		k[i].num_ok = maildir_lead_number(maildir_base(l, i), l->msgs[i].base_len, &k[i].num);
+	}
+	qsort_r(k, l->count, sizeof(*k), key_cmp, l);
+	/* k[i].idx is the record that belongs at i; a done place gets
+	 * idx == i. */
+	for (size_t i = 0; i < l->count; i++) {
+		struct maildir_msg tmp;
+		size_t j = i;
+
+		if (k[i].idx == i)
+			continue;
+		tmp = l->msgs[i];
+		for (;;) {
+			size_t src = k[j].idx;
+			k[j].idx = (uint32_t)j;
+			if (src == i) {
+				l->msgs[j] = tmp;
+				break;
+			}
+			l->msgs[j] = l->msgs[src];
+			j = src;
+		}
+	}
+	free(k);
+	return 0;
 }
 
 /* ------------------------------------------------------------ reading */
@@ -264,15 +448,48 @@ static int file_size(int fd, uint64_t *ret)
 	return wire_size_end(&ws, ret);
 }
 
+bool maildir_printable(const char *s, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t bad = 0;
+	size_t i = 0;
+
+	/* Eight octets at a time (every name is checked on each login): a
+	 * high bit left means some octet is below 0x21 (x - 0x21 borrows into
+	 * it) or above 0x7E (x + 1 or x itself has it). Exact for "any". */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		bad |= ((x - 0x21 * ones) & ~x) | x | (x + ones);
+	}
+	for (; i < len; i++)
+		bad |= (unsigned char)(s[i] - 0x21) >= 0x5e ? high : 0;
+	return !(bad & high);
+}
+
+bool maildir_uidl_plain(const char *base, size_t len)
+{
+	return len > 0 && len <= MAX_UIDL && maildir_printable(base, len);
+}
+
+int maildir_name_uidls(struct maildir_list *l)
+{
+	for (size_t i = 0; i < l->count; i++) {
+		int r;
+		if (maildir_uidl_plain(maildir_base(l, i), l->msgs[i].base_len))
+			l->msgs[i].uidl_off = MAILDIR_UIDL_BASE;
+		else if ((r = maildir_uidl_reset(l, i)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
 {
 	unsigned char d[MD5_DIGEST_LENGTH];
-	bool ok = len > 0 && len <= MAX_UIDL;
 	MD5_CTX ctx;
 
-	for (size_t i = 0; ok && i < len; i++)
-		ok = base[i] > 0x20 && base[i] < 0x7f;
-	if (ok) {
+	if (maildir_uidl_plain(base, len)) {
 		memcpy(out, base, len);
 		out[len] = '\0';
 		return;
@@ -324,13 +541,16 @@ static int read_subdir(struct maildir *md, int s)
 	return r;
 }
 
-/* Find a message again by base name after another process renamed it
- * (new/ to cur/, or a flag change), and update its name. 0 or -ENOENT. */
-static int relocate(struct maildir *md, struct maildir_msg *m)
+/* Find message i again by base name after another process renamed it
+ * (new/ to cur/, or a flag change), and record its name. 0 or -ENOENT. */
+static int relocate(struct maildir *md, size_t i)
 {
-	char base[MAILDIR_MAX_NAME + 1];
+	struct maildir_list *l = &md->list;
+	const char *base = maildir_base(l, i);
+	size_t blen = l->msgs[i].base_len;
 
-	memcpy(base, md->list.names + m->name_off + 4, m->base_len);
+	if (!l->moved && !(l->moved = calloc(l->count ? l->count : 1, sizeof(*l->moved))))
+		return -ENOENT;
 	for (int s = 1; s >= 0; s--) {
 		int fd = openat(md->dir_fd, subdirs[s], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		struct dirent *de;
@@ -342,13 +562,14 @@ static int relocate(struct maildir *md, struct maildir_msg *m)
 			continue;
 		}
 		while ((de = readdir(d))) {
-			uint32_t off;
-			if (strncmp(de->d_name, base, m->base_len) != 0 ||
-			    (de->d_name[m->base_len] != ':' && de->d_name[m->base_len] != '\0'))
+			char *path;
+			if (strncmp(de->d_name, base, blen) != 0 ||
+			    (de->d_name[blen] != ':' && de->d_name[blen] != '\0'))
 				continue;
-			if (names_append(&md->list, subdirs[s], de->d_name, strlen(de->d_name), &off) < 0)
+			if (asprintf(&path, "%s/%s", subdirs[s], de->d_name) < 0)
 				break;
-			m->name_off = off;
+			free(l->moved[i]);
+			l->moved[i] = path;
 			closedir(d);
 			return 0;
 		}
@@ -357,16 +578,17 @@ static int relocate(struct maildir *md, struct maildir_msg *m)
 	return -ENOENT;
 }
 
-/* Open a message file: O_NONBLOCK so a FIFO planted in cur/ cannot hang
+/* Open message i's file: O_NONBLOCK so a FIFO planted in cur/ cannot hang
  * the session; only regular files are messages. */
-static int open_msg(struct maildir *md, struct maildir_msg *m)
+static int open_msg(struct maildir *md, size_t i)
 {
 	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
-	int fd = openat(md->dir_fd, md->list.names + m->name_off, flags);
+	char buf[MAILDIR_PATH_MAX];
+	int fd = openat(md->dir_fd, maildir_path(&md->list, i, buf), flags);
 	struct stat st;
 
-	if (fd < 0 && errno == ENOENT && relocate(md, m) == 0)
-		fd = openat(md->dir_fd, md->list.names + m->name_off, flags);
+	if (fd < 0 && errno == ENOENT && relocate(md, i) == 0)
+		fd = openat(md->dir_fd, maildir_path(&md->list, i, buf), flags);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -394,32 +616,34 @@ static int64_t name_field(const char *base, size_t len, char x)
 	return -1;
 }
 
-/* Fill m->raw and m->wire. The wire size comes, cheapest first, from the
- * old cache (same base name, same file size), from the name's ,W= when its
- * ,S= equals the file size (Dovecot's and others' delivery agents write
- * both), or from reading the file. -ENOENT and the like: not a message. */
-static int size_msg(struct maildir *md, struct maildir_msg *m, const struct maildir_msg *old,
+/* Fill message i's raw, wire and ino. The wire size comes, cheapest
+ * first, from the old cache (same base name, same file size), from the
+ * name's ,W= when its ,S= equals the file size (Dovecot's and others'
+ * delivery agents write both), or from reading the file. -ENOENT and the
+ * like: not a message. */
+static int size_msg(struct maildir *md, size_t i, const struct maildir_msg *old,
                     bool *ret_changed)
 {
-	const char *base = md->list.names + m->name_off + 4;
+	struct maildir_msg *m = &md->list.msgs[i];
+	const char *base = maildir_base(&md->list, i);
 	/* Copied first: old may be m itself (a fresh cache's own entry). */
 	const bool have = old != NULL;
 	const uint64_t old_raw = have ? old->raw : 0, old_wire = have ? old->wire : 0;
+	char buf[MAILDIR_PATH_MAX];
 	struct stat st;
 	int64_t s, w;
 	int fd, r;
 
-	if (fstatat(md->dir_fd, md->list.names + m->name_off, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT || relocate(md, m) < 0 ||
-		    fstatat(md->dir_fd, md->list.names + m->name_off, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(md->dir_fd, maildir_path(&md->list, i, buf), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT || relocate(md, i) < 0 ||
+		    fstatat(md->dir_fd, maildir_path(&md->list, i, buf), &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return -ENOENT;
 		*ret_changed = true;
 	}
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_RAW_MAX)
 		return -EINVAL;
 	m->raw = (uint64_t)st.st_size;
 	m->ino = (uint64_t)st.st_ino;
-	m->mtime = (int64_t)st.st_mtime;
 	if (have && old_raw == m->raw) {
 		m->wire = old_wire;
 		return 0;
@@ -431,7 +655,7 @@ static int size_msg(struct maildir *md, struct maildir_msg *m, const struct mail
 		m->wire = (uint64_t)w;
 		return 0;
 	}
-	fd = open_msg(md, m);
+	fd = open_msg(md, i);
 	if (fd < 0)
 		return fd;
 	r = file_size(fd, &m->wire);
@@ -469,25 +693,37 @@ static int size_all(struct maildir *md, const struct maildir_list *old, bool *re
 	for (size_t i = 0; i < l->count; i++) {
 		struct maildir_msg *m = &l->msgs[i];
 		const struct maildir_msg *o = NULL;
+		bool keep = true;
 		int c = 1;
 
-		/* Moved from new/ to cur/ while we read the two: keep one. */
-		if (out > 0 && maildir_list_cmp(l, out - 1, i) == 0) {
-			*ret_changed = true;
-			continue;
-		}
-		if (old == l) {
-			o = m;
+		/* Moved from new/ to cur/ while we read the two: keep one. (A
+		 * cache's list has no base name twice: its load checked that.) */
+		if (old != l && out > 0 && maildir_list_cmp(l, out - 1, i) == 0) {
+			keep = false;
 		} else {
-			while (old && j < old->count &&
-			       (c = cmp_msg(old->names, &old->msgs[j], l->names, m)) < 0)
-				j++;
-			if (old && j < old->count && c == 0)
-				o = &old->msgs[j];
+			if (old == l) {
+				o = m;
+			} else {
+				while (old && j < old->count &&
+				       (c = cmp_msg(old->names, &old->msgs[j], l->names, m)) < 0)
+					j++;
+				if (old && j < old->count && c == 0)
+					o = &old->msgs[j];
+			}
+			/* gone, or not a message */
+			keep = size_msg(md, i, o, ret_changed) == 0;
 		}
-		if (size_msg(md, m, o, ret_changed) < 0) {
-			*ret_changed = true;   /* gone, or not a message */
+		if (!keep) {
+			*ret_changed = true;
+			if (l->moved) {
+				free(l->moved[i]);
+				l->moved[i] = NULL;
+			}
 			continue;
+		}
+		if (l->moved && out != i) {
+			l->moved[out] = l->moved[i];
+			l->moved[i] = NULL;
 		}
 		l->msgs[out++] = *m;
 	}
@@ -505,25 +741,19 @@ static bool writable(const struct maildir *md)
  * remembers for it (without a context, as in unit use, only the name's). */
 static int apply_ledger(struct maildir *md)
 {
-	size_t n = md->list.count ? md->list.count : 1;
 	int r;
 
 	md->scanned = (int64_t)time(NULL);
-	md->uidls = calloc(n, sizeof(*md->uidls));
-	md->meta.msgs = calloc(n, sizeof(*md->meta.msgs));
-	if (!md->uidls || !md->meta.msgs)
-		return -ENOMEM;
-	for (size_t i = 0; i < md->list.count; i++)
-		maildir_name_uidl(maildir_name(&md->list, i) + 4, md->list.msgs[i].base_len, md->uidls[i]);
+	/* The list starts with every UIDL the base name (MAILDIR_UIDL_BASE),
+	 * unchecked: the ledger checks them as it reads (maildir_ledger.c). */
 	if (!md->ctx)
-		return 0;
-	r = maildir_ledger_apply(md->dir_fd, &md->list, md->uidls, &md->meta, md->ctx);
+		return maildir_name_uidls(&md->list);
+	r = maildir_ledger_apply(md->dir_fd, &md->list, &md->meta, md->ctx);
 	if (r < 0)
 		return r;
 	/* A refused login records nothing: the next one is judged the same. */
 	if (md->meta.dirty && writable(md) && !(md->ctx->uidl_hold && md->ctx->uidl.changed))
-		maildir_ledger_save(md->dir_fd, &md->list, (const char (*)[MAX_UIDL + 1])md->uidls,
-		                    &md->meta, NULL, md->scanned);
+		maildir_ledger_save(md->dir_fd, &md->list, &md->meta, NULL, md->scanned);
 	return 0;
 }
 
@@ -557,10 +787,10 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 			maildir_list_free(&old);
 			return r;
 		}
-		/* An empty Maildir has no array: qsort_r(NULL, 0) is UB. */
-		if (md->list.count)
-			qsort_r(md->list.msgs, md->list.count, sizeof(*md->list.msgs), qsort_cmp,
-			        md->list.names);
+		if ((r = sort_list(&md->list)) < 0) {
+			maildir_list_free(&old);
+			return r;
+		}
 		size_all(md, &old, &changed);
 	}
 	maildir_list_free(&old);
@@ -573,7 +803,10 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 		return -ENOMEM;
 	for (size_t i = 0; i < md->list.count; i++) {
 		info[i].size = md->list.msgs[i].wire;
-		info[i].uidl = md->uidls[i];   /* md->uidls lives until close */
+		/* In the list's arenas, which do not move after scan: the
+		 * names arena only grows in read_subdir and the cache load, and
+		 * relocate() keeps its names apart. */
+		info[i].uidl = maildir_uidl(&md->list, i);
 	}
 	*ret_msgs = info;
 	*ret_count = md->list.count;
@@ -587,7 +820,7 @@ static int maildir_msg_open(struct mailbox *mb, size_t idx)
 
 	if (idx >= md->list.count)
 		return -EINVAL;
-	fd = open_msg(md, &md->list.msgs[idx]);
+	fd = open_msg(md, idx);
 	if (fd < 0)
 		return fd;
 	md->msg_fd = fd;
@@ -622,21 +855,20 @@ static void maildir_msg_close(struct mailbox *mb)
  * expired later: it is not reported. */
 static void mark_seen(struct maildir *md, const bool *deleted, size_t count)
 {
-	char to[4 + MAILDIR_MAX_NAME + 1];
+	char to[MAILDIR_PATH_MAX], buf[MAILDIR_PATH_MAX];
 
 	for (size_t i = 0; i < count && i < md->list.count; i++) {
-		struct maildir_msg *m = &md->list.msgs[i];
 		const char *from;
 
 		if (deleted[i] || !md->ctx->retrieved[i])
 			continue;
-		from = md->list.names + m->name_off;
+		from = maildir_path(&md->list, i, buf);
 		if (maildir_seen_name(from, to, sizeof(to)) <= 0)
 			continue;
 		if (renameat(md->dir_fd, from, md->dir_fd, to) == 0 || errno != ENOENT ||
-		    relocate(md, m) < 0)
+		    relocate(md, i) < 0)
 			continue;
-		from = md->list.names + m->name_off;
+		from = maildir_path(&md->list, i, buf);
 		if (maildir_seen_name(from, to, sizeof(to)) > 0)
 			renameat(md->dir_fd, from, md->dir_fd, to);
 	}
@@ -648,14 +880,14 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	int r = 0;
 
 	for (size_t i = 0; i < count && i < md->list.count; i++) {
-		struct maildir_msg *m = &md->list.msgs[i];
+		char buf[MAILDIR_PATH_MAX];
 
 		if (!deleted[i])
 			continue;
-		if (unlinkat(md->dir_fd, md->list.names + m->name_off, 0) == 0)
+		if (unlinkat(md->dir_fd, maildir_path(&md->list, i, buf), 0) == 0)
 			continue;
-		if (errno == ENOENT && relocate(md, m) == 0 &&
-		    unlinkat(md->dir_fd, md->list.names + m->name_off, 0) == 0)
+		if (errno == ENOENT && relocate(md, i) == 0 &&
+		    unlinkat(md->dir_fd, maildir_path(&md->list, i, buf), 0) == 0)
 			continue;
 		/* Already gone is what was asked; anything else is a failure. */
 		if (errno != ENOENT && r == 0)
@@ -663,16 +895,14 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	}
 	if (r == 0 && md->ctx && md->ctx->opt && md->ctx->opt->expire && md->ctx->retrieved)
 		mark_seen(md, deleted, count);
-	if (r == 0 && md->ctx && md->uidls) {
+	if (r == 0 && md->ctx && md->meta.applied) {
 		bool any = false;
 		for (size_t i = 0; i < count && !any; i++)
 			any = deleted[i];
 		/* The ledger forgets what was deleted, so those are not
 		 * counted as gone next time. */
 		if (any)
-			maildir_ledger_save(md->dir_fd, &md->list,
-			                    (const char (*)[MAX_UIDL + 1])md->uidls, &md->meta,
-			                    deleted, md->scanned);
+			maildir_ledger_save(md->dir_fd, &md->list, &md->meta, deleted, md->scanned);
 	}
 	/* Make the unlinks durable before "+OK" tells the client so. */
 	for (int s = 0; r == 0 && s < 2; s++) {

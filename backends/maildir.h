@@ -12,21 +12,46 @@
 #include "limits.h"
 
 /* Names live in one arena (one allocation instead of one per message:
- * memory stays proportional to the count with a small constant). */
-struct maildir_msg {
-	uint32_t name_off;  /* "new/NAME" or "cur/NAME" in maildir_list.names */
-	uint16_t base_len;  /* length of the base name (before ":") */
-	uint64_t raw;       /* file size (st_size) */
-	uint64_t wire;      /* octets RETR sends before dot-stuffing */
-	uint64_t ino;       /* set by scan (0 until then) */
-	int64_t mtime;      /* set by scan */
+ * memory stays proportional to the count with a small constant). Each is
+ * stored as "BASE\0", followed by "INFO\0" (what followed the ":") only
+ * when that is not one of the usual ones, which a code says; new/ or cur/
+ * is a bit. So the base name is a C string: it is the UIDL of almost
+ * every message, and msginfo.uidl points at it rather than at a copy. */
+enum maildir_info {
+	MAILDIR_INFO_NONE,      /* no ":" */
+	MAILDIR_INFO_TEXT,      /* ":INFO", INFO stored after the base name */
+	MAILDIR_INFO_2,         /* ":2," */
+	MAILDIR_INFO_2S,        /* ":2,S" (read by a client: the usual one) */
 };
+struct maildir_msg {
+	uint64_t raw : 53;      /* file size (st_size; 8 PiB is beyond any file system) */
+	uint64_t cur : 1;       /* in cur/ (else new/) */
+	uint64_t info : 2;      /* enum maildir_info */
+	uint64_t base_len : 8;  /* length of the base name (at most NAME_MAX, 255) */
+	uint64_t wire;          /* octets RETR sends before dot-stuffing */
+	uint64_t ino;           /* set by scan (0 until then) */
+	uint32_t name_off;      /* in maildir_list.names */
+	uint32_t uidl_off;      /* MAILDIR_UIDL_BASE, or in maildir_list.uidls */
+};
+
+/* uidl_off of a message whose UIDL is its base name. */
+#define MAILDIR_UIDL_BASE UINT32_MAX
+/* Largest file size a message may have (the raw bit-field). */
+#define MAILDIR_RAW_MAX ((1ULL << 53) - 1)
 
 struct maildir_list {
 	struct maildir_msg *msgs;
 	size_t count, cap;
 	char *names;
 	size_t names_len, names_cap;
+	/* UIDLs other than the base name (derived, from the ledger or the
+	 * old server), NUL-terminated; rare, so usually empty. */
+	char *uidls;
+	size_t uidls_len, uidls_cap;
+	/* NULL, or per message its current "sub/NAME" after another process
+	 * renamed it during the session (relocate in maildir.c). Kept apart
+	 * so that the names arena never moves once UIDLs point into it. */
+	char **moved;
 };
 
 /* A directory's state: a cache made when new/ and cur/ looked like
@@ -45,11 +70,31 @@ struct maildir_stamp {
 /* A cache bigger than this is not ours (100 M messages would not fit). */
 #define MAILDIR_CACHE_MAX (1ULL << 32)
 
-/* "new/NAME" or "cur/NAME" of message i. */
-static inline const char *maildir_name(const struct maildir_list *l, size_t i)
+/* "sub/NAME" (NAME with its ":INFO") of message i, at most this long. */
+#define MAILDIR_PATH_MAX (4 + MAILDIR_MAX_NAME + 1)
+
+/* The base name of message i (NUL-terminated, base_len octets). */
+static inline const char *maildir_base(const struct maildir_list *l, size_t i)
 {
 	return l->names + l->msgs[i].name_off;
 }
+
+/* "new/NAME" or "cur/NAME" of message i: built in buf (or the name it
+ * was found under again, kept in the list). */
+const char *maildir_path(const struct maildir_list *l, size_t i, char buf[MAILDIR_PATH_MAX]);
+
+/* The UIDL of message i (valid until the list is freed or the UIDL set). */
+static inline const char *maildir_uidl(const struct maildir_list *l, size_t i)
+{
+	const struct maildir_msg *m = &l->msgs[i];
+
+	return m->uidl_off == MAILDIR_UIDL_BASE ? l->names + m->name_off : l->uidls + m->uidl_off;
+}
+/* Give message i the UIDL uidl (1-70 octets 0x21-0x7E): 0 or -ENOMEM.
+ * Pointers from maildir_uidl() to other messages' UIDLs may move. */
+int maildir_uidl_set(struct maildir_list *l, size_t i, const char *uidl);
+/* Give message i the UIDL of its name (maildir_name_uidl): 0 or -ENOMEM. */
+int maildir_uidl_reset(struct maildir_list *l, size_t i);
 
 /* Append a message named sub/name (sub is "new" or "cur"); 0 or -ENOMEM,
  * -EINVAL for a name Maildir would never hold. */
@@ -59,6 +104,10 @@ void maildir_list_free(struct maildir_list *l);
 /* Delivery order of messages a and b (negative, 0 for the same base name,
  * positive). */
 int maildir_list_cmp(const struct maildir_list *l, size_t a, size_t b);
+/* The value of a base name's leading number when it has 1-19 digits
+ * (true): then names whose values differ are in the order of the values
+ * (maildir_list_cmp), which is quicker to compare. */
+bool maildir_lead_number(const char *base, size_t len, uint64_t *ret);
 /* True when wire is possible for a file of raw octets (every LF may
  * become CRLF, and a last line without LF gets CRLF). */
 bool maildir_wire_plausible(uint64_t raw, uint64_t wire);
@@ -75,9 +124,22 @@ int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
 void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool trusted,
                         const struct maildir_list *l);
 
-/* One line of a cache or ledger file with its LF, which is replaced by
- * NUL: its length, or -EBADMSG when too long, holding a NUL or without LF. */
-int maildir_get_line(FILE *f, char *buf, size_t size);
+/* The lines of a cache or ledger file, read in large blocks (stdio's
+ * fgets went through 4 KB reads and a copy of every line). */
+#define MAILDIR_LINES_BUF 32768
+struct maildir_lines {
+	int fd;
+	size_t start, end;
+	bool eof, bad;      /* bad: a NUL was read */
+	char buf[MAILDIR_LINES_BUF];
+};
+void maildir_lines_init(struct maildir_lines *r, int fd);
+/* The next line with its LF, which is replaced by NUL, in *ret (valid
+ * until the next call): its length, or -EBADMSG when it would not fit in
+ * size octets with LF and NUL (as for fgets), holds a NUL or has no LF. */
+int maildir_lines_next(struct maildir_lines *r, char **ret, size_t size);
+/* Whether nothing follows the lines read. */
+bool maildir_lines_end(struct maildir_lines *r);
 
 /* What the UIDL ledger knows of each listed message (maildir_ledger.c). */
 struct maildir_ledger_meta_msg {
@@ -86,12 +148,23 @@ struct maildir_ledger_meta_msg {
 	bool matched;               /* found in the ledger */
 };
 struct maildir_ledger_meta {
-	struct maildir_ledger_meta_msg *msgs;   /* one per listed message */
+	/* One per listed message; NULL when the ledger on disk lists exactly
+	 * these messages (its fast path, the usual login): a rewrite then
+	 * copies its lines rather than keeping 18 octets a message. */
+	struct maildir_ledger_meta_msg *msgs;
 	bool dirty;                 /* the ledger on disk differs: save it */
+	bool applied;               /* maildir_ledger_apply succeeded */
 };
 
 struct backend_ctx;
 struct options;
+/* Whether a base name is its own UIDL: 1-70 characters 0x21-0x7E. */
+bool maildir_uidl_plain(const char *base, size_t len);
+/* Whether s holds only 0x21-0x7E. */
+bool maildir_printable(const char *s, size_t len);
+/* Give every listed message the UIDL of its name (the base name, or the
+ * derived one when that is not plain): 0 or -ENOMEM. */
+int maildir_name_uidls(struct maildir_list *l);
 /* The UIDL of a base name: itself, or "onepop-" + hex MD5 when it is not
  * 1-70 characters 0x21-0x7E. */
 void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1]);
@@ -100,20 +173,19 @@ void maildir_derived_uidl(const unsigned char d[16], char out[MAX_UIDL + 1]);
 /* Replace the UIDLs of the messages the ledger did not match with those
  * of the old server (--uidl-format, maildir_migrate.c). 0, -ENOMEM, or
  * -EBADMSG for an old list that cannot be read. */
-int maildir_migrate_uidls(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
-                          const struct maildir_ledger_meta *meta, const struct options *opt);
-/* Give the listed messages (uidls[i] holds each one's name-derived UIDL
- * on entry) the UIDLs the ledger remembers, fill meta (msgs calloc'd by
+int maildir_migrate_uidls(int dir_fd, struct maildir_list *l, const struct maildir_ledger_meta *meta,
+                          const struct options *opt);
+/* Give the listed messages (each with its name's UIDL on entry) the UIDLs the ledger remembers, fill meta (msgs calloc'd by
  * the caller) and ctx->uidl. 0 or -ENOMEM; a missing or bad ledger is
  * not an error (every message is then new). */
-int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
-                         struct maildir_ledger_meta *meta, struct backend_ctx *ctx);
+int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
+                         struct backend_ctx *ctx);
 /* Write the ledger atomically for the listed messages not deleted
  * (deleted may be NULL); since is when this session scanned. Failures
  * are ignored: the next session rebuilds what it can. */
 void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
-                         const char (*uidls)[MAX_UIDL + 1], const struct maildir_ledger_meta *meta,
-                         const bool *deleted, int64_t since);
+                         const struct maildir_ledger_meta *meta, const bool *deleted,
+                         int64_t since);
 
 /* --expire and --login-delay (maildir_expire.c). */
 /* The name message name ("new/X" or "cur/X:2,FLAGS") gets once seen: 1

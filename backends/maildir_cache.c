@@ -46,6 +46,20 @@ static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
 
 #define FNV_INIT 0xcbf29ce484222325ULL
 
+/* v in decimal at out (at most 20 octets, no NUL): its length. */
+static size_t put_u64(char *out, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
 /* Split s at the first space: returns the rest, or NULL if none. */
 static char *cut(char *s)
 {
@@ -81,25 +95,77 @@ static bool stamp_equal(const struct maildir_stamp *a, const struct maildir_stam
 	       a->nsec == b->nsec;
 }
 
-/* One line with its LF, which is replaced by NUL. A line with a NUL in
- * it, too long, or without LF is -EBADMSG. */
-int maildir_get_line(FILE *f, char *buf, size_t size)
+void maildir_lines_init(struct maildir_lines *r, int fd)
 {
-	size_t n;
-
-	if (!fgets(buf, (int)size, f))
-		return -EBADMSG;
-	n = strlen(buf);
-	if (n == 0 || buf[n - 1] != '\n')
-		return -EBADMSG;
-	buf[n - 1] = '\0';
-	return (int)(n - 1);
+	r->fd = fd;
+	r->start = r->end = 0;
+	r->eof = r->bad = false;
 }
 
-static int parse_entry(char *line, size_t len, struct maildir_list *l)
+/* Read more after the unread part; false at the end or on an error. */
+static bool lines_fill(struct maildir_lines *r)
+{
+	ssize_t n;
+
+	if (r->eof)
+		return false;
+	memmove(r->buf, r->buf + r->start, r->end - r->start);
+	r->end -= r->start;
+	r->start = 0;
+	do
+		n = read(r->fd, r->buf + r->end, sizeof(r->buf) - r->end);
+	while (n < 0 && errno == EINTR);
+	/* A NUL anywhere makes the file invalid for both its readers:
+	 * checked once a block rather than once a line. */
+	if (n <= 0 || memchr(r->buf + r->end, '\0', (size_t)n)) {
+		r->eof = true;
+		r->bad = n > 0;
+		return false;
+	}
+	r->end += (size_t)n;
+	return true;
+}
+
+int maildir_lines_next(struct maildir_lines *r, char **ret, size_t size)
+{
+	size_t max = size < sizeof(r->buf) ? size : sizeof(r->buf);
+
+	for (;;) {
+		char *p = r->buf + r->start, *nl = memchr(p, '\n', r->end - r->start);
+		size_t n;
+
+		if (!nl) {
+			/* fgets(size) would stop after size - 1 octets without LF */
+			if (r->end - r->start >= max - 1 || !lines_fill(r))
+				return -EBADMSG;
+			continue;
+		}
+		n = (size_t)(nl - p);
+		if (n + 2 > max)
+			return -EBADMSG;
+		*nl = '\0';
+		*ret = p;
+		r->start += n + 1;
+		return (int)n;
+	}
+}
+
+bool maildir_lines_end(struct maildir_lines *r)
+{
+	return r->start == r->end && !lines_fill(r) && !r->bad;
+}
+
+/* The previous entry's leading number (maildir_lead_number). */
+struct order {
+	uint64_t num;
+	bool ok;
+};
+
+static int parse_entry(char *line, size_t len, struct maildir_list *l, struct order *prev)
 {
 	char *wire_s, *path;
 	uint64_t raw, wire;
+	struct order cur;
 
 	if (!(wire_s = cut(line)) || !(path = cut(wire_s)))
 		return -EBADMSG;
@@ -111,32 +177,42 @@ static int parse_entry(char *line, size_t len, struct maildir_list *l)
 	path[3] = '\0';
 	if (maildir_list_add(l, path, path + 4, len - (size_t)(path + 4 - line), raw, wire) < 0)
 		return -EBADMSG;
-	if (l->count > 1 && maildir_list_cmp(l, l->count - 2, l->count - 1) >= 0)
-		return -EBADMSG;   /* out of order or a base name twice */
+	cur.ok = maildir_lead_number(maildir_base(l, l->count - 1), l->msgs[l->count - 1].base_len,
+	                             &cur.num);
+	/* Out of order or a base name twice. Different leading numbers
+	 * decide without the names (the usual case). */
+	if (l->count > 1 && (prev->ok && cur.ok && prev->num != cur.num
+	                     ? prev->num > cur.num
+	                     : maildir_list_cmp(l, l->count - 2, l->count - 1) >= 0))
+		return -EBADMSG;
+	*prev = cur;
 	return 0;
 }
 
-static int load(FILE *f, const struct maildir_stamp now[2], struct maildir_list *l,
-                bool *ret_fresh)
+static int load(struct maildir_lines *f, const struct maildir_stamp now[2],
+                struct maildir_list *l, bool *ret_fresh)
 {
-	char line[CACHE_LINE];
 	struct maildir_stamp was[2];
+	struct order prev = { 0 };
 	uint64_t sum = FNV_INIT, count, want;
-	char *rest, *sum_s;
+	char *line, *rest, *sum_s;
 	int n;
 
-	if (!fgets(line, sizeof(line), f) || strcmp(line, CACHE_MAGIC) != 0)
+	/* The magic is a line of its own (its LF is part of CACHE_MAGIC). */
+	if ((n = maildir_lines_next(f, &line, CACHE_LINE)) < 0 ||
+	    (size_t)n != strlen(CACHE_MAGIC) - 1 || memcmp(line, CACHE_MAGIC, (size_t)n) != 0)
 		return -EBADMSG;
 	for (int i = 0; i < 2; i++)
-		if (maildir_get_line(f, line, sizeof(line)) < 0 || parse_stamp(line, subs[i], &was[i]) < 0)
+		if (maildir_lines_next(f, &line, CACHE_LINE) < 0 ||
+		    parse_stamp(line, subs[i], &was[i]) < 0)
 			return -EBADMSG;
 	for (;;) {
-		if ((n = maildir_get_line(f, line, sizeof(line))) < 0)
+		if ((n = maildir_lines_next(f, &line, CACHE_LINE)) < 0)
 			return -EBADMSG;   /* truncated: no end line */
 		if (!strncmp(line, "end ", 4))
 			break;
 		sum = fnv1a(fnv1a(sum, line, (size_t)n), "\n", 1);
-		if (parse_entry(line, (size_t)n, l) < 0)
+		if (parse_entry(line, (size_t)n, l, &prev) < 0)
 			return -EBADMSG;
 	}
 	rest = line + 4;
@@ -145,7 +221,7 @@ static int load(FILE *f, const struct maildir_stamp now[2], struct maildir_list 
 	if (strlen(sum_s) != 16 || strspn(sum_s, "0123456789abcdef") != 16)
 		return -EBADMSG;
 	want = strtoull(sum_s, NULL, 16);
-	if (want != sum || fgetc(f) != EOF)
+	if (want != sum || !maildir_lines_end(f))
 		return -EBADMSG;
 	*ret_fresh = stamp_equal(&was[0], &now[0]) && stamp_equal(&was[1], &now[1]);
 	return 0;
@@ -155,21 +231,21 @@ int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
                        struct maildir_list *ret_list, bool *ret_fresh)
 {
 	struct maildir_list l = { 0 };
+	struct maildir_lines f;
 	bool fresh = false;
 	struct stat st;
-	FILE *f;
 	int fd, r;
 
 	fd = openat(dir_fd, MAILDIR_CACHE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : -EBADMSG;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_CACHE_MAX ||
-	    !(f = fdopen(fd, "r"))) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_CACHE_MAX) {
 		close(fd);
 		return -EBADMSG;
 	}
-	r = load(f, stamps, &l, &fresh);
-	fclose(f);
+	maildir_lines_init(&f, fd);
+	r = load(&f, stamps, &l, &fresh);
+	close(fd);
 	if (r < 0) {
 		maildir_list_free(&l);
 		return r;
@@ -188,9 +264,11 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 	int fd;
 
 	/* A name with LF cannot be a line: such a Maildir goes uncached. */
-	for (size_t i = 0; i < l->count; i++)
-		if (strchr(maildir_name(l, i), '\n'))
+	for (size_t i = 0; i < l->count; i++) {
+		char buf[MAILDIR_PATH_MAX];
+		if (strchr(maildir_path(l, i, buf), '\n'))
 			return;
+	}
 	fd = openat(dir_fd, MAILDIR_CACHE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	            0600);
 	if (fd < 0)
@@ -210,13 +288,21 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 			fprintf(f, "%s 0 0 0 0\n", subs[i]);
 	}
 	for (size_t i = 0; i < l->count && ok; i++) {
-		char line[CACHE_LINE];
-		int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 " %s\n", l->msgs[i].raw,
-		                 l->msgs[i].wire, maildir_name(l, i));
-		ok = n > 0 && (size_t)n < sizeof(line);
+		char line[CACHE_LINE], buf[MAILDIR_PATH_MAX];
+		const char *path = maildir_path(l, i, buf);
+		size_t n = put_u64(line, l->msgs[i].raw), plen = strlen(path);
+
+		/* By hand: snprintf was most of the cost of writing the cache. */
+		line[n++] = ' ';
+		n += put_u64(line + n, l->msgs[i].wire);
+		line[n++] = ' ';
+		ok = n + plen + 1 < sizeof(line);
 		if (ok) {
-			sum = fnv1a(sum, line, (size_t)n);
-			fputs(line, f);
+			memcpy(line + n, path, plen + 1);   /* its NUL becomes the LF */
+			n += plen;
+			line[n++] = '\n';
+			sum = fnv1a(sum, line, n);
+			fwrite(line, 1, n, f);
 		}
 	}
 	fprintf(f, "end %zu %016" PRIx64 "\n", l->count, sum);

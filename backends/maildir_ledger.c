@@ -56,6 +56,8 @@
 /* Files older than the last session's start by this much look "old"
  * (delivery writes the file a moment before it appears in new/). */
 #define LEDGER_SLACK 2
+/* Longest line: UIDL, two numbers, the digest, a name and their spaces. */
+#define LEDGER_LINE (MAX_UIDL + 2 * 21 + 2 * MD5_DIGEST_LENGTH + MAILDIR_MAX_NAME + 16)
 
 struct entry {
 	const char *uidl, *base;    /* into the file's buffer; base NULL for "-" */
@@ -80,27 +82,54 @@ static void ledger_free(struct ledger *lg)
 
 static bool printable(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (s[i] <= 0x20 || s[i] >= 0x7f)
-			return false;
-	return len > 0;
+	return len > 0 && maildir_printable(s, len);
 }
 
-/* The value of a hex digit already checked to be 0-9a-f. */
-static unsigned hex_val(char c)
+/* Hex digit values, 0xff for anything else. */
+static const unsigned char *hex_table(void)
 {
-	return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
+	static unsigned char val[256];
+
+	if (!val[0]) {   /* 0xff once filled */
+		memset(val, 0xff, sizeof(val));
+		for (unsigned c = 0; c < 16; c++)
+			val[(unsigned char)"0123456789abcdef"[c]] = (unsigned char)c;
+	}
+	return val;
+}
+
+/* 2 * MD5_DIGEST_LENGTH lowercase hex digits at s into out: 0 or -EBADMSG.
+ * By table: two lookups an octet (every ledger line has a digest). */
+static int hex_decode(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
+{
+	const unsigned char *val = hex_table();
+	unsigned bad = 0;
+
+	for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
+		unsigned hi = val[(unsigned char)s[2 * k]], lo = val[(unsigned char)s[2 * k + 1]];
+		bad |= hi | lo;
+		out[k] = (unsigned char)(hi << 4 | lo);
+	}
+	return bad & 0x80 ? -EBADMSG : 0;
+}
+
+/* Whether s starts with 2 * MD5_DIGEST_LENGTH lowercase hex digits: the
+ * fast path needs no digest, only the same checks. */
+static int hex_check(const char *s)
+{
+	const unsigned char *val = hex_table();
+	unsigned bad = 0;
+
+	for (size_t k = 0; k < 2 * (size_t)MD5_DIGEST_LENGTH; k++)
+		bad |= val[(unsigned char)s[k]];
+	return bad & 0x80 ? -EBADMSG : 0;
 }
 
 static int hex_parse(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
 {
-	if (strlen(s) != 2 * (size_t)MD5_DIGEST_LENGTH ||
-	    strspn(s, "0123456789abcdef") != strlen(s))
+	if (strlen(s) != 2 * (size_t)MD5_DIGEST_LENGTH)
 		return -EBADMSG;
-	/* By hand: sscanf per octet was a third of a warm login's time. */
-	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++)
-		out[i] = (unsigned char)(hex_val(s[2 * i]) << 4 | hex_val(s[2 * i + 1]));
-	return 0;
+	return hex_decode(s, out);
 }
 
 static int cmp_uidl(const void *a, const void *b)
@@ -138,14 +167,15 @@ static int cmp_pstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Whether the n UIDLs are all different. */
-static bool uidls_unique(char (*uidls)[MAX_UIDL + 1], size_t n)
+/* Whether the UIDLs of the list are all different. */
+static bool uidls_unique(const struct maildir_list *l)
 {
-	char **p = calloc(n ? n : 1, sizeof(*p));
+	size_t n = l->count;
+	const char **p = calloc(n ? n : 1, sizeof(*p));
 	bool ok = p != NULL;
 
 	for (size_t i = 0; ok && i < n; i++)
-		p[i] = uidls[i];
+		p[i] = maildir_uidl(l, i);
 	if (ok)
 		qsort(p, n, sizeof(*p), cmp_pstr);
 	for (size_t i = 1; ok && i < n; i++)
@@ -326,94 +356,137 @@ static void uidl_rederive(const char *base, size_t len, char *const *kept, size_
 	}
 }
 
+/* Entry line i of the ledger for the fast path (len octets, NUL-
+ * terminated): what entry_parse checks, for an entry under message i's
+ * own base name. The base name is the list's (so no ":", at most
+ * NAME_MAX) and, when the UIDL is that name, is checked once. 0 or
+ * -EBADMSG. */
+static int fast_entry(char *line, size_t len, const struct maildir_list *l, size_t i,
+                      struct entry *e)
+{
+	const char *base = maildir_base(l, i), *end = line + len;
+	size_t blen = l->msgs[i].base_len, ulen;
+	char *f[5];
+	bool same;
+
+	f[0] = line;
+	for (int k = 1; k < 5; k++) {
+		if (!(f[k] = memchr(f[k - 1], ' ', (size_t)(end - f[k - 1]))))
+			return -EBADMSG;
+		*f[k]++ = '\0';
+	}
+	ulen = (size_t)(f[1] - 1 - f[0]);
+	if ((size_t)(end - f[4]) != blen || memcmp(f[4], base, blen) != 0 || ulen > MAX_UIDL ||
+	    (size_t)(f[4] - 1 - f[3]) != 2 * (size_t)MD5_DIGEST_LENGTH)
+		return -EBADMSG;
+	same = ulen == blen && memcmp(f[0], base, blen) == 0;
+	*e = (struct entry){ .uidl = f[0], .base = f[4] };
+	if (!printable(f[4], blen) || (!same && !printable(f[0], ulen)) ||
+	    num_parse(f[1], 0, UINT64_MAX, &e->ino) < 0 ||
+	    num_parse(f[2], 0, INT64_MAX, &e->raw) < 0)
+		return -EBADMSG;
+	return hex_check(f[3]);
+}
+
 /* The common case, checked first without loading the ledger into memory:
- * its entries are the listed messages, in the same order (the ledger is
- * written in list order), each under the same base name with the same
- * inode or size (rule 1). Streams the file once: no index, no sort, no
- * copy of the names. true when it applied; false (nothing changed) when
- * the caller must do the full match. */
-static bool ledger_fast(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
-                        struct maildir_ledger_meta *meta, struct backend_ctx *ctx)
+ * its entries are exactly the listed messages, in the same order (the
+ * ledger is written in list order), each under the same base name with
+ * the same inode and size. Streams the file once: no index, no sort, no
+ * copy of the names, and nothing kept (meta->msgs stays NULL: a rewrite
+ * copies these lines). The list's UIDLs are its base names on entry,
+ * unchecked: an entry whose UIDL is the base name proves it a valid
+ * UIDL. true when it applied (every UIDL checked); false when the caller
+ * must do the full match (the UIDLs are the base names again,
+ * unchecked): also when an inode or size changed, which the full match
+ * settles and records. */
+static bool ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
+                        struct backend_ctx *ctx)
 {
 	/* UIDL, two numbers, the digest, a name and their spaces fit. */
-	char line[MAX_UIDL + 2 * 21 + 2 * MD5_DIGEST_LENGTH + MAILDIR_MAX_NAME + 16];
+	const size_t size = LEDGER_LINE;
+	struct maildir_lines f;
 	struct stat st;
-	bool dirty = false, own = true, ok = false;
+	bool own = true, ok = false;
 	uint64_t v;
 	size_t i = 0;
-	FILE *f;
-	int fd;
+	char *line;
+	int fd, n;
 
 	fd = openat(dir_fd, LEDGER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX ||
-	    !(f = fdopen(fd, "r"))) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX) {
 		close(fd);
 		return false;
 	}
-	if (maildir_get_line(f, line, sizeof(line)) < 0 ||
+	maildir_lines_init(&f, fd);
+	if (maildir_lines_next(&f, &line, size) < 0 ||
 	    strncmp(line, LEDGER_MAGIC, strlen(LEDGER_MAGIC)) != 0 ||
 	    num_parse(line + strlen(LEDGER_MAGIC), 0, INT64_MAX, &v) < 0)
 		goto out;
 	for (i = 0; i < l->count; i++) {
-		const char *base = maildir_name(l, i) + 4;
-		size_t blen = l->msgs[i].base_len, ulen;
+		struct maildir_msg *m = &l->msgs[i];
 		struct entry e;
-		char *fl[5];
 
-		if (maildir_get_line(f, line, sizeof(line)) < 0 || split_entry(line, fl) < 0 ||
-		    entry_parse(fl, &e) < 0 || !e.base || strlen(e.base) != blen ||
-		    memcmp(e.base, base, blen) != 0 ||
-		    (e.ino != l->msgs[i].ino && e.raw != l->msgs[i].raw))
+		if ((n = maildir_lines_next(&f, &line, size)) < 0 ||
+		    fast_entry(line, (size_t)n, l, i, &e) < 0 || e.ino != m->ino || e.raw != m->raw)
 			goto out;
-		ulen = strlen(e.uidl);
 		/* A UIDL that is not the name's own: then uniqueness must be
 		 * checked (below), as the full parse does. */
-		if (strcmp(e.uidl, uidls[i]) != 0) {
-			memcpy(uidls[i], e.uidl, ulen + 1);
+		if (strcmp(e.uidl, maildir_base(l, i)) != 0) {
+			if (maildir_uidl_set(l, i, e.uidl) < 0)
+				goto out;
 			own = false;
 		}
-		meta->msgs[i].matched = true;
-		if (e.raw == l->msgs[i].raw) {
-			memcpy(meta->msgs[i].digest, e.digest, sizeof(e.digest));
-			meta->msgs[i].have_digest = true;
-		}
-		if (e.ino != l->msgs[i].ino || e.raw != l->msgs[i].raw)
-			dirty = true;
 	}
-	if (maildir_get_line(f, line, sizeof(line)) < 0 || strncmp(line, "end ", 4) != 0 ||
-	    num_parse(line + 4, 0, SIZE_MAX, &v) < 0 || v != l->count || fgetc(f) != EOF)
+	if (maildir_lines_next(&f, &line, size) < 0 || strncmp(line, "end ", 4) != 0 ||
+	    num_parse(line + 4, 0, SIZE_MAX, &v) < 0 || v != l->count || !maildir_lines_end(&f))
 		goto out;
-	ok = own || uidls_unique(uidls, l->count);
+	ok = own || uidls_unique(l);
 out:
-	fclose(f);
+	close(fd);
 	if (!ok) {
-		/* Undo: the full match starts from the names' UIDLs. */
-		for (size_t k = 0; k < i && k < l->count; k++) {
-			maildir_name_uidl(maildir_name(l, k) + 4, l->msgs[k].base_len, uidls[k]);
-			meta->msgs[k] = (struct maildir_ledger_meta_msg){ 0 };
-		}
+		/* Undo: the full match starts from the base names. */
+		for (size_t k = 0; k <= i && k < l->count; k++)
+			l->msgs[k].uidl_off = MAILDIR_UIDL_BASE;
 		return false;
 	}
-	meta->dirty = dirty;
+	meta->dirty = false;
 	ctx->uidl.known = true;
 	ctx->uidl.kept = l->count;
 	return true;
 }
 
-int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
-                         struct maildir_ledger_meta *meta, struct backend_ctx *ctx)
+/* The mtime of message i's file, or 0 when it cannot be read. */
+static int64_t msg_mtime(int dir_fd, const struct maildir_list *l, size_t i)
+{
+	char buf[MAILDIR_PATH_MAX];
+	struct stat st;
+
+	if (fstatat(dir_fd, maildir_path(l, i, buf), &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return (int64_t)st.st_mtime;
+}
+
+int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
+                         struct backend_ctx *ctx)
 {
 	struct ledger lg = { 0 };
 	size_t *ib = NULL, *ii = NULL, *id = NULL, nkept = 0, old_looking = 0;
+	/* The kept UIDLs, in the ledger's buffer (the list's may move). */
 	char **kept = NULL;
 	int r;
 
 	/* Every message matched: the old server's list (--uidl-format) has
 	 * nothing to add, but one that cannot be read still refuses. */
-	if (l->count && ledger_fast(dir_fd, l, uidls, meta, ctx))
-		return maildir_migrate_uidls(dir_fd, l, uidls, meta, ctx->opt);
+	if (l->count && ledger_fast(dir_fd, l, meta, ctx)) {
+		r = maildir_migrate_uidls(dir_fd, l, meta, ctx->opt);
+		meta->applied = r == 0;
+		return r;
+	}
+	if ((r = maildir_name_uidls(l)) < 0 ||
+	    !(meta->msgs = calloc(l->count ? l->count : 1, sizeof(*meta->msgs))))
+		return r < 0 ? r : -ENOMEM;
 	r = ledger_load(dir_fd, &lg);
 	if (r == -ENOMEM)
 		return r;
@@ -449,17 +522,15 @@ int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)
 	for (int pass = 1; pass <= 3; pass++) {
 		for (size_t i = 0; i < l->count; i++) {
 			struct maildir_ledger_meta_msg *m = &meta->msgs[i];
-			const char *base = maildir_name(l, i) + 4;
-			char bbuf[MAILDIR_MAX_NAME + 1];
+			char path[MAILDIR_PATH_MAX];
 			struct entry *key = &lg.e[lg.count], *e = NULL;
 
 			if (pass > 1 && m->matched)
 				continue;
-			memcpy(bbuf, base, l->msgs[i].base_len);
-			bbuf[l->msgs[i].base_len] = '\0';
-			*key = (struct entry){ .base = bbuf, .ino = l->msgs[i].ino, .raw = l->msgs[i].raw };
+			*key = (struct entry){ .base = maildir_base(l, i), .ino = l->msgs[i].ino,
+			                       .raw = l->msgs[i].raw };
 			if (pass == 3) {
-				m->have_digest = head_digest(dir_fd, maildir_name(l, i), m->digest);
+				m->have_digest = head_digest(dir_fd, maildir_path(l, i, path), m->digest);
 				memcpy(key->digest, m->digest, sizeof(m->digest));
 			}
 			if (pass == 1) {
@@ -476,7 +547,8 @@ int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)
 			if (!e)
 				continue;
 			e->used = m->matched = true;
-			snprintf(uidls[i], MAX_UIDL + 1, "%s", e->uidl);
+			if ((r = maildir_uidl_set(l, i, e->uidl)) < 0)
+				goto out;
 			if (e->raw == l->msgs[i].raw) {
 				memcpy(m->digest, e->digest, sizeof(m->digest));
 				m->have_digest = true;
@@ -488,28 +560,35 @@ int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)
 			if (e->ino != l->msgs[i].ino || e->raw != l->msgs[i].raw)
 				meta->dirty = true;
 			ctx->uidl.kept++;
-			kept[nkept++] = uidls[i];
+			kept[nkept++] = (char *)e->uidl;
 		}
 		if (!lg.count)
 			break;   /* no ledger: all are new */
 	}
 	/* New messages: the old server's UIDL (--uidl-format), else their
 	 * name's, unless a kept one has it. */
-	if ((r = maildir_migrate_uidls(dir_fd, l, uidls, meta, ctx->opt)) < 0)
+	if ((r = maildir_migrate_uidls(dir_fd, l, meta, ctx->opt)) < 0)
 		goto out;
 	qsort(kept, nkept, sizeof(*kept), cmp_str);
 	for (size_t i = 0; i < l->count; i++) {
 		struct maildir_ledger_meta_msg *m = &meta->msgs[i];
-		const char *key = uidls[i];
+		const char *key = maildir_uidl(l, i);
+		char path[MAILDIR_PATH_MAX];
 
 		if (m->matched)
 			continue;
 		meta->dirty = true;
 		if (!m->have_digest)
-			m->have_digest = head_digest(dir_fd, maildir_name(l, i), m->digest);
-		if (bsearch(&key, kept, nkept, sizeof(*kept), cmp_str))
-			uidl_rederive(maildir_name(l, i) + 4, l->msgs[i].base_len, kept, nkept, uidls[i]);
-		if (lg.since && l->msgs[i].mtime + LEDGER_SLACK < lg.since)
+			m->have_digest = head_digest(dir_fd, maildir_path(l, i, path), m->digest);
+		if (bsearch(&key, kept, nkept, sizeof(*kept), cmp_str)) {
+			char uidl[MAX_UIDL + 1];
+			uidl_rederive(maildir_base(l, i), l->msgs[i].base_len, kept, nkept, uidl);
+			if ((r = maildir_uidl_set(l, i, uidl)) < 0)
+				goto out;
+		}
+		/* Only the new messages need their file's time: looked up
+		 * here rather than kept for all. */
+		if (lg.since && msg_mtime(dir_fd, l, i) + LEDGER_SLACK < lg.since)
 			old_looking++;
 	}
 	for (size_t k = 0; k < lg.count; k++)
@@ -518,6 +597,7 @@ int maildir_ledger_apply(int dir_fd, const struct maildir_list *l, char (*uidls)
 			meta->dirty = true;
 		}
 	ctx->uidl.changed = ctx->uidl.gone < old_looking ? ctx->uidl.gone : old_looking;
+	meta->applied = true;
 	r = 0;
 out:
 	free(ib);
@@ -528,45 +608,148 @@ out:
 	return r;
 }
 
-void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
-                         const char (*uidls)[MAX_UIDL + 1], const struct maildir_ledger_meta *meta,
-                         const bool *deleted, int64_t since)
+/* The temporary ledger, opened for writing, or NULL. */
+static FILE *tmp_open(int dir_fd, int *ret_fd)
 {
-	size_t count = 0;
-	bool ok = true;
+	int fd = openat(dir_fd, LEDGER_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	                0600);
 	FILE *f;
-	int fd;
 
-	fd = openat(dir_fd, LEDGER_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return;
+		return NULL;
 	if (!(f = fdopen(fd, "w"))) {
 		close(fd);
 		unlinkat(dir_fd, LEDGER_TMP, 0);
-		return;
+		return NULL;
 	}
+	*ret_fd = fd;
+	return f;
+}
+
+/* Close the temporary ledger and, if ok and written, make it the ledger. */
+static bool tmp_finish(int dir_fd, FILE *f, int fd, bool ok)
+{
+	/* fdatasync: the bytes must be on disk before the rename makes them
+	 * the ledger; the file's times need not be. */
+	ok = ok && fflush(f) == 0 && !ferror(f) && fdatasync(fd) == 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || renameat(dir_fd, LEDGER_TMP, dir_fd, LEDGER_NAME) < 0) {
+		unlinkat(dir_fd, LEDGER_TMP, 0);
+		return false;
+	}
+	return true;
+}
+
+/* Write the ledger from the list and meta->msgs. */
+static void save_from(int dir_fd, const struct maildir_list *l,
+                      const struct maildir_ledger_meta_msg *msgs, const bool *deleted,
+                      int64_t since)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t count = 0;
+	FILE *f;
+	int fd;
+
+	if (!(f = tmp_open(dir_fd, &fd)))
+		return;
 	fprintf(f, LEDGER_MAGIC "%" PRId64 "\n", since);
 	for (size_t i = 0; i < l->count; i++) {
-		const struct maildir_ledger_meta_msg *m = &meta->msgs[i];
-		const char *base = maildir_name(l, i) + 4;
+		const struct maildir_ledger_meta_msg *m = &msgs[i];
+		const char *base = maildir_base(l, i);
 		size_t blen = l->msgs[i].base_len;
-		char hex[2 * MD5_DIGEST_LENGTH + 1];
+		char hex[2 * (size_t)MD5_DIGEST_LENGTH + 1];
 
 		if (deleted && deleted[i])
 			continue;
-		for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++)
-			snprintf(hex + 2 * k, 3, "%02x", m->have_digest ? m->digest[k] : 0);
+		/* By table: snprintf per octet was most of a save. */
+		for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
+			unsigned v = m->have_digest ? m->digest[k] : 0;
+			hex[2 * k] = digits[v >> 4];
+			hex[2 * k + 1] = digits[v & 15];
+		}
+		hex[2 * (size_t)MD5_DIGEST_LENGTH] = '\0';
 		if (!printable(base, blen))
 			base = "-", blen = 1;
-		fprintf(f, "%s %" PRIu64 " %" PRIu64 " %s %.*s\n", uidls[i], l->msgs[i].ino,
-		        l->msgs[i].raw, hex, (int)blen, base);
+		fprintf(f, "%s %" PRIu64 " %" PRIu64 " %s %.*s\n", maildir_uidl(l, i), l->msgs[i].ino,
+		        (uint64_t)l->msgs[i].raw, hex, (int)blen, base);
 		count++;
 	}
 	fprintf(f, "end %zu\n", count);
-	/* fdatasync: the bytes must be on disk before the rename makes them
-	 * the ledger; the file's times need not be. */
-	ok = fflush(f) == 0 && !ferror(f) && fdatasync(fd) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || renameat(dir_fd, LEDGER_TMP, dir_fd, LEDGER_NAME) < 0)
-		unlinkat(dir_fd, LEDGER_TMP, 0);
+	tmp_finish(dir_fd, f, fd, true);
+}
+
+/* Write the ledger by copying the lines of the one on disk, which the
+ * fast path found to list exactly these messages: false (nothing
+ * written) when it no longer does. */
+static bool save_copy(int dir_fd, const struct maildir_list *l, const bool *deleted, int64_t since)
+{
+	struct maildir_lines in;
+	size_t count = 0, i;
+	bool ok = false;
+	uint64_t v;
+	char *line;
+	FILE *f;
+	int in_fd, fd, n;
+
+	in_fd = openat(dir_fd, LEDGER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in_fd < 0)
+		return false;
+	if (!(f = tmp_open(dir_fd, &fd))) {
+		close(in_fd);
+		return false;
+	}
+	maildir_lines_init(&in, in_fd);
+	fprintf(f, LEDGER_MAGIC "%" PRId64 "\n", since);
+	if (maildir_lines_next(&in, &line, LEDGER_LINE) < 0 ||
+	    strncmp(line, LEDGER_MAGIC, strlen(LEDGER_MAGIC)) != 0)
+		goto out;
+	for (i = 0; i < l->count; i++) {
+		char copy[LEDGER_LINE];
+		struct entry e;
+
+		if ((n = maildir_lines_next(&in, &line, LEDGER_LINE)) < 0)
+			goto out;
+		memcpy(copy, line, (size_t)n + 1);
+		if (fast_entry(copy, (size_t)n, l, i, &e) < 0 || e.ino != l->msgs[i].ino ||
+		    e.raw != l->msgs[i].raw || strcmp(e.uidl, maildir_uidl(l, i)) != 0)
+			goto out;
+		if (deleted && deleted[i])
+			continue;
+		fwrite(line, 1, (size_t)n, f);
+		fputc('\n', f);
+		count++;
+	}
+	ok = maildir_lines_next(&in, &line, LEDGER_LINE) >= 0 && strncmp(line, "end ", 4) == 0 &&
+	     num_parse(line + 4, 0, SIZE_MAX, &v) == 0 && v == l->count && maildir_lines_end(&in);
+	if (ok)
+		fprintf(f, "end %zu\n", count);
+out:
+	close(in_fd);
+	return tmp_finish(dir_fd, f, fd, ok) && ok;
+}
+
+void maildir_ledger_save(int dir_fd, const struct maildir_list *l,
+                         const struct maildir_ledger_meta *meta, const bool *deleted,
+                         int64_t since)
+{
+	struct maildir_ledger_meta_msg *msgs;
+
+	if (meta->msgs) {
+		save_from(dir_fd, l, meta->msgs, deleted, since);
+		return;
+	}
+	if (save_copy(dir_fd, l, deleted, since))
+		return;
+	/* The ledger is not what the fast path read (it does not change under
+	 * the lock: a disk error, or a hand edit): take the digests from the
+	 * messages themselves. */
+	if (!(msgs = calloc(l->count ? l->count : 1, sizeof(*msgs))))
+		return;
+	for (size_t i = 0; i < l->count; i++) {
+		char path[MAILDIR_PATH_MAX];
+		if (!deleted || !deleted[i])
+			msgs[i].have_digest = head_digest(dir_fd, maildir_path(l, i, path), msgs[i].digest);
+	}
+	save_from(dir_fd, l, msgs, deleted, since);
+	free(msgs);
 }

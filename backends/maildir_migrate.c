@@ -174,16 +174,16 @@ out:
 }
 
 /* Indexes of messages by UIDL, then by position. */
-static int by_uidl_then_index(const void *a, const void *b, void *uidls)
+static int by_uidl_then_index(const void *a, const void *b, void *list)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(((char (*)[MAX_UIDL + 1])uidls)[x], ((char (*)[MAX_UIDL + 1])uidls)[y]);
+	int c = strcmp(maildir_uidl(list, x), maildir_uidl(list, y));
 
 	return c ? c : (x > y) - (x < y);
 }
 
-int maildir_migrate_uidls(int dir_fd, const struct maildir_list *l, char (*uidls)[MAX_UIDL + 1],
-                          const struct maildir_ledger_meta *meta, const struct options *opt)
+int maildir_migrate_uidls(int dir_fd, struct maildir_list *l, const struct maildir_ledger_meta *meta,
+                          const struct options *opt)
 {
 	const char *fmt = opt ? opt->uidl_format : NULL;
 	struct pair *p = NULL;
@@ -207,28 +207,34 @@ int maildir_migrate_uidls(int dir_fd, const struct maildir_list *l, char (*uidls
 		pairs_free(p, n);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < l->count; i++) {
-		char base[MAILDIR_MAX_NAME + 1];
-		struct pair key = { .base = base }, *hit;
+	for (size_t i = 0; i < l->count && r == 0; i++) {
+		/* The base name is a C string in the list (maildir.h). */
+		struct pair key = { .base = (char *)maildir_base(l, i) }, *hit;
+		char path[MAILDIR_PATH_MAX], uidl[MAX_UIDL + 1];
 
 		order[i] = i;
-		if (meta->msgs[i].matched)
+		if (!meta->msgs || meta->msgs[i].matched)   /* NULL: all matched */
 			continue;
-		memcpy(base, maildir_name(l, i) + 4, l->msgs[i].base_len);
-		base[l->msgs[i].base_len] = '\0';
-		if (!strcmp(fmt, "x-uidl"))
-			xuidl(dir_fd, maildir_name(l, i), uidls[i]);
-		else if (p && (hit = bsearch(&key, p, n, sizeof(*p), by_base)))
-			memcpy(uidls[i], hit->uidl, sizeof(hit->uidl));
+		if (!strcmp(fmt, "x-uidl")) {
+			if (xuidl(dir_fd, maildir_path(l, i, path), uidl))
+				r = maildir_uidl_set(l, i, uidl);
+		} else if (p && (hit = bsearch(&key, p, n, sizeof(*p), by_base))) {
+			r = maildir_uidl_set(l, i, hit->uidl);
+		}
 	}
 	/* An old UIDL used twice (a message copied with its X-UIDL): the
-	 * earlier message keeps it, later ones get their names'. */
-	qsort_r(order, l->count, sizeof(*order), by_uidl_then_index, uidls);
-	for (size_t k = 1; k < l->count; k++)
-		if (!strcmp(uidls[order[k - 1]], uidls[order[k]]) && !meta->msgs[order[k]].matched)
-			maildir_name_uidl(maildir_name(l, order[k]) + 4, l->msgs[order[k]].base_len,
-			                  uidls[order[k]]);
+	 * earlier message keeps it, later ones get their names'. Compared with
+	 * the one that keeps it, not the previous: a third copy must not keep
+	 * it because the second no longer has it. */
+	if (r == 0)
+		qsort_r(order, l->count, sizeof(*order), by_uidl_then_index, l);
+	for (size_t k = 1, keep = order[0]; r == 0 && k < l->count; k++) {
+		if (strcmp(maildir_uidl(l, keep), maildir_uidl(l, order[k])) != 0)
+			keep = order[k];
+		else if (meta->msgs && !meta->msgs[order[k]].matched)
+			r = maildir_uidl_reset(l, order[k]);
+	}
 	free(order);
 	pairs_free(p, n);
-	return 0;
+	return r;
 }

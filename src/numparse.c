@@ -11,6 +11,13 @@ int num_parse(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 
 	if (!s || !*s)
 		return -EINVAL;
+	/* 19 digits never overflow: no division for them (the Maildir
+	 * cache and ledger parse hundreds of thousands of numbers). */
+	for (int n = 0; n < 19 && *s; n++, s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
 	for (; *s; s++) {
 		unsigned d;
 

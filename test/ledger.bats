@@ -169,3 +169,46 @@ rewrite_all() {
 	cmp "$LEDGER" "$BATS_TEST_TMPDIR/ledger.before"
 	grep -q '1 renamed' "$POP_ERR"
 }
+
+# entries FILE: a ledger's entry lines (without its first and last line).
+entries() { sed '1d;$d' "$1"; }
+
+@test "deletions after a warm login copy the ledger's other lines, digests and all" {
+	uidl_list >/dev/null
+	cp "$LEDGER" "$BATS_TEST_TMPDIR/before"
+	load_uidls   # a warm login: the ledger lists exactly these messages
+	pop "${LOGIN[@]}" "DELE ${MSGNUM[$UID_LF]}" QUIT
+	assert_success
+	assert_equal "$(entries "$LEDGER")" "$(entries "$BATS_TEST_TMPDIR/before" | grep -v "^$UID_LF ")"
+	assert_equal "$(tail -n 1 "$LEDGER")" "end 4"
+}
+
+@test "a kept UIDL other than the name survives warm logins and a deletion" {
+	uidl_list >/dev/null
+	rename_base "$UID_DOTS" 1700000003.M999P9.renamed
+	uidl_list >/dev/null   # the full match keeps its UIDL under the new name
+	load_uidls             # warm: fails unless UIDL still lists $UID_DOTS
+	pop "${LOGIN[@]}" "DELE ${MSGNUM[$UID_LF]}" QUIT
+	assert_success
+	grep -qE "^$UID_DOTS [0-9]+ [0-9]+ [0-9a-f]{32} 1700000003.M999P9.renamed\$" "$LEDGER" ||
+		fail "$(cat "$LEDGER")"
+	run uidl_list
+	assert_success
+	assert_line --regexp "^[0-9]+ $UID_DOTS\$"
+}
+
+@test "a ledger changed during a session: the rewrite takes the digests from the messages" {
+	uidl_list >/dev/null
+	cp "$LEDGER" "$BATS_TEST_TMPDIR/before"
+	load_uidls
+	session_start s
+	session_send s "${LOGIN[@]}" "DELE ${MSGNUM[$UID_LF]}"
+	session_wait s 4
+	# Inode numbers the messages do not have: no longer the list it read.
+	sed -i -E 's/^([^ ]+) [0-9]+ /\1 1 /' "$LEDGER"
+	session_send s QUIT
+	session_end s
+	run session_output s
+	assert_success
+	assert_equal "$(entries "$LEDGER")" "$(entries "$BATS_TEST_TMPDIR/before" | grep -v "^$UID_LF ")"
+}
