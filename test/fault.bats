@@ -160,11 +160,12 @@ fail_each() {
 # ---------------------------------------------------------------- vanishing clients
 
 # A message big enough that RETR cannot fit in a pipe or socket buffer.
+# add_big_message [OCTETS]: a message larger than any buffer on the way.
 add_big_message() {
 	local f=$MAILDIR/new/1700000009.M9P9.big
 	{
 		printf 'Subject: big\n\n'
-		head -c 3000000 /dev/zero | tr '\0' 'x' | fold -w 76
+		head -c "${1:-3000000}" /dev/zero | tr '\0' 'x' | fold -w 76
 	} >"$f"
 	fix_owner "$f"
 	snapshot "$MAILDIR" >"$BEFORE"
@@ -189,12 +190,20 @@ add_big_message() {
 }
 
 @test "vanish: a TCP client resets the connection mid-RETR: nothing committed" {
-	add_big_message
+	# Larger than the server's largest send buffer (tcp_wmem's maximum)
+	# plus the client's fixed 16 KB receive buffer: the server cannot have
+	# sent the whole message, and read the pipelined QUIT, before the reset.
+	local wmem
+	wmem=$(awk '{ print $3 }' /proc/sys/net/ipv4/tcp_wmem)
+	add_big_message $((2 * wmem + 1000000))
 	POP_ARGS=()
 	tcp_server_start
 	"$PYTHON" - "$PORT" <<-'PY'
 	import socket, struct, sys, time
-	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+	s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+	s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+	s.settimeout(10)
+	s.connect(("127.0.0.1", int(sys.argv[1])))
 	s.sendall(b"USER alice\r\nPASS secret\r\nDELE 1\r\nRETR 6\r\nQUIT\r\n")
 	got = b""
 	while len(got) < 2000:
