@@ -182,6 +182,27 @@ static enum cmd_result cmd_stat(struct session *s, int argc, char **argv)
 	return CMD_OK;
 }
 
+/* One line of a LIST or UIDL listing: "N TEXT" or "N SIZE", CRLF. Built
+ * by hand: at 100,000 messages a printf per line was a quarter of the
+ * session's instructions. */
+static void listing_line(struct io *io, size_t n, const char *uidl, uint64_t size)
+{
+	char line[20 + 1 + MAX_UIDL + 2];
+	size_t len = num_format(n, line);
+
+	line[len++] = ' ';
+	if (uidl) {
+		size_t u = strnlen(uidl, MAX_UIDL);
+		memcpy(line + len, uidl, u);
+		len += u;
+	} else {
+		len += num_format(size, line + len);
+	}
+	line[len++] = '\r';
+	line[len++] = '\n';
+	io_write(io, line, len);
+}
+
 /* LIST and UIDL share their shape: one message, or all live ones. */
 static enum cmd_result list_or_uidl(struct session *s, int argc, char **argv, bool uidl)
 {
@@ -209,10 +230,7 @@ static enum cmd_result list_or_uidl(struct session *s, int argc, char **argv, bo
 	for (size_t i = 0; i < s->count; i++) {
 		if (s->deleted[i])
 			continue;
-		if (uidl)
-			io_line(&s->io, "%zu %s", i + 1, s->msgs[i].uidl);
-		else
-			io_line(&s->io, "%zu %llu", i + 1, (unsigned long long)s->msgs[i].size);
+		listing_line(&s->io, i + 1, uidl ? s->msgs[i].uidl : NULL, s->msgs[i].size);
 	}
 	io_line(&s->io, ".");
 	return CMD_OK;

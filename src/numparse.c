@@ -34,3 +34,17 @@ int num_parse(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 	*ret = v;
 	return 0;
 }
+
+unsigned num_format(uint64_t v, char *buf)
+{
+	char tmp[20];
+	unsigned n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (unsigned i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}

@@ -9,4 +9,8 @@
  * -EINVAL (not a number) / -ERANGE (out of range). */
 int num_parse(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
+/* Write v in decimal at buf (room for 20 digits, no NUL); returns the
+ * digit count. For the scan listings, where printf per line dominated. */
+unsigned num_format(uint64_t v, char *buf);
+
 #endif
