@@ -18,7 +18,7 @@
  * [IN-USE], MDAs (which use fcntl and dotlocks on Debian) never see it.
  *
  * UIDL: X-UIDL, else a digest of the From_ line and header
- * (uidl_digest.h). Parsing, and why the rewrite needs no whole-file
+ * (uidl_digest.h); with --uidl-format=popa3d, popa3d's (uidl_popa3d.h). Parsing, and why the rewrite needs no whole-file
  * digest from the scan: mbox_parse.c. Rewrite: mbox_rewrite.c. */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,10 +30,30 @@
 #include <unistd.h>
 
 #include "mbox.h"
+#include "options.h"
 #include "uidl_digest.h"
 #include "wire.h"
 
 extern const struct backend_ops backend_mbox;
+
+/* --uidl-format=popa3d, set once by mbox_configure. */
+static bool uidl_popa3d;
+
+/* Of the --uidl-format schemes, x-uidl is what mbox does anyway (qpopper
+ * serves mbox spools) and popa3d is the other mbox server's; the rest
+ * name files of a Maildir. */
+static int mbox_configure(const struct options *opt)
+{
+	const char *fmt = opt->uidl_format;
+
+	if (fmt && strcmp(fmt, "x-uidl") != 0 && strcmp(fmt, "popa3d") != 0) {
+		fprintf(stderr, "onepop: --uidl-format=%s is for maildir; mbox knows x-uidl "
+		        "(the default) and popa3d\n", fmt);
+		return -EINVAL;
+	}
+	uidl_popa3d = fmt && !strcmp(fmt, "popa3d");
+	return 0;
+}
 
 static void mbox_close(struct mailbox *mb)
 {
@@ -83,7 +103,27 @@ static int open_locked(struct mbox *m)
 	return -EAGAIN;
 }
 
-static int mbox_open(const char *path, struct mailbox **ret_mb)
+/* For --scan: the file without the session flock (see mbox_open_ctx). */
+static int open_readonly(struct mbox *m)
+{
+	struct stat st;
+	int fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+		close(fd);
+		return r;
+	}
+	m->fd = fd;
+	return 0;
+}
+
+/* ctx NULL: a session. ctx->readonly (--scan): no session flock and no
+ * dotlock, only the fcntl read lock while the file is parsed, so the dry
+ * run writes nothing and holds nothing an MDA waits for long. */
+static int mbox_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb)
 {
 	struct mbox *m = calloc(1, sizeof(*m));
 	int r;
@@ -92,18 +132,25 @@ static int mbox_open(const char *path, struct mailbox **ret_mb)
 		return -ENOMEM;
 	m->base.ops = &backend_mbox;
 	m->fd = -1;
+	m->uidl_popa3d = uidl_popa3d;
 	m->path = strdup(path);
 	if (!m->path || mbox_lock_init(&m->lock, path) < 0) {   /* both: ENOMEM */
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = open_locked(m)) < 0)
+	m->lock.no_dotlock = ctx && ctx->readonly;
+	if ((r = m->lock.no_dotlock ? open_readonly(m) : open_locked(m)) < 0)
 		goto fail;
 	*ret_mb = &m->base;
 	return 0;
 fail:
 	mbox_close(&m->base);
 	return r;
+}
+
+static int mbox_open(const char *path, struct mailbox **ret_mb)
+{
+	return mbox_open_ctx(path, NULL, ret_mb);
 }
 
 static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_count)
@@ -218,10 +265,12 @@ const struct backend_ops backend_mbox = {
 	.default_mailbox = "/var/mail/%u",
 	.privileged_group = "mail",
 	.open = mbox_open,
+	.open_ctx = mbox_open_ctx,
 	.scan = mbox_scan,
 	.msg_open = mbox_msg_open,
 	.msg_read = mbox_msg_read,
 	.msg_close = mbox_msg_close,
 	.commit = mbox_commit,
 	.close = mbox_close,
+	.configure = mbox_configure,
 };

@@ -48,6 +48,17 @@ require_root() {
 	is_root || skip "needs root (onepop drops privileges only when run as root)"
 }
 
+# retry_lock CMD...: shadow's tools refuse while another test holds the
+# /etc/passwd lock; try again a few times.
+retry_lock() {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # Give PATH... to the fixture user (root only: onepop drops to that uid).
 fix_owner() {
 	if is_root; then
