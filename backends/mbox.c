@@ -72,6 +72,22 @@ static void mbox_close(struct mailbox *mb)
 	free(m);
 }
 
+/* path opened for reading, a regular file (its stat in *st), or a
+ * negative errno (-ENOENT: no file). */
+static int open_regular(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		int r = S_ISREG(st->st_mode) ? -errno : -EINVAL;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 /* Open path and take the session lock. A missing file is an empty
  * mailbox (fd stays -1). The file may be replaced by another session's
  * rewrite between open and flock: then the lock is on a dead inode, so
@@ -80,15 +96,10 @@ static int open_locked(struct mbox *m)
 {
 	for (int tries = 0; tries < 5; tries++) {
 		struct stat st, now;
-		int fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		int fd = open_regular(m->path, &st);
 
 		if (fd < 0)
-			return errno == ENOENT ? 0 : -errno;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			int r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
-			close(fd);
-			return r;
-		}
+			return fd == -ENOENT ? 0 : fd;
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			int r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
 			close(fd);
@@ -107,15 +118,10 @@ static int open_locked(struct mbox *m)
 static int open_readonly(struct mbox *m)
 {
 	struct stat st;
-	int fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	int fd = open_regular(m->path, &st);
 
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
-		close(fd);
-		return r;
-	}
+		return fd == -ENOENT ? 0 : fd;
 	m->fd = fd;
 	return 0;
 }

@@ -306,6 +306,13 @@ _onepop_bare() {
 }
 run_onepop() { run --keep-empty-lines _onepop_bare "$@"; }
 
+# uidl_list: "N UIDL" lines of a session's UIDL reply (or fails).
+uidl_list() {
+	local out
+	out=$(_pop_exec _gen_lines "${LOGIN[@]}" UIDL QUIT) || { echo "$out" >&2; return 1; }
+	printf '%s\n' "$out" | sed -n '5,/^\.$/p' | sed '$d'
+}
+
 # pop_stderr: what the last session wrote to stderr (--debug logs).
 pop_stderr() { cat "$POP_ERR"; }
 

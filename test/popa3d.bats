@@ -86,13 +86,6 @@ popa3d_uidls() {
 	sed -n '5,/^\.$/p' <<<"$out" | sed '$d'
 }
 
-# onepop_uidls: "N UIDL" lines of a onepop session on $MAILBOX.
-onepop_uidls() {
-	local out
-	out=$(_pop_exec _gen_lines "${LOGIN[@]}" UIDL QUIT) || { echo "$out" >&2; return 1; }
-	printf '%s\n' "$out" | sed -n '5,/^\.$/p' | sed '$d'
-}
-
 # popa3d_digest TEXT: the UIDL popa3d gives a header whose chosen lines
 # are exactly TEXT (printf %b): octets 3 2 1 0 7 6 5 4 of its MD5.
 popa3d_digest() {
@@ -166,7 +159,7 @@ unique_like_onepop() {
 	assert_equal "$(awk '{print $2}' <<<"$p3" | sort | uniq -d | wc -l)" 2
 	cp "$BATS_TEST_TMPDIR/varied.mbox" "$MAILBOX"
 	fix_owner "$BATS_TEST_TMPDIR/spool"
-	run onepop_uidls
+	run uidl_list
 	assert_success
 	assert_equal "$output" "$(unique_like_onepop <<<"$p3")"
 	# --scan (N SIZE UIDL) lists the same, and so does it on the spool
@@ -191,7 +184,7 @@ unique_like_onepop() {
 		printf '%s\n' "$F" 'Subject: none either' '' ''
 	} >"$MAILBOX"
 	fix_owner "$BATS_TEST_TMPDIR/spool"
-	run onepop_uidls
+	run uidl_list
 	assert_success
 	assert_line --index 0 "1 $(popa3d_digest 'Date: d1\nReceived: r1\nDelivered-To: t1\nX-Delivery-ID: x1\n  x2\n')"
 	# MD5 of nothing: d41d8cd98f00b204..., and unique for the second.
@@ -202,14 +195,14 @@ unique_like_onepop() {
 @test "--uidl-format=popa3d ignores X-UIDL; without it mbox keeps X-UIDL" {
 	printf '%s\n' "$F" 'X-UIDL: kept-by-qpopper' 'Received: r' '' 'b' '' >"$MAILBOX"
 	fix_owner "$BATS_TEST_TMPDIR/spool"
-	run onepop_uidls
+	run uidl_list
 	assert_success
 	assert_output "1 $(popa3d_digest 'Received: r\n')"
 	POP_ARGS=(--backend=mbox)
-	run onepop_uidls
+	run uidl_list
 	assert_output "1 kept-by-qpopper"
 	POP_ARGS=(--backend=mbox --uidl-format=x-uidl)
-	run onepop_uidls
+	run uidl_list
 	assert_output "1 kept-by-qpopper"
 }
 
