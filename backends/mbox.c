@@ -77,11 +77,15 @@ static void mbox_close(struct mailbox *mb)
 static int open_regular(const char *path, struct stat *st)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	int r = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		int r = S_ISREG(st->st_mode) ? -errno : -EINVAL;
+	if (fstat(fd, st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st->st_mode))
+		r = -EINVAL;
+	if (r < 0) {
 		close(fd);
 		return r;
 	}
@@ -95,7 +99,7 @@ static int open_regular(const char *path, struct stat *st)
 static int open_locked(struct mbox *m)
 {
 	for (int tries = 0; tries < 5; tries++) {
-		struct stat st, now;
+		struct stat st = { 0 }, now;   /* set by open_regular (the analyzer cannot tell) */
 		int fd = open_regular(m->path, &st);
 
 		if (fd < 0)

@@ -519,6 +519,7 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 {
 	static struct session s;   /* static: its buffers are too big for the stack */
 	enum end_reason why;
+	bool proxied;
 
 	/* Start clean even when called again in one process (the fuzzer). */
 	memset(&s, 0, sizeof(s));
@@ -534,13 +535,12 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 
 	/* Before any greeting: the proxy's header, then implicit TLS (a
 	 * proxy in front of port 995 sends its header in the clear). */
-	if (opt->proxy_protocol && proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout,
-	                                        s.remote, sizeof(s.remote)) < 0)
-		why = io_timed_out() ? END_TIMEOUT : END_IO;
+	proxied = !opt->proxy_protocol || proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout,
+	                                                s.remote, sizeof(s.remote)) == 0;
 	/* Only now is the client's real address known. */
-	else if (address_refused_early(&s))
+	if (proxied && address_refused_early(&s))
 		why = END_AUTH_FAILURES;
-	else if (opt->tls == TLS_IMPLICIT && tls_start(&s.io) < 0)
+	else if (!proxied || (opt->tls == TLS_IMPLICIT && tls_start(&s.io) < 0))
 		why = io_timed_out() ? END_TIMEOUT : END_IO;
 	else if (opt->preauth) {
 		struct user_info u = { 0 };

@@ -41,7 +41,7 @@ static void duplicates_ranked_in_order(void)
 
 	setup(n);
 	for (size_t i = 0; i < n; i++)
-		strcpy(bufs[i], in[i]);
+		strlcpy(bufs[i], in[i], sizeof(bufs[i]));
 	CHECK(uidl_make_unique(msgs, n) == 0);
 	/* Ranks come from the UIDLs as they were: "a-2" stays, as before. */
 	for (size_t i = 0; i < n; i++)
@@ -71,10 +71,10 @@ static void crafted_collisions(void)
 
 		snprintf(s, sizeof(s), "c%lu", k);
 		if ((fnv(s) & (cap - 1)) == 0)
-			strcpy(bufs[found++], s);
+			strlcpy(bufs[found++], s, sizeof(bufs[0]));
 	}
-	strcpy(bufs[n], bufs[7]);
-	strcpy(bufs[n + 1], bufs[7]);
+	strlcpy(bufs[n], bufs[7], sizeof(bufs[0]));
+	strlcpy(bufs[n + 1], bufs[7], sizeof(bufs[0]));
 	CHECK(uidl_make_unique(msgs, n + 2) == 0);
 	CHECK(strcmp(msgs[n].uidl, msgs[7].uidl) != 0);
 	CHECK(strncmp(msgs[n].uidl, msgs[7].uidl, strlen(msgs[7].uidl)) == 0);
