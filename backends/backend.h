@@ -46,7 +46,8 @@ struct backend_ctx {
 	                             * refuses such a login (--uidl-guard=refuse) */
 	/* in, set by the core after scan (NULL before): retrieved[i] is true
 	 * once message i was sent whole by RETR; with --expire, commit marks
-	 * those seen (Maildir: the S flag) */
+	 * those seen (Maildir: the S flag; mbox: Status RO; MH: the sequence
+	 * onepopretrieved) */
 	const bool *retrieved;
 	/* out: on -EAGAIN from open, set when --login-delay refused the
 	 * login: seconds until the next login is allowed (at least 1) */

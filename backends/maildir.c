@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "login_delay.h"
 #include "maildir.h"
 #include "options.h"
 #include "wire.h"
@@ -43,8 +44,7 @@ struct maildir {
 	struct maildir_ledger_meta meta;
 	int64_t scanned;            /* when scan ran */
 	/* --login-delay: this session's login record, saved at close */
-	struct maildir_login login;
-	bool login_counted;
+	struct login_delay login;
 };
 
 extern const struct backend_ops backend_maildir;
@@ -57,12 +57,8 @@ static void maildir_close(struct mailbox *mb)
 
 	if (!md)
 		return;
-	if (md->login_counted) {
-		md->login.end = (int64_t)time(NULL);
-		for (size_t i = 0; md->ctx->retrieved && i < md->list.count; i++)
-			md->login.retrieved = md->login.retrieved || md->ctx->retrieved[i];
-		maildir_login_save(md->dir_fd, &md->login);
-	}
+	if (md->ctx)
+		login_delay_end(md->ctx, md->dir_fd, MAILDIR_LOGIN, &md->login, md->list.count);
 	maildir_list_free(&md->list);
 	free(md->uidls);
 	free(md->meta.msgs);
@@ -113,16 +109,8 @@ static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct ma
 			goto fail;
 		md->lock_touch = md->lock_fd >= 0;
 		/* Under the lock: no other session reads or writes the record. */
-		if (ctx && ctx->opt && ctx->opt->login_delay) {
-			ctx->login_wait = maildir_login_check(md->dir_fd, ctx->opt->login_delay,
-			                                      (int64_t)time(NULL), &md->login);
-			if (ctx->login_wait) {
-				r = -EAGAIN;
-				goto fail;
-			}
-			maildir_login_save(md->dir_fd, &md->login);
-			md->login_counted = true;
-		}
+		if ((r = login_delay_begin(ctx, md->dir_fd, MAILDIR_LOGIN, &md->login)) < 0)
+			goto fail;
 	}
 	*ret_mb = &md->base;
 	return 0;

@@ -126,18 +126,8 @@ int maildir_seen_name(const char *name, char *out, size_t size);
 /* Unlink the messages in cur/ with the S flag delivered days * 86400
  * seconds before now or earlier; 0 and *ret_removed, or a negative errno. */
 int maildir_expire_run(int dir_fd, unsigned days, int64_t now, size_t *ret_removed);
-/* A user's last counted login (DIR/onepop-login). */
-struct maildir_login {
-	int64_t start;      /* when it began */
-	int64_t end;        /* when its session ended; 0 while it runs */
-	bool retrieved;     /* that session sent some message whole */
-	bool grace;         /* it was the grace login */
-};
-/* May the user log in now, with delay seconds between logins? 0 and *ret
- * (the state to save for this session), or the seconds left to wait. */
-unsigned maildir_login_check(int dir_fd, unsigned delay, int64_t now, struct maildir_login *ret);
-/* Replace DIR/onepop-login; failures are ignored (fails open). */
-void maildir_login_save(int dir_fd, const struct maildir_login *st);
+/* The --login-delay record in the Maildir (login_delay.h). */
+#define MAILDIR_LOGIN "onepop-login"
 
 /* Take DIR/onepop-session.lock for this session (maildir_lock.c): 0 and
  * *ret_fd, or -EWOULDBLOCK with holder (if holder_size) describing the

@@ -1,4 +1,4 @@
-/* Maildir: --expire and --login-delay (RFC 2449 §6.5 and §6.7).
+/* Maildir: --expire (RFC 2449 §6.5); --login-delay is login_delay.c.
  *
  * Retrieved: a message sent whole by RETR gets the Maildir S (seen) flag
  * at UPDATE; the base name, hence the UIDL, stays. Expiry runs at login,
@@ -6,13 +6,7 @@
  * delivered DAYS * 86400 seconds ago or earlier, is unlinked. Delivery
  * time is the leading number of the base name (Maildir's own delivery
  * time, which copies and touch do not change); a name without one falls
- * back to the file's mtime.
- *
- * Login delay: DIR/onepop-login holds "onepop-login 1 START END RETR
- * GRACE": when the last counted login started, when its session ended (0
- * while it runs, or if it crashed), whether it retrieved any message, and
- * whether that login was a grace login. It is read and replaced (a
- * temporary file, then rename) only under the session lock. */
+ * back to the file's mtime. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,9 +18,6 @@
 #include <unistd.h>
 
 #include "maildir.h"
-
-#define LOGIN_FILE "onepop-login"
-#define LOGIN_TMP "onepop-login.tmp"
 
 int maildir_seen_name(const char *name, char *out, size_t size)
 {
@@ -108,66 +99,4 @@ int maildir_expire_run(int dir_fd, unsigned days, int64_t now, size_t *ret_remov
 	closedir(d);
 	*ret_removed = removed;
 	return 0;
-}
-
-/* The state in the file, or all zeros when it is missing or damaged (a
- * bad file never locks a user out). */
-static void login_read(int dir_fd, struct maildir_login *ret)
-{
-	char buf[128];
-	int fd = openat(dir_fd, LOGIN_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	struct maildir_login st = { 0 };
-	int retr = 0, grace = 0;
-
-	if (fd >= 0)
-		close(fd);
-	*ret = st;
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	if (sscanf(buf, "onepop-login 1 %" SCNd64 " %" SCNd64 " %d %d", &st.start, &st.end,
-	           &retr, &grace) != 4 || st.start < 0 || st.end < 0)
-		return;
-	st.retrieved = retr != 0;
-	st.grace = grace != 0;
-	*ret = st;
-}
-
-void maildir_login_save(int dir_fd, const struct maildir_login *st)
-{
-	char line[128];
-	int fd = openat(dir_fd, LOGIN_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	                0600);
-	int len = snprintf(line, sizeof(line), "onepop-login 1 %" PRId64 " %" PRId64 " %d %d\n",
-	                   st->start, st->end, st->retrieved, st->grace);
-	bool ok;
-
-	if (fd < 0)
-		return;
-	ok = write(fd, line, (size_t)len) == len;
-	close(fd);
-	if (!ok || renameat(dir_fd, LOGIN_TMP, dir_fd, LOGIN_FILE) < 0)
-		unlinkat(dir_fd, LOGIN_TMP, 0);
-}
-
-unsigned maildir_login_check(int dir_fd, unsigned delay, int64_t now, struct maildir_login *ret)
-{
-	struct maildir_login last;
-
-	login_read(dir_fd, &last);
-	/* Long enough ago, never, or in the future (the clock went back:
-	 * no lock-out by error). */
-	if (now - last.start >= (int64_t)delay || now < last.start) {
-		*ret = (struct maildir_login){ .start = now };
-		return 0;
-	}
-	/* The grace: once, right after a session that retrieved mail. The
-	 * delay still counts from the login before it. */
-	if (last.end && last.retrieved && !last.grace && now >= last.end &&
-	    now - last.end <= LOGIN_DELAY_GRACE) {
-		*ret = (struct maildir_login){ .start = last.start, .grace = true };
-		return 0;
-	}
-	return (unsigned)((int64_t)delay - (now - last.start));
 }

@@ -18,15 +18,18 @@
  * [IN-USE], MDAs (which use fcntl and dotlocks on Debian) never see it.
  *
  * UIDL: X-UIDL, else a digest of the From_ line and header
- * (uidl_digest.h); with --uidl-format=popa3d, popa3d's (uidl_popa3d.h). Parsing, and why the rewrite needs no whole-file
- * digest from the scan: mbox_parse.c. Rewrite: mbox_rewrite.c. */
+ * (uidl_digest.h); with --uidl-format=popa3d, popa3d's (uidl_popa3d.h).
+ * Parsing, and why the rewrite needs no whole-file digest from the scan:
+ * mbox_parse.c. Rewrite: mbox_rewrite.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mbox.h"
@@ -61,6 +64,13 @@ static void mbox_close(struct mailbox *mb)
 
 	if (!m)
 		return;
+	if (m->ctx && m->login_name && mbox_priv_on(&m->lock) == 0) {
+		login_delay_end(m->ctx, m->dir_fd, m->login_name, &m->login, m->count);
+		mbox_priv_off(&m->lock);
+	}
+	if (m->dir_fd >= 0)
+		close(m->dir_fd);
+	free(m->login_name);
 	if (m->rd)
 		fclose(m->rd);
 	free(m->line);
@@ -72,38 +82,27 @@ static void mbox_close(struct mailbox *mb)
 	free(m);
 }
 
-/* path opened for reading, a regular file (its stat in *st), or a
- * negative errno (-ENOENT: no file). */
-static int open_regular(const char *path, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	int r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, st) < 0)
-		r = -errno;
-	else if (!S_ISREG(st->st_mode))
-		r = -EINVAL;
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-/* Open path and take the session lock. A missing file is an empty
+/* Open path and, with lock, take the session lock. A missing file is an empty
  * mailbox (fd stays -1). The file may be replaced by another session's
  * rewrite between open and flock: then the lock is on a dead inode, so
  * check and try again. */
-static int open_locked(struct mbox *m)
+static int open_locked(struct mbox *m, bool lock)
 {
 	for (int tries = 0; tries < 5; tries++) {
-		struct stat st = { 0 }, now;   /* set by open_regular (the analyzer cannot tell) */
-		int fd = open_regular(m->path, &st);
+		struct stat st, now;
+		int fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 
 		if (fd < 0)
-			return fd == -ENOENT ? 0 : fd;
+			return errno == ENOENT ? 0 : -errno;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			int r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+			close(fd);
+			return r;
+		}
+		if (!lock) {
+			m->fd = fd;
+			return 0;
+		}
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			int r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
 			close(fd);
@@ -118,21 +117,34 @@ static int open_locked(struct mbox *m)
 	return -EAGAIN;
 }
 
-/* For --scan: the file without the session flock (see mbox_open_ctx). */
-static int open_readonly(struct mbox *m)
+/* --login-delay: the record is PATH.onepop-login, beside the mailbox
+ * as its dotlock is (the spool directory, written with the kept group),
+ * and, like the session, guarded by the flock on the mailbox. */
+static int login_begin(struct mbox *m, struct backend_ctx *ctx)
 {
-	struct stat st;
-	int fd = open_regular(m->path, &st);
+	const char *base = strrchr(m->path, '/');
+	char *copy;
+	int r;
 
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	m->fd = fd;
-	return 0;
+	if (!ctx || ctx->readonly || !ctx->opt || !ctx->opt->login_delay)
+		return 0;
+	if (!(copy = strdup(m->path)) ||
+	    asprintf(&m->login_name, "%s.onepop-login", base ? base + 1 : m->path) < 0) {
+		m->login_name = NULL;
+		free(copy);
+		return -ENOMEM;
+	}
+	m->dir_fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (m->dir_fd < 0)
+		return -errno;
+	if ((r = mbox_priv_on(&m->lock)) < 0)
+		return r;
+	r = login_delay_begin(ctx, m->dir_fd, m->login_name, &m->login);
+	mbox_priv_off(&m->lock);
+	return r;
 }
 
-/* ctx NULL: a session. ctx->readonly (--scan): no session flock and no
- * dotlock, only the fcntl read lock while the file is parsed, so the dry
- * run writes nothing and holds nothing an MDA waits for long. */
 static int mbox_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb)
 {
 	struct mbox *m = calloc(1, sizeof(*m));
@@ -141,16 +153,18 @@ static int mbox_open_ctx(const char *path, struct backend_ctx *ctx, struct mailb
 	if (!m)
 		return -ENOMEM;
 	m->base.ops = &backend_mbox;
-	m->fd = -1;
+	m->fd = m->dir_fd = -1;
 	m->uidl_popa3d = uidl_popa3d;
 	m->path = strdup(path);
 	if (!m->path || mbox_lock_init(&m->lock, path) < 0) {   /* both: ENOMEM */
 		r = -ENOMEM;
 		goto fail;
 	}
-	m->lock.no_dotlock = ctx && ctx->readonly;
-	if ((r = m->lock.no_dotlock ? open_readonly(m) : open_locked(m)) < 0)
+	/* A dry run (--scan) takes no lock and writes nothing, not even a
+	 * dotlock: a snapshot, as a session would see it now. */
+	if ((r = open_locked(m, !(ctx && ctx->readonly))) < 0 || (r = login_begin(m, ctx)) < 0)
 		goto fail;
+	m->ctx = ctx;
 	*ret_mb = &m->base;
 	return 0;
 fail:
@@ -177,9 +191,13 @@ static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_
 		*ret_count = 0;
 		return 0;
 	}
-	if ((r = mbox_lock_take(&m->lock, m->fd)) < 0)
+	if (!(m->ctx && m->ctx->readonly) && (r = mbox_lock_take(&m->lock, m->fd)) < 0)
 		return r;
 	r = mbox_parse(m, -1, &info);
+	/* --expire: before the list is built, so the expired are not in it. */
+	if (r == 0 && m->ctx && !m->ctx->readonly && m->ctx->opt && m->ctx->opt->expire)
+		r = mbox_expire_run(m, m->ctx->opt->expire_days, (int64_t)time(NULL), &info,
+		                    &m->ctx->expired);
 	mbox_lock_release(&m->lock);
 	if (r == 0 && !info && !(info = calloc(1, sizeof(*info))))
 		r = -ENOMEM;
@@ -274,6 +292,7 @@ const struct backend_ops backend_mbox = {
 	.name = "mbox",
 	.default_mailbox = "/var/mail/%u",
 	.privileged_group = "mail",
+	.expiry = true,
 	.open = mbox_open,
 	.open_ctx = mbox_open_ctx,
 	.scan = mbox_scan,

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "backend.h"
+#include "login_delay.h"
 #include "mbox_lock.h"
 
 struct mbox_msg {
@@ -32,6 +33,11 @@ struct mbox {
 	off_t rd_left;
 	char *line;         /* its current line, already unquoted */
 	size_t line_cap, line_len, line_pos;
+	struct backend_ctx *ctx;    /* NULL when opened without one */
+	/* --login-delay: PATH.onepop-login, in the mailbox's directory */
+	int dir_fd;
+	char *login_name;
+	struct login_delay login;
 };
 
 /* Scan mode (ret_info set): parse the file from its start to EOF, fill
@@ -42,7 +48,33 @@ struct mbox {
 int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info);
 bool mbox_is_quoted_from(const char *line, size_t len);
 
-/* Rewrite without the deleted messages (mbox_rewrite.c). */
+/* Rewrite without the deleted messages (mbox_rewrite.c); with --expire,
+ * the messages retrieved and kept get Status RO in the same rewrite. */
 int mbox_commit(struct mailbox *mb, const bool *deleted, size_t count);
+/* Under the locks: write the mailbox anew without the deleted messages,
+ * mark[i] (may be NULL) adding R and O to message i's Status header, and
+ * move it into place. ret_fd NULL: the session is ending. Else the
+ * session goes on with the new file: it is flock'ed and fcntl-locked
+ * before it appears under the mailbox's name, and its fd is returned. */
+int mbox_replace(struct mbox *m, const bool *deleted, const bool *mark, int *ret_fd);
+int mbox_write_all(int fd, const char *buf, size_t len);
+/* Copy [start, end) of the mailbox to out; end < 0: to EOF. */
+int mbox_copy_range(struct mbox *m, int out, off_t start, off_t end);
+
+/* --expire (mbox_expire.c). */
+/* Remove, through mbox_replace, the messages whose Status has R and
+ * whose From_ line dates them days * 86400 seconds before now or
+ * earlier; then parse the new file (*ret_info as mbox_parse). Called in
+ * scan, under the locks, after the first parse (*ret_info its result). */
+int mbox_expire_run(struct mbox *m, unsigned days, int64_t now, struct msginfo **ret_info,
+                    size_t *ret_removed);
+/* Which messages need R or O added to their Status: the retrieved ones
+ * not deleted, unless theirs has both already. NULL when none (or on
+ * error: marking is not worth failing UPDATE for); malloc'd. */
+bool *mbox_marks(struct mbox *m, const bool *retrieved, const bool *deleted, size_t count);
+/* Copy message i (From_ line to end) to out with R and O in its Status
+ * header (added before the blank line ending the header when it has
+ * none). A message without such a blank line is copied as it is. */
+int mbox_copy_marked(struct mbox *m, int out, size_t i, off_t end);
 
 #endif

@@ -90,7 +90,7 @@ static int dotlock_take(struct mbox_lock *l)
 int mbox_lock_take(struct mbox_lock *l, int fd)
 {
 	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
-	int r = l->no_dotlock ? 0 : dotlock_take(l);
+	int r = dotlock_take(l);
 
 	if (r < 0)
 		return r;

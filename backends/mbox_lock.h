@@ -12,7 +12,6 @@
 struct mbox_lock {
 	char *dotlock;      /* "<file>.lock" */
 	int fd;             /* the mailbox, for the fcntl lock */
-	bool no_dotlock;    /* --scan: write nothing, the fcntl lock only */
 	bool dotlocked;
 	bool fcntl_locked;
 	bool has_priv;      /* a saved gid to switch to (see privs_drop) */

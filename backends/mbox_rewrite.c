@@ -7,19 +7,23 @@
  * core answers -ERR [SYS/TEMP]. The bytes seen at scan are parsed again
  * first and must hold the same messages at the same offsets with the
  * same From_ line and header (mbox_parse.c): if another program rewrote
- * the mailbox meanwhile, nothing is changed (-ESTALE). */
+ * the mailbox meanwhile, nothing is changed (-ESTALE). With --expire the
+ * same rewrite adds Status RO to the messages retrieved, and at login it
+ * drops the expired ones (mbox_expire.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "limits.h"
 #include "mbox.h"
+#include "options.h"
 
-static int write_all(int fd, const char *buf, size_t len)
+int mbox_write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
@@ -35,8 +39,7 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Copy [start, end) of the old file to out; end < 0: to EOF. */
-static int copy_range(struct mbox *m, int out, off_t start, off_t end)
+int mbox_copy_range(struct mbox *m, int out, off_t start, off_t end)
 {
 	static char buf[MSG_CHUNK];
 
@@ -55,24 +58,29 @@ static int copy_range(struct mbox *m, int out, off_t start, off_t end)
 		}
 		if (n == 0)
 			return end < 0 ? 0 : -ESTALE;   /* shorter than at scan */
-		if ((r = write_all(out, buf, (size_t)n)) < 0)
+		if ((r = mbox_write_all(out, buf, (size_t)n)) < 0)
 			return r;
 		start += n;
 	}
 	return 0;
 }
 
-static int copy_kept(struct mbox *m, int out, const bool *deleted)
+static int copy_kept(struct mbox *m, int out, const bool *deleted, const bool *mark)
 {
 	int r;
 
 	for (size_t i = 0; i < m->count; i++) {
 		off_t end = i + 1 < m->count ? m->msgs[i + 1].from : m->scan_size;
-		if (!deleted[i] && (r = copy_range(m, out, m->msgs[i].from, end)) < 0)
+
+		if (deleted[i])
+			continue;
+		r = mark && mark[i] ? mbox_copy_marked(m, out, i, end)
+		                    : mbox_copy_range(m, out, m->msgs[i].from, end);
+		if (r < 0)
 			return r;
 	}
 	/* Mail delivered during the session, in the order it came. */
-	return copy_range(m, out, m->scan_size, -1);
+	return mbox_copy_range(m, out, m->scan_size, -1);
 }
 
 /* Give the new file the old one's owner, group and mode. */
@@ -112,8 +120,21 @@ static int fsync_dir(const char *path)
 	return r;
 }
 
+/* A session going on with the new file holds it as it held the old one
+ * (flock for the session, the fcntl read lock for the scan) before any
+ * other process can open it by name. */
+static int lock_new(int out)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+
+	if (flock(out, LOCK_EX | LOCK_NB) < 0 || fcntl(out, F_SETLK, &fl) < 0)
+		return -errno;
+	return 0;
+}
+
 /* Write the new mailbox to tmp and move it into place. */
-static int replace(struct mbox *m, const char *tmp, const bool *deleted)
+static int replace_via(struct mbox *m, const char *tmp, const bool *deleted, const bool *mark,
+                       int *ret_fd)
 {
 	struct stat st, now;
 	int out, r;
@@ -131,52 +152,80 @@ static int replace(struct mbox *m, const char *tmp, const bool *deleted)
 	/* Our PID in the name and the session flock held: a file by that
 	 * name was left by a killed session, never another's work. */
 	(void)unlink(tmp);
-	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	out = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	r = out < 0 ? -errno : 0;
 	mbox_priv_off(&m->lock);
 	if (r < 0)
 		return r;
-	r = copy_kept(m, out, deleted);
+	r = copy_kept(m, out, deleted, mark);
 	if (r == 0)
 		r = copy_attrs(m, out, &st);
 	if (r == 0 && fsync(out) < 0)
 		r = -errno;
-	if (close(out) < 0 && r == 0)
+	if (r == 0 && ret_fd)
+		r = lock_new(out);
+	if ((r < 0 || !ret_fd) && close(out) < 0 && r == 0)
 		r = -errno;
 	if (r < 0)
 		return r;
 	if ((r = mbox_priv_on(&m->lock)) < 0)
-		return r;
+		goto fail;
 	if (rename(tmp, m->path) < 0)
 		r = -errno;
 	mbox_priv_off(&m->lock);
+	if (r < 0)
+		goto fail;
 	/* Renamed: the new mailbox is in place; only durability is left. */
-	return r < 0 ? r : fsync_dir(m->path);
+	r = fsync_dir(m->path);
+	if (ret_fd)
+		*ret_fd = out;
+	return r;
+fail:
+	if (ret_fd)
+		close(out);
+	return r;
+}
+
+int mbox_replace(struct mbox *m, const bool *deleted, const bool *mark, int *ret_fd)
+{
+	char *tmp;
+	int r;
+
+	if (asprintf(&tmp, "%s.onepop-%ld.tmp", m->path, (long)getpid()) < 0)
+		return -ENOMEM;
+	r = replace_via(m, tmp, deleted, mark, ret_fd);
+	if (r < 0 && mbox_priv_on(&m->lock) == 0) {
+		(void)unlink(tmp);
+		mbox_priv_off(&m->lock);
+	}
+	free(tmp);
+	return r;
 }
 
 int mbox_commit(struct mailbox *mb, const bool *deleted, size_t count)
 {
 	struct mbox *m = (struct mbox *)mb;
-	bool any = false;
-	char *tmp;
+	bool any = false, marks = false, *mark = NULL;
 	int r;
 
-	for (size_t i = 0; i < count && i < m->count; i++)
-		any |= deleted[i];
-	if (!any || m->fd < 0)
+	if (m->fd < 0)
 		return 0;
-	if (asprintf(&tmp, "%s.onepop-%ld.tmp", m->path, (long)getpid()) < 0)
-		return -ENOMEM;
-	if ((r = mbox_lock_take(&m->lock, m->fd)) < 0) {
-		free(tmp);
-		return r;
+	if (m->ctx && m->ctx->opt && m->ctx->opt->expire && m->ctx->retrieved)
+		mark = mbox_marks(m, m->ctx->retrieved, deleted, count);
+	for (size_t i = 0; i < count && i < m->count; i++) {
+		any |= deleted[i];
+		marks |= mark && mark[i];
 	}
-	r = replace(m, tmp, deleted);
-	if (r < 0 && mbox_priv_on(&m->lock) == 0) {
-		(void)unlink(tmp);
-		mbox_priv_off(&m->lock);
+	if (!any && !marks) {
+		free(mark);
+		return 0;
 	}
-	mbox_lock_release(&m->lock);
-	free(tmp);
-	return r;
+	if ((r = mbox_lock_take(&m->lock, m->fd)) == 0) {
+		r = mbox_replace(m, deleted, mark, NULL);
+		mbox_lock_release(&m->lock);
+	}
+	free(mark);
+	/* Marking alone failed: the messages only expire later (as with
+	 * Maildir's S flag); nothing the client asked for was lost. */
+	return any ? r : 0;
 }

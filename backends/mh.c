@@ -9,7 +9,8 @@
  * an inode is reused just as fast. Lock: flock(2) on .onepop.lock in the
  * folder for the session (a dot-file, so MH tools ignore it; the kernel
  * drops it however the process ends). Commit: unlink the deleted files,
- * then take them out of .mh_sequences (mh_sequences.c). */
+ * then take them out of .mh_sequences (mh_sequences.c). --expire and
+ * --login-delay: mh_expire.c and login_delay.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,15 +18,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "login_delay.h"
+#include "mh_expire.h"
 #include "mh_sequences.h"
+#include "options.h"
 #include "session_lock.h"
 #include "uidl_digest.h"
 #include "wire.h"
 
 /* MH message numbers fit in an int in every MH implementation. */
 #define MH_MAX_NUMBER 999999999UL
+/* --login-delay's record: a dot-file, so MH tools ignore it. */
+#define MH_LOGIN ".onepop-login"
 
 struct mh {
 	struct mailbox base;
@@ -35,6 +42,8 @@ struct mh {
 	unsigned long *nums;    /* message numbers, ascending */
 	char (*uidls)[MAX_UIDL + 1];    /* what scan's msginfo points to */
 	size_t count;
+	struct backend_ctx *ctx;    /* NULL when opened without one */
+	struct login_delay login;
 };
 
 extern const struct backend_ops backend_mh;
@@ -45,6 +54,8 @@ static void mh_close(struct mailbox *mb)
 
 	if (!h)
 		return;
+	if (h->ctx)
+		login_delay_end(h->ctx, h->dir_fd, MH_LOGIN, &h->login, h->count);
 	if (h->rd)
 		fclose(h->rd);
 	if (h->lock_fd >= 0)
@@ -56,7 +67,7 @@ static void mh_close(struct mailbox *mb)
 	free(h);
 }
 
-static int mh_open(const char *path, struct mailbox **ret_mb)
+static int mh_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb)
 {
 	struct mh *h = calloc(1, sizeof(*h));
 	int r;
@@ -70,15 +81,27 @@ static int mh_open(const char *path, struct mailbox **ret_mb)
 		r = -errno;
 		goto fail;
 	}
-	r = session_lock_take(h->dir_fd, ".onepop.lock");
-	if (r < 0)
+	/* A dry run (--scan) writes nothing, not even the lock file. */
+	if (!ctx || !ctx->readonly) {
+		r = session_lock_take(h->dir_fd, ".onepop.lock");
+		if (r < 0)
+			goto fail;
+		h->lock_fd = r;
+	}
+	/* Under the lock: no other session reads or writes the record. */
+	if ((r = login_delay_begin(ctx, h->dir_fd, MH_LOGIN, &h->login)) < 0)
 		goto fail;
-	h->lock_fd = r;
+	h->ctx = ctx;
 	*ret_mb = &h->base;
 	return 0;
 fail:
 	mh_close(&h->base);
 	return r;
+}
+
+static int mh_open(const char *path, struct mailbox **ret_mb)
+{
+	return mh_open_ctx(path, NULL, ret_mb);
 }
 
 /* The message number a file name stands for, or 0 for a non-message. */
@@ -191,6 +214,11 @@ static int mh_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_co
 
 	if ((r = list_numbers(h)) < 0)
 		return r;
+	/* --expire: before the list is built, so the expired are not in it. */
+	if (h->ctx && !h->ctx->readonly && h->ctx->opt && h->ctx->opt->expire &&
+	    (r = mh_expire_run(h->dir_fd, h->nums, &h->count, h->ctx->opt->expire_days,
+	                       (int64_t)time(NULL), &h->ctx->expired)) < 0)
+		return r;
 	info = calloc(h->count ? h->count : 1, sizeof(*info));
 	h->uidls = calloc(h->count ? h->count : 1, sizeof(*h->uidls));
 	if (!info || !h->uidls) {
@@ -269,8 +297,12 @@ static int mh_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	}
 	if (r == 0 && ngone > 0 && fsync(h->dir_fd) < 0 && errno != EINVAL)
 		r = -errno;
-	if (r == 0 && ngone > 0)
-		r = mh_sequences_remove(h->dir_fd, gone, ngone);
+	/* --expire: the retrieved join onepopretrieved in the same rewrite. */
+	if (r == 0)
+		r = mh_mark_retrieved(h->dir_fd, h->nums, count < h->count ? count : h->count, deleted,
+		                      h->ctx && h->ctx->opt && h->ctx->opt->expire ? h->ctx->retrieved
+		                                                                   : NULL,
+		                      gone, ngone);
 	free(gone);
 	return r;
 }
@@ -278,7 +310,9 @@ static int mh_commit(struct mailbox *mb, const bool *deleted, size_t count)
 const struct backend_ops backend_mh = {
 	.name = "mh",
 	.default_mailbox = "%h/Mail/inbox",
+	.expiry = true,
 	.open = mh_open,
+	.open_ctx = mh_open_ctx,
 	.scan = mh_scan,
 	.msg_open = mh_msg_open,
 	.msg_read = mh_msg_read,

@@ -116,12 +116,108 @@ static int slurp(int fd, char **ret)
 	return 0;
 }
 
+/* End the logical line at line (it plus the continuation lines after
+ * it, joined with spaces) with a NUL; the next one, or NULL. */
+static char *logical_line(char *line)
+{
+	char *next = line;
+
+	while ((next = strchr(next, '\n')) && (next[1] == ' ' || next[1] == '\t'))
+		*next++ = ' ';
+	if (next)
+		*next++ = '\0';
+	return next;
+}
+
+/* Whether a sequence line's name (before the colon) is name. */
+static bool seq_is(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(line, name, n) == 0 && line[n + strspn(line + n, " \t")] == '\0';
+}
+
+/* seen (ascending), runs of consecutive numbers as ranges. */
+static void put_numbers(FILE *out, bool *first, const unsigned long *seen, size_t nseen)
+{
+	for (size_t i = 0; i < nseen;) {
+		size_t j = i;
+
+		while (j + 1 < nseen && seen[j + 1] == seen[j] + 1)
+			j++;
+		put_range(out, first, seen[i], seen[j]);
+		i = j + 1;
+	}
+}
+
+struct seq_change {
+	const unsigned long *gone, *seen;
+	size_t ngone, nseen;
+};
+
+/* value (without the numbers in seen) with seen merged in, in order. */
+static int merge_seen(const char *value, const unsigned long *seen, size_t nseen, char **ret)
+{
+	char *copy = strdup(value), *save = NULL, *tok;
+	size_t size = 0, i = 0;
+	bool first = true;
+	FILE *out;
+
+	if (!copy)
+		return -ENOMEM;
+	if (!(out = open_memstream(ret, &size))) {
+		free(copy);
+		return -ENOMEM;
+	}
+	for (tok = strtok_r(copy, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
+		unsigned long a = strtoul(tok, NULL, 10);
+		size_t j = i;
+
+		while (j < nseen && seen[j] < a)
+			j++;
+		put_numbers(out, &first, seen + i, j - i);
+		i = j;
+		fprintf(out, "%s%s", first ? "" : " ", tok);
+		first = false;
+	}
+	put_numbers(out, &first, seen + i, nseen - i);
+	free(copy);
+	return fclose(out) == 0 ? 0 : -ENOMEM;
+}
+
+/* A sequence's new value: without gone; for unseen and ours, without
+ * seen; ours then gets seen merged in (so never twice). */
+static int new_value(const char *name, const char *value, const struct seq_change *c,
+                     char **ret)
+{
+	bool ours = seq_is(name, MH_SEQ_RETRIEVED);
+	char *v1, *v2 = NULL;
+	int r;
+
+	if ((r = mh_sequence_filter(value, c->gone, c->ngone, &v1)) < 0)
+		return r;
+	if (!ours && !seq_is(name, MH_SEQ_UNSEEN)) {
+		*ret = v1;
+		return 0;
+	}
+	r = mh_sequence_filter(v1, c->seen, c->nseen, &v2);
+	free(v1);
+	if (r < 0 || !ours) {
+		*ret = v2;
+		return r;
+	}
+	r = merge_seen(v2, c->seen, c->nseen, ret);
+	free(v2);
+	return r;
+}
+
 /* The new file's text into a malloc'd string. */
-static int filter_file(char *text, const unsigned long *gone, size_t ngone, char **ret)
+static int filter_file(char *text, const struct seq_change *c, char **ret)
 {
 	char *buf = NULL, *line, *next;
 	size_t size = 0;
 	FILE *out = open_memstream(&buf, &size);
+	bool have_ours = false;
 	int r = 0;
 
 	if (!out)
@@ -129,12 +225,7 @@ static int filter_file(char *text, const unsigned long *gone, size_t ngone, char
 	for (line = text; r == 0 && line && *line; line = next) {
 		char *colon, *val;
 
-		/* A logical line: this one plus the continuations after it. */
-		next = line;
-		while ((next = strchr(next, '\n')) && (next[1] == ' ' || next[1] == '\t'))
-			*next++ = ' ';
-		if (next)
-			*next++ = '\0';
+		next = logical_line(line);
 		colon = strchr(line, ':');
 		if (!colon) {
 			if (strspn(line, " \t\r") != strlen(line))
@@ -142,11 +233,19 @@ static int filter_file(char *text, const unsigned long *gone, size_t ngone, char
 			continue;
 		}
 		*colon = '\0';
-		if ((r = mh_sequence_filter(colon + 1, gone, ngone, &val)) < 0)
+		have_ours = have_ours || seq_is(line, MH_SEQ_RETRIEVED);
+		if ((r = new_value(line, colon + 1, c, &val)) < 0)
 			break;
 		if (*val)
 			fprintf(out, "%s: %s\n", line, val);
 		free(val);
+	}
+	if (r == 0 && !have_ours && c->nseen) {
+		bool first = true;
+
+		fprintf(out, "%s: ", MH_SEQ_RETRIEVED);
+		put_numbers(out, &first, c->seen, c->nseen);
+		fputc('\n', out);
 	}
 	if (fclose(out) != 0 && r == 0)
 		r = -ENOMEM;
@@ -188,12 +287,20 @@ static int write_new(int dir_fd, const char *tmp, const char *text, mode_t mode)
 
 int mh_sequences_remove(int dir_fd, const unsigned long *gone, size_t ngone)
 {
+	return mh_sequences_update(dir_fd, gone, ngone, NULL, 0);
+}
+
+int mh_sequences_update(int dir_fd, const unsigned long *gone, size_t ngone,
+                        const unsigned long *seen, size_t nseen)
+{
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	const struct seq_change c = { .gone = gone, .ngone = ngone, .seen = seen, .nseen = nseen };
 	char tmp[64], *text = NULL, *result = NULL;
 	struct stat st;
 	int fd, r = -EWOULDBLOCK;
 
-	fd = openat(dir_fd, SEQ_FILE, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	/* Made only to record retrieved messages; never just to be empty. */
+	fd = openat(dir_fd, SEQ_FILE, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (nseen ? O_CREAT : 0), 0600);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	for (int tries = 0; tries < MBOX_LOCK_WAIT * 10; tries++) {
@@ -209,7 +316,7 @@ int mh_sequences_remove(int dir_fd, const unsigned long *gone, size_t ngone)
 	if (r == 0)
 		r = slurp(fd, &text);
 	if (r == 0)
-		r = filter_file(text, gone, ngone, &result);
+		r = filter_file(text, &c, &result);
 	// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): both set when r == 0 (-errno is never 0)
 	if (r == 0 && strcmp(text, result) != 0) {
 		snprintf(tmp, sizeof(tmp), "%s.onepop-%ld", SEQ_FILE, (long)getpid());
@@ -220,5 +327,45 @@ int mh_sequences_remove(int dir_fd, const unsigned long *gone, size_t ngone)
 	free(text);
 	free(result);
 	close(fd);      /* releases the fcntl lock */
+	return r;
+}
+
+int mh_sequences_members(int dir_fd, const char *name, const unsigned long *nums, size_t count,
+                         bool *in)
+{
+	int fd = openat(dir_fd, SEQ_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char *text = NULL, *line, *next;
+	int r;
+
+	memset(in, 0, count * sizeof(*in));
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	r = slurp(fd, &text);
+	close(fd);
+	for (line = text; r == 0 && line && *line; line = next) {
+		char *colon, *save = NULL, *tok;
+
+		next = logical_line(line);
+		if (!(colon = strchr(line, ':')))
+			continue;
+		*colon = '\0';
+		if (!seq_is(line, name))
+			continue;
+		for (tok = strtok_r(colon + 1, " \t\r\n", &save); tok;
+		     tok = strtok_r(NULL, " \t\r\n", &save)) {
+			unsigned long a, b;
+			char *end;
+
+			errno = 0;
+			a = b = strtoul(tok, &end, 10);
+			if (*end == '-')
+				b = strtoul(end + 1, &end, 10);
+			if (errno || *end || tok[0] < '0' || tok[0] > '9' || b < a)
+				continue;   /* "cur", "last" and the like name no member */
+			for (size_t i = lower_bound(nums, count, a); i < count && nums[i] <= b; i++)
+				in[i] = true;
+		}
+	}
+	free(text);
 	return r;
 }

@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 		return config_error("unknown backend", opt.backend);
 	if ((opt.expire || opt.login_delay) && !backend->expiry)
 		return config_error("--expire and --login-delay need a backend that enforces them "
-		                    "(maildir)", backend->name);
+		                    "(maildir, mbox, mh)", backend->name);
 	if (backend->configure && backend->configure(&opt) < 0)
 		return config_error("bad options for backend", backend->name);
 	if (opt.faithful && strcmp(backend->name, "exec") != 0)

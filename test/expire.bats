@@ -5,6 +5,7 @@
 
 setup() {
 	load helpers
+	load expire
 	common_setup
 	LOGINREC=$MAILDIR/onepop-login
 	# The fixture's fifth message is already seen (S) by another client:
@@ -91,30 +92,11 @@ uidls() {
 }
 
 @test "CAPA names EXPIRE and LOGIN-DELAY only when they are on, in both states" {
-	pop CAPA "${LOGIN[@]}" CAPA QUIT
-	assert_success
-	refute_output --partial EXPIRE
-	refute_output --partial LOGIN-DELAY
-	POP_ARGS=(--expire=30 --login-delay=900)
-	pop CAPA "${LOGIN[@]}" CAPA QUIT
-	assert_success
-	[ "$(grep -cx 'EXPIRE 30' <<<"$output")" -eq 2 ] || fail "$output"
-	[ "$(grep -cx 'LOGIN-DELAY 900' <<<"$output")" -eq 2 ] || fail "$output"
+	capa_expiry_check
 }
 
 @test "--login-delay refuses a second login with [LOGIN-DELAY]" {
-	POP_ARGS=(--login-delay=600)
-	pop "${LOGIN[@]}" STAT QUIT
-	assert_success
-	grep -qE '^onepop-login 1 [0-9]+ [0-9]+ 0 0$' "$LOGINREC" || fail "$(cat "$LOGINREC")"
-	pop "${LOGIN[@]}" STAT QUIT
-	assert_failure 1
-	assert_line --index 2 --regexp '^-ERR \[LOGIN-DELAY\] one login per 600 seconds; try again in [0-9]+ seconds$'
-	refute_output --partial "+OK 5 messages"
-	# Once the delay has passed, the login works again.
-	printf 'onepop-login 1 %s %s 0 0\n' $(($(date +%s) - 601)) $(($(date +%s) - 600)) >"$LOGINREC"
-	pop "${LOGIN[@]}" QUIT
-	assert_success
+	login_delay_refusal_check
 }
 
 @test "grace: right after a session that retrieved mail, one more login (to delete) is let in" {
@@ -149,7 +131,7 @@ uidls() {
 	assert_success
 }
 
-@test "options: in --help, in a config file, range-checked, refused for other backends" {
+@test "options: in --help, in a config file, range-checked, refused for exec" {
 	run_onepop --help
 	assert_success
 	assert_output --partial "--expire=DAYS"
@@ -167,7 +149,7 @@ uidls() {
 	assert_line 'LOGIN-DELAY 60'
 	local b
 	for b in $("$ONEPOP" --list-backends); do
-		[ "$b" != maildir ] || continue
+		[ "$b" = exec ] || continue
 		run_onepop --backend="$b" --expire=1
 		assert_failure 2
 		grep -q -- "--expire and --login-delay need a backend" "$POP_ERR" || fail "$(cat "$POP_ERR")"

@@ -169,24 +169,23 @@ PY
 	assert_output --partial "raw append"
 }
 
-@test "kill -9 at every step of the rewrite leaves the old or the new mailbox" {
-	[ -n "${ONEPOP_KILLSHIM:-}" ] && [ -f "$ONEPOP_KILLSHIM" ] || skip "no kill shim (run through meson test)"
-	cp "$MAILBOX" "$BATS_TEST_TMPDIR/old"
-	pop "${LOGIN[@]}" "DELE 2" "DELE 4" QUIT
-	assert_success
-	cp "$MAILBOX" "$BATS_TEST_TMPDIR/new"
-	! cmp -s "$BATS_TEST_TMPDIR/old" "$BATS_TEST_TMPDIR/new" || fail "the rewrite changed nothing"
+# kill_every_step OLD NEW LINE...: with the mailbox reset to OLD each time,
+# kill a session sending LINEs (POP_ARGS as set) at each step of its
+# rewrite in turn, until it runs through; every kill must leave OLD or
+# NEW, and both must be seen.
+kill_every_step() {
+	local old=$1 new=$2 n saw_old=0 saw_new=0
+	shift 2
 	# Sanitizer builds insist on coming first; the shim only wraps libc.
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-	saw_old=0 saw_new=0
 	for ((n = 1; n <= 200; n++)); do
-		cp "$BATS_TEST_TMPDIR/old" "$MAILBOX"
+		cp "$old" "$MAILBOX"
 		fix_owner "$MAILBOX"
 		rm -f "$SPOOL"/*.tmp
-		LD_PRELOAD=$ONEPOP_KILLSHIM ONEPOP_KILL_AT=$n pop "${LOGIN[@]}" "DELE 2" "DELE 4" QUIT
-		if cmp -s "$MAILBOX" "$BATS_TEST_TMPDIR/old"; then
+		LD_PRELOAD=$ONEPOP_KILLSHIM ONEPOP_KILL_AT=$n pop "$@"
+		if cmp -s "$MAILBOX" "$old"; then
 			saw_old=1
-		elif cmp -s "$MAILBOX" "$BATS_TEST_TMPDIR/new"; then
+		elif cmp -s "$MAILBOX" "$new"; then
 			saw_new=1
 		else
 			fail "killed at step $n: the mailbox is neither old nor new"
@@ -198,11 +197,39 @@ PY
 	[ "$n" -gt 3 ] || fail "only $n steps: the shim did not catch the rewrite"
 	echo "# rewrite killed at each of $((n - 1)) steps" >&3
 	assert_equal "$saw_old$saw_new" 11
+}
+
+@test "kill -9 at every step of the rewrite leaves the old or the new mailbox" {
+	[ -n "${ONEPOP_KILLSHIM:-}" ] && [ -f "$ONEPOP_KILLSHIM" ] || skip "no kill shim (run through meson test)"
+	cp "$MAILBOX" "$BATS_TEST_TMPDIR/old"
+	pop "${LOGIN[@]}" "DELE 2" "DELE 4" QUIT
+	assert_success
+	cp "$MAILBOX" "$BATS_TEST_TMPDIR/new"
+	! cmp -s "$BATS_TEST_TMPDIR/old" "$BATS_TEST_TMPDIR/new" || fail "the rewrite changed nothing"
+	kill_every_step "$BATS_TEST_TMPDIR/old" "$BATS_TEST_TMPDIR/new" "${LOGIN[@]}" "DELE 2" "DELE 4" QUIT
 	# A kill leaves at most a stray temporary file; the next session is fine.
 	cp "$BATS_TEST_TMPDIR/old" "$MAILBOX"
 	fix_owner "$MAILBOX"
 	pop "${LOGIN[@]}" STAT QUIT
 	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+}
+
+@test "--expire: kill -9 during the Status marking or the expiry at login leaves the old or the new mailbox" {
+	[ -n "${ONEPOP_KILLSHIM:-}" ] && [ -f "$ONEPOP_KILLSHIM" ] || skip "no kill shim (run through meson test)"
+	local t=$BATS_TEST_TMPDIR
+	POP_ARGS+=(--expire=0)
+	cp "$MAILBOX" "$t/fresh"
+	pop "${LOGIN[@]}" "RETR 2" QUIT
+	assert_success
+	cp "$MAILBOX" "$t/marked"
+	grep -q '^Status: RO' "$t/marked" || fail "not marked"
+	kill_every_step "$t/fresh" "$t/marked" "${LOGIN[@]}" "RETR 2" QUIT
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 --regexp '^\+OK 4 '
+	cp "$MAILBOX" "$t/expired"
+	# The expiry's rewrite runs at login, before any command.
+	kill_every_step "$t/marked" "$t/expired" "${LOGIN[@]}" STAT QUIT
 }
 
 @test "a full filesystem during QUIT leaves the mailbox whole and says [SYS/TEMP]" {

@@ -1,0 +1,106 @@
+/* The login-delay record shared by the Maildir, mbox and MH backends
+ * (login_delay.h). The grace: clients such as old Outlook log in again
+ * at once after a session that downloaded mail, only to delete it; one
+ * such login right after a session that retrieved something is let in. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "limits.h"
+#include "login_delay.h"
+#include "options.h"
+
+/* The record in the file, or all zeros when it is missing or damaged. */
+static void record_read(int dir_fd, const char *name, struct login_record *ret)
+{
+	char buf[128];
+	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	struct login_record st = { 0 };
+	int retr = 0, grace = 0;
+
+	if (fd >= 0)
+		close(fd);
+	*ret = st;
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (sscanf(buf, "onepop-login 1 %" SCNd64 " %" SCNd64 " %d %d", &st.start, &st.end,
+	           &retr, &grace) != 4 || st.start < 0 || st.end < 0)
+		return;
+	st.retrieved = retr != 0;
+	st.grace = grace != 0;
+	*ret = st;
+}
+
+void login_delay_save(int dir_fd, const char *name, const struct login_record *rec)
+{
+	char line[128], tmp[300];   /* a file name (NAME_MAX) and ".tmp" */
+	int fd, len;
+	bool ok;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp))
+		return;
+	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	len = snprintf(line, sizeof(line), "onepop-login 1 %" PRId64 " %" PRId64 " %d %d\n",
+	               rec->start, rec->end, rec->retrieved, rec->grace);
+	ok = write(fd, line, (size_t)len) == len;
+	close(fd);
+	if (!ok || renameat(dir_fd, tmp, dir_fd, name) < 0)
+		unlinkat(dir_fd, tmp, 0);
+}
+
+unsigned login_delay_check(int dir_fd, const char *name, unsigned delay, int64_t now,
+                           struct login_record *ret)
+{
+	struct login_record last;
+
+	record_read(dir_fd, name, &last);
+	/* Long enough ago, never, or in the future (the clock went back:
+	 * no lock-out by error). */
+	if (now - last.start >= (int64_t)delay || now < last.start) {
+		*ret = (struct login_record){ .start = now };
+		return 0;
+	}
+	/* The grace: once, right after a session that retrieved mail. The
+	 * delay still counts from the login before it. */
+	if (last.end && last.retrieved && !last.grace && now >= last.end &&
+	    now - last.end <= LOGIN_DELAY_GRACE) {
+		*ret = (struct login_record){ .start = last.start, .grace = true };
+		return 0;
+	}
+	return (unsigned)((int64_t)delay - (now - last.start));
+}
+
+int login_delay_begin(struct backend_ctx *ctx, int dir_fd, const char *name,
+                      struct login_delay *ld)
+{
+	if (!ctx || ctx->readonly || !ctx->opt || !ctx->opt->login_delay)
+		return 0;
+	ctx->login_wait = login_delay_check(dir_fd, name, ctx->opt->login_delay,
+	                                    (int64_t)time(NULL), &ld->rec);
+	if (ctx->login_wait)
+		return -EAGAIN;
+	login_delay_save(dir_fd, name, &ld->rec);
+	ld->counted = true;
+	return 0;
+}
+
+void login_delay_end(const struct backend_ctx *ctx, int dir_fd, const char *name,
+                     struct login_delay *ld, size_t count)
+{
+	if (!ld->counted)
+		return;
+	ld->rec.end = (int64_t)time(NULL);
+	for (size_t i = 0; ctx->retrieved && i < count; i++)
+		ld->rec.retrieved = ld->rec.retrieved || ctx->retrieved[i];
+	login_delay_save(dir_fd, name, &ld->rec);
+	ld->counted = false;
+}
