@@ -927,4 +927,5 @@ const struct backend_ops backend_maildir = {
 	.msg_close = maildir_msg_close,
 	.commit = maildir_commit,
 	.close = maildir_close,
+	.configure = maildir_migrate_configure,
 };

@@ -18,8 +18,9 @@
  * [IN-USE], MDAs (which use fcntl and dotlocks on Debian) never see it.
  *
  * UIDL: X-UIDL, else a digest of the From_ line and header
- * (uidl_digest.h). Parsing, and why the rewrite needs no whole-file
- * digest from the scan: mbox_parse.c. Rewrite: mbox_rewrite.c. */
+ * (uidl_digest.h); with --uidl-format=popa3d, popa3d's (uidl_popa3d.h).
+ * Parsing, and why the rewrite needs no whole-file digest from the scan:
+ * mbox_parse.c. Rewrite: mbox_rewrite.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -37,6 +38,25 @@
 #include "wire.h"
 
 extern const struct backend_ops backend_mbox;
+
+/* --uidl-format=popa3d, set once by mbox_configure. */
+static bool uidl_popa3d;
+
+/* Of the --uidl-format schemes, x-uidl is what mbox does anyway (qpopper
+ * serves mbox spools) and popa3d is the other mbox server's; the rest
+ * name files of a Maildir. */
+static int mbox_configure(const struct options *opt)
+{
+	const char *fmt = opt->uidl_format;
+
+	if (fmt && strcmp(fmt, "x-uidl") != 0 && strcmp(fmt, "popa3d") != 0) {
+		fprintf(stderr, "onepop: --uidl-format=%s is for maildir; mbox knows x-uidl "
+		        "(the default) and popa3d\n", fmt);
+		return -EINVAL;
+	}
+	uidl_popa3d = fmt && !strcmp(fmt, "popa3d");
+	return 0;
+}
 
 static void mbox_close(struct mailbox *mb)
 {
@@ -134,6 +154,7 @@ static int mbox_open_ctx(const char *path, struct backend_ctx *ctx, struct mailb
 		return -ENOMEM;
 	m->base.ops = &backend_mbox;
 	m->fd = m->dir_fd = -1;
+	m->uidl_popa3d = uidl_popa3d;
 	m->path = strdup(path);
 	if (!m->path || mbox_lock_init(&m->lock, path) < 0) {   /* both: ENOMEM */
 		r = -ENOMEM;
@@ -280,4 +301,5 @@ const struct backend_ops backend_mbox = {
 	.msg_close = mbox_msg_close,
 	.commit = mbox_commit,
 	.close = mbox_close,
+	.configure = mbox_configure,
 };

@@ -3,6 +3,7 @@
 #ifndef ONEPOP_MBOX_H
 #define ONEPOP_MBOX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -22,6 +23,7 @@ struct mbox_msg {
 struct mbox {
 	struct mailbox base;
 	char *path;
+	bool uidl_popa3d;   /* --uidl-format=popa3d (uidl_popa3d.h) */
 	int fd;             /* flock'ed for the session; -1: no file (empty) */
 	struct mbox_lock lock;
 	struct mbox_msg *msgs;

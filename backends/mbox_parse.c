@@ -28,6 +28,7 @@
 
 #include "mbox.h"
 #include "uidl_digest.h"
+#include "uidl_popa3d.h"
 
 #define SCAN_BLOCK ((size_t)256 * 1024)
 
@@ -118,6 +119,7 @@ struct parse {
 	size_t count, cap;
 	struct mbox_msg cur;
 	struct uidl_digest d;
+	struct uidl_popa3d p3;  /* m->uidl_popa3d: the UIDL, d only the fp */
 	uint64_t size;          /* wire octets of cur so far */
 	bool last_lf;           /* cur's last line ended in LF */
 };
@@ -163,6 +165,8 @@ static int end_message(struct parse *ps, off_t end, size_t blank)
 	if (ps->count == ps->cap && (r = grow(ps)) < 0)
 		return r;
 	uidl_digest_finish(&ps->d, ps->cur.uidl, &ps->cur.fp);
+	if (ps->m->uidl_popa3d)
+		uidl_popa3d_end(&ps->p3, ps->cur.uidl);
 	ps->info[ps->count].size = ps->size;
 	ps->m->msgs[ps->count++] = ps->cur;
 	return 0;
@@ -171,6 +175,9 @@ static int end_message(struct parse *ps, off_t end, size_t blank)
 /* One line of a message (not its From_ line): size and UIDL digest. */
 static void message_line(struct parse *ps, const char *line, size_t len)
 {
+	/* popa3d hashes the line as stored, still quoted. */
+	if (ps->m->uidl_popa3d && !ps->check)
+		uidl_popa3d_line(&ps->p3, line, len);
 	if (len && (line[0] == '>') && mbox_is_quoted_from(line, len)) {
 		line++;
 		len--;
@@ -214,6 +221,8 @@ int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 			ps.last_lf = true;
 			uidl_digest_init(&ps.d);
 			uidl_digest_raw(&ps.d, line, len);
+			if (m->uidl_popa3d)
+				uidl_popa3d_init(&ps.p3);
 			in_msg = true;
 		} else {
 			message_line(&ps, line, len);

@@ -116,14 +116,25 @@ static int cmp_idx(const void *a, const void *b)
 	return c ? c : (x > y) - (x < y);
 }
 
-int uidl_make_unique(struct msginfo *msgs, size_t count)
+/* Append "-rank" to msgs[i]'s UIDL, cut to fit 70 characters. */
+static void add_suffix(struct msginfo *m, size_t rank)
 {
-	size_t *idx, *rank;
+	char suffix[24];
+	size_t keep, n;
 
-	if (count < 2)
-		return 0;
-	idx = calloc(count, sizeof(*idx));
-	rank = calloc(count, sizeof(*rank));
+	n = (size_t)snprintf(suffix, sizeof(suffix), "-%zu", rank);
+	keep = strlen(m->uidl);
+	if (keep + n > MAX_UIDL)
+		keep = MAX_UIDL - n;
+	/* The backend's own buffer (see uidl_digest.h). */
+	memcpy((char *)m->uidl + keep, suffix, n + 1);
+}
+
+/* The fallback: sort indexes by UIDL, O(n log n) whatever the UIDLs. */
+static int unique_by_sort(struct msginfo *msgs, size_t count)
+{
+	size_t *idx = calloc(count, sizeof(*idx)), *rank = calloc(count, sizeof(*rank));
+
 	if (!idx || !rank) {
 		free(idx);
 		free(rank);
@@ -138,20 +149,99 @@ int uidl_make_unique(struct msginfo *msgs, size_t count)
 	for (size_t i = 1; i < count; i++)
 		rank[idx[i]] = strcmp(msgs[idx[i]].uidl, msgs[idx[i - 1]].uidl) == 0 ?
 		               rank[idx[i - 1]] + 1 : 1;
-	for (size_t i = 0; i < count; i++) {
-		char suffix[24];
-		size_t keep, n;
-
-		if (rank[i] < 2)
-			continue;
-		n = (size_t)snprintf(suffix, sizeof(suffix), "-%zu", rank[i]);
-		keep = strlen(msgs[i].uidl);
-		if (keep + n > MAX_UIDL)
-			keep = MAX_UIDL - n;
-		/* The backend's own buffer (see uidl_digest.h). */
-		memcpy((char *)msgs[i].uidl + keep, suffix, n + 1);
-	}
+	for (size_t i = 0; i < count; i++)
+		if (rank[i] > 1)
+			add_suffix(&msgs[i], rank[i]);
 	free(idx);
 	free(rank);
 	return 0;
+}
+
+/* FNV-1a: UIDLs are short, and most are hex digests already. */
+static uint64_t hash_uidl(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+struct dup {
+	size_t idx, rank;
+};
+
+/* A table slot: 0 free; else the latest message with its UIDL: with
+ * SLOT_DUP, dups[v & ~SLOT_DUP] (a repeat, its rank known), without,
+ * message v - 1 (the first). 4 octets a slot: the table (at most half
+ * full) takes less than the sort's two index arrays did. */
+#define SLOT_DUP 0x80000000u
+
+/* One pass in mailbox order: the rank of each message among those with
+ * its UIDL, with no sort. The duplicates (rare) are collected and
+ * changed only at the end, so that every lookup sees the UIDLs as they
+ * were. UIDLs come from mail (X-UIDL): crafted ones could all hash alike
+ * and make this quadratic, so past a budget of probes it gives up
+ * (-E2BIG) and the caller sorts instead. */
+static int unique_by_hash(struct msginfo *msgs, size_t count)
+{
+	size_t cap = 64, ndup = 0, capdup = 0, probes = 0, budget = 16 * count + 1024;
+	struct dup *dups = NULL;
+	uint32_t *t;
+	int r = 0;
+
+	if (count >= SLOT_DUP / 2)
+		return -E2BIG;
+	while (cap < 2 * count)
+		cap *= 2;
+	if (!(t = calloc(cap, sizeof(*t))))
+		return -ENOMEM;
+	for (size_t i = 0; i < count && r == 0; i++) {
+		size_t j = (size_t)hash_uidl(msgs[i].uidl) & (cap - 1), prev = 0;
+
+		for (; t[j]; j = (j + 1) & (cap - 1)) {
+			prev = t[j] & SLOT_DUP ? dups[t[j] & ~SLOT_DUP].idx : t[j] - 1;
+			if (strcmp(msgs[prev].uidl, msgs[i].uidl) == 0)
+				break;
+			if (++probes > budget) {
+				r = -E2BIG;
+				break;
+			}
+		}
+		if (r < 0)
+			break;
+		if (!t[j]) {
+			t[j] = (uint32_t)i + 1;
+			continue;
+		}
+		if (ndup == capdup) {
+			size_t ncap = capdup ? capdup * 2 : 16;
+			struct dup *p = ncap < SLOT_DUP ? reallocarray(dups, ncap, sizeof(*dups)) : NULL;
+
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			dups = p;
+			capdup = ncap;
+		}
+		dups[ndup].idx = i;
+		dups[ndup].rank = t[j] & SLOT_DUP ? dups[t[j] & ~SLOT_DUP].rank + 1 : 2;
+		t[j] = (uint32_t)ndup++ | SLOT_DUP;
+	}
+	for (size_t k = 0; r == 0 && k < ndup; k++)
+		add_suffix(&msgs[dups[k].idx], dups[k].rank);
+	free(t);
+	free(dups);
+	return r;
+}
+
+int uidl_make_unique(struct msginfo *msgs, size_t count)
+{
+	int r;
+
+	if (count < 2)
+		return 0;
+	r = unique_by_hash(msgs, count);
+	return r == -E2BIG ? unique_by_sort(msgs, count) : r;
 }

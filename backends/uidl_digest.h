@@ -40,7 +40,8 @@ void uidl_digest_finish(struct uidl_digest *d, char out[MAX_UIDL + 1], uint64_t 
  * mailbox order) with an already used UIDL gets "-n" appended (cut to
  * fit 70 characters). Two messages with the same header are the only
  * ones that meet this. Each msgs[i].uidl must point to a writable
- * buffer of MAX_UIDL + 1 octets owned by the caller. 0 or -ENOMEM. */
+ * buffer of MAX_UIDL + 1 octets owned by the caller. One pass through a
+ * hash table; a sort when crafted UIDLs collide in it. 0 or -ENOMEM. */
 int uidl_make_unique(struct msginfo *msgs, size_t count);
 
 #endif

@@ -103,7 +103,8 @@ void options_usage(void)
 	      "                          messages byte for byte (see README)\n"
 	      "      --test-commands     accept BREAK and EXIT (test stand-in only)\n"
 	      "      --uidl-format=FMT   UIDLs of the server mail comes from: maildir\n"
-	      "                          (default), dovecot, courier, x-uidl, map:FILE\n"
+	      "                          (default), dovecot, courier, x-uidl, map:FILE;\n"
+	      "                          mbox: x-uidl (default), popa3d\n"
 	      "      --uidl-guard=MODE   warn (default) or refuse ([SYS/TEMP]) a login\n"
 	      "                          when messages seen before have new UIDLs\n"
 	      "      --scan=USER         dry run: print the list USER's session would\n"
@@ -234,9 +235,10 @@ static int apply(struct options *o, int id, const char *val, int depth)
 		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
 		if (strcmp(val, "maildir") != 0 && strcmp(val, "dovecot") != 0 &&
 		    strcmp(val, "courier") != 0 && strcmp(val, "x-uidl") != 0 &&
+		    strcmp(val, "popa3d") != 0 &&
 		    (strncmp(val, "map:", 4) != 0 || !val[4] || strchr(val + 4, '/') || val[4] == '.')) {
-			fprintf(stderr, "onepop: --uidl-format: maildir, dovecot, courier, x-uidl "
-			        "or map:FILE (a name in the Maildir), not %s\n", val);
+			fprintf(stderr, "onepop: --uidl-format: maildir, dovecot, courier, x-uidl, "
+			        "popa3d or map:FILE (a name in the Maildir), not %s\n", val);
 			free(copy);
 			return -EINVAL;
 		}

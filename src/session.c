@@ -198,14 +198,44 @@ static int open_mailbox(struct session *s, struct user_info *u)
 /* With --fail-state: refuse an address past --fail-limit failures within
  * --fail-ban seconds, right or wrong password alike (so guesses teach
  * nothing), in the one format the fail2ban filter matches too. */
-static bool address_refused(struct session *s, unsigned failures)
+static bool address_past_limit(struct session *s, unsigned failures)
 {
 	if (!s->opt->fail_state || failures < s->opt->fail_limit)
 		return false;
 	log_msg(LOG_NOTICE, "login refused: rhost=%s failures=%u (too many failed logins)",
 	        s->remote, failures);
+	return true;
+}
+
+static bool address_refused(struct session *s, unsigned failures)
+{
+	if (!address_past_limit(s, failures))
+		return false;
 	io_reply(&s->io, false, "[LOGIN-DELAY] too many failed logins from your address, "
 	         "try again later");
+	return true;
+}
+
+/* An address already refused is turned away before the greeting, so it
+ * costs one small file read: no TLS handshake, no password hash, no
+ * delay. The code is RFC 3206's [SYS/TEMP] (retry later), not [AUTH]: no
+ * credentials were given yet, and [AUTH] makes clients ask their user for
+ * a new password. With implicit TLS the client expects a handshake, not
+ * a plain line, so nothing is said; the log line is the same. */
+static bool address_refused_early(struct session *s)
+{
+	unsigned failures;
+	int64_t last, left;
+
+	if (!s->opt->fail_state || s->opt->preauth)
+		return false;
+	failures = failstate_recent(s->opt->fail_state, s->remote, s->opt->fail_ban, &last);
+	if (!address_past_limit(s, failures))
+		return false;
+	left = last + (int64_t)s->opt->fail_ban - (int64_t)time(NULL);
+	if (s->opt->tls != TLS_IMPLICIT)
+		io_reply(&s->io, false, "[SYS/TEMP] too many failed logins from your address, "
+		         "try again in %lld seconds", (long long)(left > 0 ? left : 1));
 	return true;
 }
 
@@ -492,6 +522,7 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 	static struct session s;   /* static: its buffers are too big for the stack */
 	static bool used;
 	enum end_reason why;
+	bool proxied;
 
 	/* Start clean when called again in one process (the fuzzer). The
 	 * first time it is still all zero bss: clearing it would touch its
@@ -511,9 +542,12 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 
 	/* Before any greeting: the proxy's header, then implicit TLS (a
 	 * proxy in front of port 995 sends its header in the clear). */
-	if ((opt->proxy_protocol && proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout,
-	                                         s.remote, sizeof(s.remote)) < 0) ||
-	    (opt->tls == TLS_IMPLICIT && tls_start(&s.io) < 0))
+	proxied = !opt->proxy_protocol || proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout,
+	                                                s.remote, sizeof(s.remote)) == 0;
+	/* Only now is the client's real address known. */
+	if (proxied && address_refused_early(&s))
+		why = END_AUTH_FAILURES;
+	else if (!proxied || (opt->tls == TLS_IMPLICIT && tls_start(&s.io) < 0))
 		why = io_timed_out() ? END_TIMEOUT : END_IO;
 	else if (opt->preauth) {
 		struct user_info u = { 0 };

@@ -10,6 +10,9 @@ setup() {
 }
 teardown() { common_teardown; }
 
+# gen_proxy HEADER LINE...: a PROXY v1 header, then the lines.
+gen_proxy() { printf '%s\r\n' "$@"; }
+
 # from ADDR LINE...: a pipe session that looks like it comes from ADDR
 # (tcpserver's TCPREMOTEIP, used when stdin is not a socket).
 from() {
@@ -18,15 +21,16 @@ from() {
 	TCPREMOTEIP=$addr pop "$@"
 }
 
-@test "an address past the limit is refused with [LOGIN-DELAY], even with the right password" {
+@test "an address past the limit is refused with [LOGIN-DELAY], then before the greeting" {
 	from 192.0.2.1 "USER alice" "PASS wrong1" QUIT
 	assert_line --index 2 --regexp '^-ERR \[AUTH\] '
 	from 192.0.2.1 "USER alice" "PASS wrong2" QUIT
 	assert_line --index 2 --regexp '^-ERR \[AUTH\] '
 	from 192.0.2.1 "USER alice" "PASS wrong3" QUIT
 	assert_line --index 2 --regexp '^-ERR \[LOGIN-DELAY\] too many failed logins'
+	# The next connection is turned away before the greeting.
 	from 192.0.2.1 "${LOGIN[@]}" STAT QUIT
-	assert_line --index 2 --regexp '^-ERR \[LOGIN-DELAY\] '
+	assert_output --regexp '^-ERR \[SYS/TEMP\] too many failed logins from your address, try again in [0-9]+ seconds$'
 	refute_output --partial "+OK 5 messages"
 	grep -q 'login refused: rhost=192.0.2.1 failures=3 (too many failed logins)' "$POP_ERR"
 	# Another address is not affected.
@@ -51,7 +55,7 @@ from() {
 	assert_success
 	printf '%10u %20d\n' 50 "$(($(date +%s) - 10))" >"$STATE/192.0.2.3"
 	from 192.0.2.3 "${LOGIN[@]}" QUIT
-	assert_line --index 2 --regexp '^-ERR \[LOGIN-DELAY\] '
+	assert_output --regexp '^-ERR \[SYS/TEMP\] .* try again in (89[0-9]|900) seconds$'
 }
 
 @test "a damaged state file counts as no failures" {
@@ -102,10 +106,11 @@ PY
 	[ -f /etc/fail2ban/filter.d/common.conf ] || skip "no /etc/fail2ban/filter.d/common.conf"
 	from 192.0.2.7 "USER alice" "PASS a" "USER alice" "PASS b" "USER alice" "PASS c" QUIT
 	from 192.0.2.7 "${LOGIN[@]}" QUIT
-	assert_line --index 2 --regexp '^-ERR \[LOGIN-DELAY\] '
+	assert_output --regexp '^-ERR \[SYS/TEMP\] '
 	# The message as onepop logged it, on a syslog line.
 	local msg
 	msg=$(grep -o 'login refused: .*' "$POP_ERR")
+	assert_equal "$(wc -l <<<"$msg")" 1
 	printf 'Nov 22 01:30:00 mailhost onepop[4242]: %s\n' "$msg" >"$BATS_TEST_TMPDIR/mail.log"
 	mkdir -p "$BATS_TEST_TMPDIR/f2b/filter.d"
 	cp /etc/fail2ban/filter.d/common.conf "$BATS_TEST_DIRNAME/../units/fail2ban/onepop.conf" \
@@ -115,4 +120,63 @@ PY
 	assert_success
 	assert_output --regexp 'Lines: 1 lines, 0 ignored, 1 matched'
 	assert_output --partial 192.0.2.7
+}
+
+# block ADDR: ADDR is past the limit (5 failures of 3, the last one now).
+block() { printf '%10u %20d\n' 5 "$(date +%s)" >"$STATE/$1"; }
+
+@test "a refused address gets one line before the greeting and nothing is read" {
+	block 192.0.2.10
+	from 192.0.2.10 "${LOGIN[@]}" STAT QUIT
+	assert_failure 1
+	assert_output --regexp '^-ERR \[SYS/TEMP\] too many failed logins from your address, try again in [0-9]+ seconds$'
+	assert_crlf
+	run pop_stderr
+	assert_output --partial 'login refused: rhost=192.0.2.10 failures=5 (too many failed logins)'
+	assert_output --partial 'session end: user=- rhost=192.0.2.10 end=auth-failures'
+	refute_output --partial 'C: USER'
+	# Not one more failure counted: the state is as it was.
+	run cat "$STATE/192.0.2.10"
+	assert_output --regexp '^ +5 +[0-9]+$'
+	# --preauth has no login to refuse: it is served.
+	POP_ARGS+=(--preauth=alice)
+	from 192.0.2.10 STAT QUIT
+	assert_success
+	assert_line --index 1 "+OK 5 $TOTAL_OCTETS"
+}
+
+@test "--proxy-protocol: the address in the header is the one refused, not the proxy's" {
+	block 192.0.2.77
+	POP_ARGS+=(--proxy-protocol)
+	TCPREMOTEIP=127.0.0.1 pop_gen gen_proxy 'PROXY TCP4 192.0.2.77 198.51.100.1 40001 110' \
+		"${LOGIN[@]}" QUIT
+	assert_failure 1
+	assert_output --regexp '^-ERR \[SYS/TEMP\] too many failed logins'
+	grep -q 'login refused: rhost=192.0.2.77 ' "$POP_ERR"
+	# A blocked proxy address passes clients it names that are not.
+	block 127.0.0.1
+	TCPREMOTEIP=127.0.0.1 pop_gen gen_proxy 'PROXY TCP4 192.0.2.78 198.51.100.1 40001 110' \
+		"${LOGIN[@]}" QUIT
+	assert_success
+	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
+}
+
+@test "STLS: the refusal is the plain first line; implicit TLS: closed before the handshake" {
+	load edge
+	make_cert
+	block 192.0.2.11
+	POP_ARGS+=(--tls=starttls --tls-cert="$CERT" --tls-key="$KEY")
+	from 192.0.2.11 STLS QUIT
+	assert_failure 1
+	assert_output --regexp '^-ERR \[SYS/TEMP\] too many failed logins'
+	POP_ARGS=(--fail-state="$STATE" --fail-limit=3 --debug --tls=implicit --tls-cert="$CERT"
+		--tls-key="$KEY")
+	from 192.0.2.11 QUIT
+	assert_failure 1
+	# Not a byte sent, and no handshake: a plain line would be garbage to
+	# a TLS client, and the handshake is the cost being saved.
+	[ ! -s "$RAW" ] || fail "sent: $(od -c "$RAW" | head -3)"
+	grep -q 'login refused: rhost=192.0.2.11 ' "$POP_ERR"
+	run grep -ci 'tls' "$POP_ERR"
+	assert_output 0
 }

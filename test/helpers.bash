@@ -48,6 +48,17 @@ require_root() {
 	is_root || skip "needs root (onepop drops privileges only when run as root)"
 }
 
+# retry_lock CMD...: shadow's tools refuse while another test holds the
+# /etc/passwd lock; try again a few times.
+retry_lock() {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # Give PATH... to the fixture user (root only: onepop drops to that uid).
 fix_owner() {
 	if is_root; then
@@ -294,6 +305,13 @@ _onepop_bare() {
 	return "$rc"
 }
 run_onepop() { run --keep-empty-lines _onepop_bare "$@"; }
+
+# uidl_list: "N UIDL" lines of a session's UIDL reply (or fails).
+uidl_list() {
+	local out
+	out=$(_pop_exec _gen_lines "${LOGIN[@]}" UIDL QUIT) || { echo "$out" >&2; return 1; }
+	printf '%s\n' "$out" | sed -n '5,/^\.$/p' | sed '$d'
+}
 
 # pop_stderr: what the last session wrote to stderr (--debug logs).
 pop_stderr() { cat "$POP_ERR"; }

@@ -10,13 +10,6 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# uidl_list: "N UIDL" lines of a session's UIDL reply (or fails).
-uidl_list() {
-	local out
-	out=$(_pop_exec _gen_lines "${LOGIN[@]}" UIDL QUIT) || { echo "$out" >&2; return 1; }
-	printf '%s\n' "$out" | sed -n '5,/^\.$/p' | sed '$d'
-}
-
 # rename_base OLD NEW: give the file of base name OLD the base name NEW
 # (same directory, same info suffix), in place.
 rename_base() {

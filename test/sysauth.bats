@@ -18,17 +18,6 @@ teardown() {
 	if [ -n "$PAM_GROUP_NAME" ]; then retry_lock groupdel "$PAM_GROUP_NAME" 2>/dev/null || :; fi
 }
 
-# retry_lock CMD...: shadow's tools refuse while another test holds the
-# /etc/passwd lock; try again a few times.
-retry_lock() {
-	local i
-	for ((i = 0; i < 20; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 # write_checkpassword USER PASS [DROP]: a checkpassword program for one
 # user. It records what it was given, then runs the next program as
 # $FIX_UID (via setpriv when root) with USER and HOME set, as qmail's does.

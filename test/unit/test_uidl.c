@@ -1,0 +1,131 @@
+/* uidl_make_unique (hash table and its sorting fallback) and popa3d's
+ * digest (uidl_popa3d.c): ranks in mailbox order, suffixes cut to 70. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "uidl_digest.h"
+#include "uidl_popa3d.h"
+#include "unit.h"
+
+static char (*bufs)[MAX_UIDL + 1];
+static struct msginfo *msgs;
+
+static void setup(size_t n)
+{
+	free(bufs);
+	free(msgs);
+	bufs = calloc(n ? n : 1, sizeof(*bufs));
+	msgs = calloc(n ? n : 1, sizeof(*msgs));
+	if (!bufs || !msgs)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		msgs[i].uidl = bufs[i];
+}
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static void duplicates_ranked_in_order(void)
+{
+	static const char *const in[] = { "a", "b", "a", "c", "a", "b", "a-2" };
+	static const char *const want[] = { "a", "b", "a-2", "c", "a-3", "b-2", "a-2" };
+	size_t n = sizeof(in) / sizeof(in[0]);
+
+	setup(n);
+	for (size_t i = 0; i < n; i++)
+		strlcpy(bufs[i], in[i], sizeof(bufs[i]));
+	CHECK(uidl_make_unique(msgs, n) == 0);
+	/* Ranks come from the UIDLs as they were: "a-2" stays, as before. */
+	for (size_t i = 0; i < n; i++)
+		CHECK(strcmp(msgs[i].uidl, want[i]) == 0);
+}
+
+static void suffix_cut_to_fit(void)
+{
+	setup(3);
+	for (size_t i = 0; i < 3; i++)
+		memset(bufs[i], 'x', MAX_UIDL);
+	CHECK(uidl_make_unique(msgs, 3) == 0);
+	CHECK(strlen(msgs[2].uidl) == MAX_UIDL);
+	CHECK(strcmp(msgs[2].uidl + MAX_UIDL - 2, "-3") == 0);
+	CHECK(strlen(msgs[0].uidl) == MAX_UIDL && msgs[0].uidl[MAX_UIDL - 1] == 'x');
+}
+
+/* UIDLs crafted to land in one slot of the table: past the probe budget
+ * the sort takes over, with the same result. */
+static void crafted_collisions(void)
+{
+	size_t n = 1000, cap = 2048, found = 0;
+
+	setup(n + 2);
+	for (unsigned long k = 0; found < n; k++) {
+		char s[32];
+
+		snprintf(s, sizeof(s), "c%lu", k);
+		if ((fnv(s) & (cap - 1)) == 0)
+			strlcpy(bufs[found++], s, sizeof(bufs[0]));
+	}
+	strlcpy(bufs[n], bufs[7], sizeof(bufs[0]));
+	strlcpy(bufs[n + 1], bufs[7], sizeof(bufs[0]));
+	CHECK(uidl_make_unique(msgs, n + 2) == 0);
+	CHECK(strcmp(msgs[n].uidl, msgs[7].uidl) != 0);
+	CHECK(strncmp(msgs[n].uidl, msgs[7].uidl, strlen(msgs[7].uidl)) == 0);
+	CHECK(strcmp(msgs[n].uidl + strlen(msgs[7].uidl), "-2") == 0);
+	CHECK(strcmp(msgs[n + 1].uidl + strlen(msgs[7].uidl), "-3") == 0);
+	for (size_t i = 0; i < n; i++)
+		CHECK(strchr(msgs[i].uidl, '-') == NULL);
+}
+
+/* The UIDL of a header (a new string each call: two may be compared). */
+static const char *popa3d(const char *header)
+{
+	static char outs[16][MAX_UIDL + 1];
+	static unsigned next;
+	char *out = outs[next++ % 16];
+	struct uidl_popa3d p;
+	const char *s = header;
+
+	uidl_popa3d_init(&p);
+	while (*s) {
+		const char *lf = strchr(s, '\n');
+		size_t len = lf ? (size_t)(lf - s) + 1 : strlen(s);
+
+		uidl_popa3d_line(&p, s, len);
+		s += len;
+	}
+	uidl_popa3d_end(&p, out);
+	return out;
+}
+
+static void popa3d_digest(void)
+{
+	/* MD5("") = d41d8cd98f00b204..., shown as octets 3 2 1 0 7 6 5 4. */
+	CHECK(strcmp(popa3d("Subject: x\n\nReceived: body\n"), "d98c1dd404b2008f") == 0);
+	/* Only the first Received:, Date: only before it, case-blind names
+	 * but an upper-case X for X-Delivery-ID:. */
+	CHECK(strcmp(popa3d("received: a\nDate: d\n"), popa3d("received: a\n")) == 0);
+	CHECK(strcmp(popa3d("Date: d\nreceived: a\n"), popa3d("received: a\n")) != 0);
+	CHECK(strcmp(popa3d("x-delivery-id: 1\n"), "d98c1dd404b2008f") == 0);
+	CHECK(strcmp(popa3d("X-DELIVERY-ID: 1\n"), "d98c1dd404b2008f") != 0);
+	/* A CRLF blank line does not end the header. */
+	CHECK(strcmp(popa3d("Subject: s\r\n\r\nDate: d\r\n"), "d98c1dd404b2008f") != 0);
+}
+
+int main(void)
+{
+	duplicates_ranked_in_order();
+	suffix_cut_to_fit();
+	crafted_collisions();
+	popa3d_digest();
+	free(bufs);
+	free(msgs);
+	return unit_done("uidl");
+}
