@@ -113,6 +113,21 @@ int io_write(struct io *io, const void *buf, size_t len)
 	return 0;
 }
 
+char *io_room(struct io *io, size_t min, size_t *ret_room)
+{
+	if (io->failed)
+		return NULL;
+	if (sizeof(io->out) - io->out_len < min && io_flush(io) < 0)
+		return NULL;
+	*ret_room = sizeof(io->out) - io->out_len;
+	return io->out + io->out_len;
+}
+
+void io_commit(struct io *io, size_t n)
+{
+	io->out_len += n;
+}
+
 int io_write_crlf(struct io *io, const void *buf, size_t len)
 {
 	/* The message path's common case: the line and its CRLF fit. */

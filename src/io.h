@@ -55,6 +55,12 @@ int io_write(struct io *io, const void *buf, size_t len);
 /* io_write of buf, then of CRLF. */
 int io_write_crlf(struct io *io, const void *buf, size_t len);
 int io_flush(struct io *io);
+/* Free space at the end of the output buffer, at least min octets (it
+ * flushes first when there is less; min <= OUT_BUF_SIZE), for callers
+ * that build output in place (the message path); NULL once the client is
+ * gone. io_commit() then adds the n octets written there. */
+char *io_room(struct io *io, size_t min, size_t *ret_room);
+void io_commit(struct io *io, size_t n);
 
 /* One status line: "+OK text" or "-ERR text", CRLF added. */
 int io_reply(struct io *io, bool ok, const char *fmt, ...)

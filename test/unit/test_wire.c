@@ -62,6 +62,8 @@ static const struct tcase cases[] = {
 	{ "\r\n\r\n", "\r\n\r\n.\r\n" },
 	{ "h: 1\r\n\r\n.body\r\n", "h: 1\r\n\r\n..body\r\n.\r\n" },
 	{ "a\r\r\n", "a\r\r\n.\r\n" },
+	/* Runs of whole lines (the fast path) mixing CRLF, LF, dots, a CR. */
+	{ "a\r\n.\r\nb\n..\n\rc\r\n.", "a\r\n..\r\nb\r\n...\r\n\rc\r\n..\r\n.\r\n" },
 };
 
 /* Lines of every length around the 64 KB output buffer, so line ends
