@@ -135,9 +135,10 @@ static const char *feed_lines(struct wire_out *w, const char *p, const char *end
 		if (!lf)
 			break;
 		n = (size_t)(lf - p);
-		if ((size_t)(oend - o) < n + 3) {
-			io_commit(w->io, (size_t)(o - o0));
-			o0 = NULL;
+		if (!o || (size_t)(oend - o) < n + 3) {
+			if (o0)
+				io_commit(w->io, (size_t)(o - o0));
+			o = o0 = NULL;
 			if (n + 3 > OUT_BUF_SIZE)
 				break;
 			o = o0 = io_room(w->io, n + 3, &room);
