@@ -124,10 +124,13 @@ static int feed_raw(struct wire_out *w, const char *p, const char *end)
  * NULL once the client is gone. */
 static const char *feed_lines(struct wire_out *w, const char *p, const char *end)
 {
-	char *o = NULL, *o0 = NULL, *oend = NULL;
 	size_t room;
+	char *o0 = io_room(w->io, 3, &room), *o = o0, *oend;
 	uint64_t sent = 0;
 
+	if (!o0)
+		return NULL;
+	oend = o0 + room;
 	while (p < end) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
 		size_t n;
@@ -135,10 +138,9 @@ static const char *feed_lines(struct wire_out *w, const char *p, const char *end
 		if (!lf)
 			break;
 		n = (size_t)(lf - p);
-		if (!o || (size_t)(oend - o) < n + 3) {
-			if (o0)
-				io_commit(w->io, (size_t)(o - o0));
-			o = o0 = NULL;
+		if ((size_t)(oend - o) < n + 3) {
+			io_commit(w->io, (size_t)(o - o0));
+			o0 = NULL;
 			if (n + 3 > OUT_BUF_SIZE)
 				break;
 			o = o0 = io_room(w->io, n + 3, &room);
