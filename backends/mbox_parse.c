@@ -190,6 +190,32 @@ static void message_line(struct parse *ps, const char *line, size_t len)
 	uidl_digest_line(&ps->d, line, len);
 }
 
+/* Past the header, the lines that neither start a message nor are
+ * quoted need only their size counted: most of a mailbox is such lines.
+ * Consumes the whole ones in the buffer up to the first line starting
+ * with 'F' or '>', leaving that one (and a partial line) to the caller,
+ * with the same effect on size, last_lf, *off and *prev_blank as
+ * message_line would have. */
+static void skip_body(struct parse *ps, struct reader *rd, off_t *off, size_t *prev_blank)
+{
+	const char *p = rd->buf + rd->pos, *e = rd->buf + rd->len, *lf;
+	uint64_t size = ps->size;
+	size_t len = 0;
+
+	while (p < e && *p != 'F' && *p != '>' && (lf = memchr(p, '\n', (size_t)(e - p)))) {
+		len = (size_t)(lf - p) + 1;
+		size += len + (len < 2 || lf[-1] != '\r');
+		p = lf + 1;
+	}
+	if (p == rd->buf + rd->pos)
+		return;
+	*off += p - (rd->buf + rd->pos);
+	*prev_blank = is_blank(p - len, len) ? len : 0;
+	rd->pos = (size_t)(p - rd->buf);
+	ps->size = size;
+	ps->last_lf = true;
+}
+
 int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 {
 	struct parse ps = { .m = m, .check = !ret_info };
@@ -202,9 +228,16 @@ int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 
 	if (!(rd.buf = malloc(rd.cap)))
 		return -ENOMEM;
-	while ((r = reader_line(&rd, &line, &len)) > 0) {
+	/* popa3d's header may go on past ours (uidl_popa3d.h): it sees every line. */
+	for (;;) {
+		bool from;
+
+		if (in_msg && !ps.d.in_header && !(m->uidl_popa3d && !ps.check))
+			skip_body(&ps, &rd, &off, &prev_blank);
+		if ((r = reader_line(&rd, &line, &len)) <= 0)
+			break;
 		/* line points into bytes pread() filled; the analyzer cannot see that. */
-		bool from = len >= 5 && line[0] == 'F' && // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult)
+		from = len >= 5 && line[0] == 'F' && // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult)
 		            memcmp(line, "From ", 5) == 0 &&
 		            (off == 0 || prev_blank);
 
