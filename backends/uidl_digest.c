@@ -23,6 +23,7 @@ void uidl_digest_init(struct uidl_digest *d)
 {
 	MD5Init(&d->ctx);
 	d->staged = 0;
+	d->spilled = false;
 	d->in_header = true;
 	d->skipping = false;
 	d->have_xuidl = false;
@@ -34,6 +35,7 @@ static void digest_feed(struct uidl_digest *d, const void *buf, size_t len)
 	if (d->staged + len > sizeof(d->stage)) {
 		MD5Update(&d->ctx, d->stage, d->staged);
 		d->staged = 0;
+		d->spilled = true;
 		if (len > sizeof(d->stage)) {
 			MD5Update(&d->ctx, buf, len);
 			return;
@@ -127,21 +129,28 @@ void uidl_digest_end(struct uidl_digest *d, char out[MAX_UIDL + 1])
 
 void uidl_digest_finish(struct uidl_digest *d, char out[MAX_UIDL + 1], uint64_t *fp)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[MD5_DIGEST_LENGTH];
 
 	MD5Update(&d->ctx, d->stage, d->staged);
 	MD5Final(md, &d->ctx);
+	uidl_digest_result(d, md, out, fp);
+}
+
+void uidl_digest_result(const struct uidl_digest *d, const unsigned char md[16],
+                        char out[MAX_UIDL + 1], uint64_t *fp)
+{
+	static const char hex[] = "0123456789abcdef";
+
 	memcpy(fp, md, sizeof(*fp));
 	if (d->have_xuidl) {
 		memcpy(out, d->xuidl, strlen(d->xuidl) + 1);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(md); i++) {
+	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
-	out[2 * sizeof(md)] = '\0';
+	out[2 * MD5_DIGEST_LENGTH] = '\0';
 }
 
 static const struct msginfo *sort_base;
