@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "mbox.h"
-#include "md5x4.h"
+#include "md5_lanes.h"
 #include "uidl_digest.h"
 #include "uidl_popa3d.h"
 
@@ -120,10 +120,10 @@ struct parse {
 	size_t count, cap;
 	struct mbox_msg cur;
 	/* Scan mode: a message whose header fit its slot's stage waits
-	 * (pending[i], its index in m->msgs) until four can be hashed
-	 * together; d is the slot of the current message. */
-	struct uidl_digest slot[4], *d;
-	size_t npending, pending[4];
+	 * (pending[i], its index in m->msgs) until lanes of them can be
+	 * hashed together (md5_lanes.h); d is the current message's slot. */
+	struct uidl_digest slot[MD5_LANES_MAX], *d;
+	size_t npending, pending[MD5_LANES_MAX], lanes;
 	struct uidl_popa3d p3;  /* m->uidl_popa3d: the UIDL, d only the fp */
 	uint64_t size;          /* wire octets of cur so far */
 	bool last_lf;           /* cur's last line ended in LF */
@@ -145,19 +145,19 @@ static int grow(struct parse *ps)
 	return 0;
 }
 
-/* The digests of the pending messages, four (or fewer, at the end) at once. */
+/* The digests of the pending messages, all at once. */
 static void flush_pending(struct parse *ps)
 {
-	const unsigned char *data[4];
-	unsigned char md[4][16];
-	size_t len[4];
+	const unsigned char *data[MD5_LANES_MAX];
+	unsigned char md[MD5_LANES_MAX][16];
+	size_t len[MD5_LANES_MAX];
 	char popa3d[MAX_UIDL + 1];
 
 	for (size_t i = 0; i < ps->npending; i++) {
 		data[i] = ps->slot[i].stage;
 		len[i] = ps->slot[i].staged;
 	}
-	md5x4(ps->npending, data, len, md);
+	md5_lanes(ps->npending, data, len, md);
 	for (size_t i = 0; i < ps->npending; i++) {
 		struct mbox_msg *msg = &ps->m->msgs[ps->pending[i]];
 
@@ -204,7 +204,7 @@ static int end_message(struct parse *ps, off_t end, size_t blank)
 		uidl_digest_finish(ps->d, want->uidl, &want->fp);
 	} else {
 		ps->pending[ps->npending++] = ps->count;
-		if (ps->npending == 4)
+		if (ps->npending == ps->lanes)
 			flush_pending(ps);
 	}
 	/* After the digest's: popa3d's UIDL wins, the fp stays. */
@@ -260,7 +260,7 @@ static void skip_body(struct parse *ps, struct reader *rd, off_t *off, size_t *p
 
 int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 {
-	struct parse ps = { .m = m, .check = !ret_info };
+	struct parse ps = { .m = m, .check = !ret_info, .lanes = md5_lanes_width() };
 	struct reader rd = { .fd = m->fd, .left = limit, .cap = SCAN_BLOCK };
 	const char *line;
 	size_t len, prev_blank = 0;

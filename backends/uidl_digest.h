@@ -21,7 +21,7 @@
 /* Octets staged before MD5Update: header lines are short, and one
  * MD5Update a line (and one more for its "\n") cost more than the
  * hashing itself in a 100,000-message scan. A header that fits whole
- * (spilled false) can be hashed four at a time (md5x4.h). A multiple of
+ * (spilled false) can be hashed with others at once (md5_lanes.h). A multiple of
  * 64 (MD5's block), so a full stage is hashed straight from it. */
 #define UIDL_DIGEST_STAGE 4096
 
