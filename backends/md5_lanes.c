@@ -30,6 +30,9 @@ static const uint32_t K[64] = {
 	0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
 };
 
+/* Macros with a type (vec) or a function (f) as argument: they cannot
+ * be parenthesised. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define ROTL(x, s) (((x) << (s)) | ((x) >> (32 - (s))))
 #define F(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
 #define G(x, y, z) ((y) ^ ((z) & ((x) ^ (y))))
@@ -80,8 +83,8 @@ static uint32_t le32(const unsigned char *p)
 } while (0)
 
 /* The function hashing up to lanes messages in vectors of type vec. */
-#define MD5_LANES_FN(name, vec, lanes) \
-static void name(size_t n, const unsigned char *const msg[], const size_t len[], \
+#define MD5_LANES_FN(name, vec, lanes, attr) \
+static attr void name(size_t n, const unsigned char *const msg[], const size_t len[], \
                  unsigned char out[][16]) \
 { \
 	static const unsigned char zero[64]; \
@@ -117,7 +120,7 @@ static void name(size_t n, const unsigned char *const msg[], const size_t len[],
 			       blk < blocks[j] ? tail[j] + (blk - full[j]) * 64 : zero; \
 			done[j] = blk < blocks[j] ? 0 : ~0u; \
 		} \
-		for (int k = 0; k < 16; k++) \
+		for (size_t k = 0; k < 16; k++) \
 			for (size_t j = 0; j < lanes; j++) \
 				word[k][j] = le32(p[j] + 4 * k); \
 		memcpy(w, word, sizeof(w)); \
@@ -128,22 +131,21 @@ static void name(size_t n, const unsigned char *const msg[], const size_t len[],
 			st[i] = (st[i] & ~keep) | (old[i] & keep); \
 	} \
 	for (size_t j = 0; j < n && j < lanes; j++) \
-		for (int i = 0; i < 4; i++) { \
+		for (size_t i = 0; i < 4; i++) { \
 			uint32_t v = htole32(st[i][j]); \
 			memcpy(out[j] + 4 * i, &v, sizeof(v)); \
 		} \
 }
 
+/* NOLINTEND(bugprone-macro-parentheses) */
+
 typedef uint32_t v4 __attribute__((vector_size(16)));
-MD5_LANES_FN(md5_4, v4, 4)
+MD5_LANES_FN(md5_4, v4, 4, )
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_AVX2_LANES 1
 typedef uint32_t v8 __attribute__((vector_size(32)));
-#pragma GCC push_options
-#pragma GCC target("avx2")
-MD5_LANES_FN(md5_8, v8, 8)
-#pragma GCC pop_options
+MD5_LANES_FN(md5_8, v8, 8, __attribute__((target("avx2"))))
 #endif
 
 size_t md5_lanes_width(void)

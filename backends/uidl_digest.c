@@ -150,7 +150,7 @@ void uidl_digest_result(const struct uidl_digest *d, const unsigned char md[16],
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
-	out[2 * MD5_DIGEST_LENGTH] = '\0';
+	out[(size_t)2 * MD5_DIGEST_LENGTH] = '\0';
 }
 
 static const struct msginfo *sort_base;
