@@ -44,11 +44,20 @@ struct maildir {
 	int64_t scanned;            /* when scan ran */
 	/* --login-delay: this session's login record, saved at close */
 	struct login_delay login;
+	/* Messages whose listed size proved wrong (size_wrong): not served
+	 * again this session; measured at close and their true sizes put in
+	 * the cache, which the next scan prefers to the name's. */
+	size_t *wrong;
+	size_t wrong_count;
+	struct maildir_stamp stamps[2];     /* new/ and cur/ at scan */
+	bool stamps_trusted;
 };
 
 extern const struct backend_ops backend_maildir;
 
 static const char *const subdirs[2] = { "new", "cur" };
+
+static void resize_wrong(struct maildir *md);
 
 static void maildir_close(struct mailbox *mb)
 {
@@ -58,6 +67,9 @@ static void maildir_close(struct mailbox *mb)
 		return;
 	if (md->ctx)
 		login_delay_end(md->ctx, md->dir_fd, MAILDIR_LOGIN, &md->login, md->list.count);
+	if (md->wrong_count)
+		resize_wrong(md);
+	free(md->wrong);
 	maildir_list_free(&md->list);
 	free(md->meta.msgs);
 	if (md->msg_fd >= 0)
@@ -534,6 +546,10 @@ static int read_subdir(struct maildir *md, int s)
 		r = maildir_list_add(&md->list, subdirs[s], de->d_name, strlen(de->d_name), 0, 0);
 		if (r == -EINVAL)
 			r = 0;   /* longer than NAME_MAX: not possible, not ours */
+		else if (r == 0 && de->d_type == DT_REG)
+			/* A regular file and its inode, known without a stat
+			 * (0: unknown, size_msg stats it). */
+			md->list.msgs[md->list.count - 1].ino = (uint64_t)de->d_ino;
 		if (r < 0)
 			break;
 	}
@@ -579,8 +595,9 @@ static int relocate(struct maildir *md, size_t i)
 }
 
 /* Open message i's file: O_NONBLOCK so a FIFO planted in cur/ cannot hang
- * the session; only regular files are messages. */
-static int open_msg(struct maildir *md, size_t i)
+ * the session; only regular files are messages. *ret_size (if not NULL):
+ * its size. */
+static int open_msg(struct maildir *md, size_t i, uint64_t *ret_size)
 {
 	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	char buf[MAILDIR_PATH_MAX];
@@ -595,6 +612,8 @@ static int open_msg(struct maildir *md, size_t i)
 		close(fd);
 		return -EINVAL;
 	}
+	if (ret_size)
+		*ret_size = (uint64_t)st.st_size;
 	return fd;
 }
 
@@ -616,11 +635,31 @@ static int64_t name_field(const char *base, size_t len, char x)
 	return -1;
 }
 
-/* Fill message i's raw, wire and ino. The wire size comes, cheapest
- * first, from the old cache (same base name, same file size), from the
- * name's ,W= when its ,S= equals the file size (Dovecot's and others'
- * delivery agents write both), or from reading the file. -ENOENT and the
- * like: not a message. */
+/* The sizes a base name carries (",S=RAW" and ",W=WIRE", as Dovecot's
+ * and others' delivery agents write them): true when both are there and
+ * possible together. */
+static bool name_sizes(const char *base, size_t len, uint64_t *ret_raw, uint64_t *ret_wire)
+{
+	int64_t s = name_field(base, len, 'S'), w;
+
+	if (s < 0 || (uint64_t)s > MAILDIR_RAW_MAX || (w = name_field(base, len, 'W')) < 0 ||
+	    !maildir_wire_plausible((uint64_t)s, (uint64_t)w))
+		return false;
+	*ret_raw = (uint64_t)s;
+	*ret_wire = (uint64_t)w;
+	return true;
+}
+
+/* Fill message i's raw, wire and ino. A name with ,S= and ,W= whose file
+ * is known to be a regular file (readdir's d_type, or a fresh cache) and
+ * whose inode is known (d_ino, or the cache) needs no stat: its sizes are
+ * taken from the name, as Dovecot and Courier do, unless the old cache
+ * recorded other sizes for it (a name found wrong: see size_wrong), and
+ * are checked where they matter, when the message is opened and sent.
+ * Otherwise the wire size comes, cheapest first, from the old cache (same
+ * base name, same file size), from the name's ,W= when its ,S= equals the
+ * file size, or from reading the file. -ENOENT and the like: not a
+ * message. */
 static int size_msg(struct maildir *md, size_t i, const struct maildir_msg *old,
                     bool *ret_changed)
 {
@@ -631,9 +670,17 @@ static int size_msg(struct maildir *md, size_t i, const struct maildir_msg *old,
 	const uint64_t old_raw = have ? old->raw : 0, old_wire = have ? old->wire : 0;
 	char buf[MAILDIR_PATH_MAX];
 	struct stat st;
-	int64_t s, w;
+	uint64_t s, w;
 	int fd, r;
 
+	if (m->ino && name_sizes(base, m->base_len, &s, &w) &&
+	    (!have || (old_raw == s && old_wire == w))) {
+		if (!have || old != m)
+			*ret_changed = true;
+		m->raw = s;
+		m->wire = w;
+		return 0;
+	}
 	if (fstatat(md->dir_fd, maildir_path(&md->list, i, buf), &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT || relocate(md, i) < 0 ||
 		    fstatat(md->dir_fd, maildir_path(&md->list, i, buf), &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -649,13 +696,11 @@ static int size_msg(struct maildir *md, size_t i, const struct maildir_msg *old,
 		return 0;
 	}
 	*ret_changed = true;
-	s = name_field(base, m->base_len, 'S');
-	w = name_field(base, m->base_len, 'W');
-	if (s >= 0 && w >= 0 && (uint64_t)s == m->raw && maildir_wire_plausible(m->raw, (uint64_t)w)) {
-		m->wire = (uint64_t)w;
+	if (name_sizes(base, m->base_len, &s, &w) && s == m->raw) {
+		m->wire = w;
 		return 0;
 	}
-	fd = open_msg(md, i);
+	fd = open_msg(md, i, NULL);
 	if (fd < 0)
 		return fd;
 	r = file_size(fd, &m->wire);
@@ -796,6 +841,8 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 	maildir_list_free(&old);
 	if (changed && writable(md))
 		maildir_cache_save(md->dir_fd, stamps, trusted, &md->list);
+	memcpy(md->stamps, stamps, sizeof(md->stamps));
+	md->stamps_trusted = trusted;
 	if ((r = apply_ledger(md)) < 0)
 		return r;
 	info = calloc(md->list.count ? md->list.count : 1, sizeof(*info));
@@ -813,16 +860,77 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 	return 0;
 }
 
+static bool is_wrong(const struct maildir *md, size_t idx)
+{
+	for (size_t k = 0; k < md->wrong_count; k++)
+		if (md->wrong[k] == idx)
+			return true;
+	return false;
+}
+
+/* Message idx's listed size is not what RETR sends (a name's ,S= or ,W=
+ * that lies, or a file changed in place): remember it, so that it is not
+ * served again this session and is measured at close. */
+static void size_wrong(struct maildir *md, size_t idx)
+{
+	size_t *p;
+
+	if (is_wrong(md, idx) ||
+	    !(p = reallocarray(md->wrong, md->wrong_count + 1, sizeof(*p))))
+		return;
+	md->wrong = p;
+	md->wrong[md->wrong_count++] = idx;
+}
+
+/* At close: the true sizes of the messages found wrong (read from their
+ * files), written to the cache with the stamps of the scan (only sizes
+ * changed, so it is as fresh as the one written then), so that the next
+ * session lists them right. Nothing when the files are gone. */
+static void resize_wrong(struct maildir *md)
+{
+	bool any = false;
+
+	for (size_t k = 0; k < md->wrong_count; k++) {
+		struct maildir_msg *m = &md->list.msgs[md->wrong[k]];
+		uint64_t raw, wire;
+		int fd = open_msg(md, md->wrong[k], &raw);
+
+		if (fd < 0)
+			continue;
+		if (raw <= MAILDIR_RAW_MAX && file_size(fd, &wire) == 0 &&
+		    maildir_wire_plausible(raw, wire)) {
+			m->raw = raw;
+			m->wire = wire;
+			any = true;
+		}
+		close(fd);
+	}
+	if (any && writable(md))
+		maildir_cache_save(md->dir_fd, md->stamps, md->stamps_trusted, &md->list);
+}
+
 static int maildir_msg_open(struct mailbox *mb, size_t idx)
 {
 	struct maildir *md = (struct maildir *)mb;
+	uint64_t raw;
 	int fd;
 
 	if (idx >= md->list.count)
 		return -EINVAL;
-	fd = open_msg(md, idx);
+	/* Refused rather than sent with another size than listed (the core
+	 * would drop the connection); the next session lists it right. */
+	if (is_wrong(md, idx))
+		return -ESTALE;
+	fd = open_msg(md, idx, &raw);
 	if (fd < 0)
 		return fd;
+	/* The file size scan listed (from the file, or the name's ,S=):
+	 * checked here, where the fstat is free. */
+	if (raw != md->list.msgs[idx].raw) {
+		close(fd);
+		size_wrong(md, idx);
+		return -ESTALE;
+	}
 	md->msg_fd = fd;
 	/* Keep the lock young for other hosts' staleness check. */
 	if (md->lock_touch)
@@ -848,6 +956,14 @@ static void maildir_msg_close(struct mailbox *mb)
 	if (md->msg_fd >= 0)
 		close(md->msg_fd);
 	md->msg_fd = -1;
+}
+
+static void maildir_msg_size_wrong(struct mailbox *mb, size_t idx)
+{
+	struct maildir *md = (struct maildir *)mb;
+
+	if (idx < md->list.count)
+		size_wrong(md, idx);
 }
 
 /* --expire: give each message retrieved and kept the S flag (the base
@@ -925,6 +1041,7 @@ const struct backend_ops backend_maildir = {
 	.msg_open = maildir_msg_open,
 	.msg_read = maildir_msg_read,
 	.msg_close = maildir_msg_close,
+	.msg_size_wrong = maildir_msg_size_wrong,
 	.commit = maildir_commit,
 	.close = maildir_close,
 	.configure = maildir_migrate_configure,

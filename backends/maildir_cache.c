@@ -8,14 +8,19 @@
  * the entries catches torn or altered files. Any doubt and the whole file
  * is ignored. No value from it ever sizes a buffer (the lesson of Dovecot's
  * CVE-2019-7524), and the caller still checks each file's st_size against
- * the cached one before using a cached wire size; RETR checks the octets
- * it sends against the size announced.
+ * the cached one before using a cached wire size, unless the name's ,S=
+ * and ,W= say the same sizes (maildir.c's size_msg: those are checked
+ * when the message is opened and sent, and a wrong one is recorded here
+ * with its true sizes); RETR checks the octets it sends against the size
+ * announced.
  *
  * Format (text, one record a line):
- *   onepop-maildir-cache 1
+ *   onepop-maildir-cache 2
  *   new DEV INO SEC NSEC          state of new/ when the list was read
  *   cur DEV INO SEC NSEC          (all 0: do not trust as fresh)
- *   RAW WIRE new/NAME | cur/NAME  one line per message, in delivery order
+ *   RAW WIRE INO new/NAME | cur/NAME
+ *                                 one line per message, in delivery order;
+ *                                 INO 0: not known (the file is stat'ed)
  *   end COUNT CHECKSUM            FNV-1a 64 of the message lines, in hex */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +34,9 @@
 #include "maildir.h"
 #include "numparse.h"
 
-#define CACHE_MAGIC "onepop-maildir-cache 1\n"
-/* "RAW WIRE " is at most 2 × 20 digits + 2 spaces; "cur/" + name + LF. */
-#define CACHE_LINE (44 + 4 + MAILDIR_MAX_NAME + 2)
+#define CACHE_MAGIC "onepop-maildir-cache 2\n"
+/* "RAW WIRE INO " is at most 3 × 20 digits + 3 spaces; "cur/" + name + LF. */
+#define CACHE_LINE (66 + 4 + MAILDIR_MAX_NAME + 2)
 
 static const char *const subs[2] = { "new", "cur" };
 
@@ -163,20 +168,21 @@ struct order {
 
 static int parse_entry(char *line, size_t len, struct maildir_list *l, struct order *prev)
 {
-	char *wire_s, *path;
-	uint64_t raw, wire;
+	char *wire_s, *ino_s, *path;
+	uint64_t raw, wire, ino;
 	struct order cur;
 
-	if (!(wire_s = cut(line)) || !(path = cut(wire_s)))
+	if (!(wire_s = cut(line)) || !(ino_s = cut(wire_s)) || !(path = cut(ino_s)))
 		return -EBADMSG;
 	if (num_parse(line, 0, INT64_MAX, &raw) < 0 || num_parse(wire_s, 0, INT64_MAX, &wire) < 0 ||
-	    !maildir_wire_plausible(raw, wire))
+	    num_parse(ino_s, 0, UINT64_MAX, &ino) < 0 || !maildir_wire_plausible(raw, wire))
 		return -EBADMSG;
 	if (path[3] != '/' || (strncmp(path, subs[0], 3) != 0 && strncmp(path, subs[1], 3) != 0))
 		return -EBADMSG;
 	path[3] = '\0';
 	if (maildir_list_add(l, path, path + 4, len - (size_t)(path + 4 - line), raw, wire) < 0)
 		return -EBADMSG;
+	l->msgs[l->count - 1].ino = ino;
 	cur.ok = maildir_lead_number(maildir_base(l, l->count - 1), l->msgs[l->count - 1].base_len,
 	                             &cur.num);
 	/* Out of order or a base name twice. Different leading numbers
@@ -295,6 +301,8 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 		/* By hand: snprintf was most of the cost of writing the cache. */
 		line[n++] = ' ';
 		n += put_u64(line + n, l->msgs[i].wire);
+		line[n++] = ' ';
+		n += put_u64(line + n, l->msgs[i].ino);
 		line[n++] = ' ';
 		ok = n + plen + 1 < sizeof(line);
 		if (ok) {

@@ -2,10 +2,12 @@
 """Read and forge onepop's Maildir size cache (backends/maildir_cache.c) for tests.
 
   mdcache.py entries MAILDIR         print the message lines of MAILDIR/onepop.cache
+                                     as "RAW WIRE sub/NAME" (without the inode)
   mdcache.py stamps MAILDIR          print the two stamp lines of the cache
   mdcache.py forge MAILDIR [--stale] write a well-formed cache (checksum and, unless
                                      --stale, the current stamps of new/ and cur/)
                                      whose message lines are read from stdin
+                                     ("RAW WIRE sub/NAME" gets inode 0: unknown)
 """
 import os
 import sys
@@ -24,18 +26,26 @@ def lines(maildir):
         return f.read().decode("utf-8", "surrogateescape").split("\n")
 
 
+def with_ino(line):
+    f = line.split(" ", 2)
+    if len(f) == 3 and not f[2][:1].isdigit():
+        return "%s %s 0 %s" % tuple(f)
+    return line
+
+
 def main():
     cmd, maildir = sys.argv[1], sys.argv[2]
     if cmd == "entries":
         for line in lines(maildir)[3:]:
             if line.startswith("end ") or not line:
                 break
-            print(line)
+            raw, wire, _ino, path = line.split(" ", 3)
+            print(raw, wire, path)
     elif cmd == "stamps":
         print("\n".join(lines(maildir)[1:3]))
     elif cmd == "forge":
-        body = "".join(l + "\n" for l in sys.stdin.read().splitlines())
-        out = "onepop-maildir-cache 1\n"
+        body = "".join(with_ino(l) + "\n" for l in sys.stdin.read().splitlines())
+        out = "onepop-maildir-cache 2\n"
         for sub in ("new", "cur"):
             st = os.stat(os.path.join(maildir, sub))
             if "--stale" in sys.argv:
