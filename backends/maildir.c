@@ -51,6 +51,9 @@ struct maildir {
 	size_t wrong_count;
 	struct maildir_stamp stamps[2];     /* new/ and cur/ at scan */
 	bool stamps_trusted;
+	/* The list is not what the cache holds: written at close, after the
+	 * client has its replies (the session does not need it). */
+	bool cache_dirty;
 };
 
 extern const struct backend_ops backend_maildir;
@@ -58,6 +61,7 @@ extern const struct backend_ops backend_maildir;
 static const char *const subdirs[2] = { "new", "cur" };
 
 static void resize_wrong(struct maildir *md);
+static bool writable(const struct maildir *md);
 
 static void maildir_close(struct mailbox *mb)
 {
@@ -69,6 +73,8 @@ static void maildir_close(struct mailbox *mb)
 		login_delay_end(md->ctx, md->dir_fd, MAILDIR_LOGIN, &md->login, md->list.count);
 	if (md->wrong_count)
 		resize_wrong(md);
+	if (md->cache_dirty && writable(md))
+		maildir_cache_save(md->dir_fd, md->stamps, md->stamps_trusted, &md->list);
 	free(md->wrong);
 	maildir_list_free(&md->list);
 	free(md->meta.msgs);
@@ -839,8 +845,8 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 		size_all(md, &old, &changed);
 	}
 	maildir_list_free(&old);
-	if (changed && writable(md))
-		maildir_cache_save(md->dir_fd, stamps, trusted, &md->list);
+	/* Saved at close: the same list and stamps, after the replies. */
+	md->cache_dirty = changed;
 	memcpy(md->stamps, stamps, sizeof(md->stamps));
 	md->stamps_trusted = trusted;
 	if ((r = apply_ledger(md)) < 0)
@@ -883,13 +889,11 @@ static void size_wrong(struct maildir *md, size_t idx)
 }
 
 /* At close: the true sizes of the messages found wrong (read from their
- * files), written to the cache with the stamps of the scan (only sizes
- * changed, so it is as fresh as the one written then), so that the next
+ * files), for the cache (written with the stamps of the scan: only sizes
+ * changed, so it is as fresh as the list scan made), so that the next
  * session lists them right. Nothing when the files are gone. */
 static void resize_wrong(struct maildir *md)
 {
-	bool any = false;
-
 	for (size_t k = 0; k < md->wrong_count; k++) {
 		struct maildir_msg *m = &md->list.msgs[md->wrong[k]];
 		uint64_t raw, wire;
@@ -901,12 +905,10 @@ static void resize_wrong(struct maildir *md)
 		    maildir_wire_plausible(raw, wire)) {
 			m->raw = raw;
 			m->wire = wire;
-			any = true;
+			md->cache_dirty = true;
 		}
 		close(fd);
 	}
-	if (any && writable(md))
-		maildir_cache_save(md->dir_fd, md->stamps, md->stamps_trusted, &md->list);
 }
 
 static int maildir_msg_open(struct mailbox *mb, size_t idx)
