@@ -13,11 +13,19 @@ import os
 import sys
 
 
-def fnv1a(data):
+def line_sum(h, line):
+    """maildir_cache.c's line_sum: line (bytes) without its LF."""
+    k, m = 0x9e3779b97f4a7c15, 0xFFFFFFFFFFFFFFFF
+    for i in range(0, len(line), 8):
+        h = ((h ^ int.from_bytes(line[i:i + 8].ljust(8, b"\0"), "little")) * k) & m
+    h = ((h ^ len(line)) * k) & m
+    return h ^ (h >> 29)
+
+
+def checksum(body):
     h = 0xcbf29ce484222325
-    for b in data:
-        h ^= b
-        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    for line in body.split(b"\n")[:-1]:
+        h = line_sum(h, line)
     return h
 
 
@@ -54,7 +62,7 @@ def main():
                 out += "%s %d %d %d %d\n" % (sub, st.st_dev, st.st_ino,
                                              st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9)
         n = body.count("\n")
-        out += body + "end %d %016x\n" % (n, fnv1a(body.encode()))
+        out += body + "end %d %016x\n" % (n, checksum(body.encode("utf-8", "surrogateescape")))
         with open(os.path.join(maildir, "onepop.cache"), "w") as f:
             f.write(out)
     else:
