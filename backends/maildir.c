@@ -623,22 +623,32 @@ static int open_msg(struct maildir *md, size_t i, uint64_t *ret_size)
 	return fd;
 }
 
-/* The value of ",X=digits" in a base name, or -1. */
-static int64_t name_field(const char *base, size_t len, char x)
+/* The first valid ",S=digits" and ",W=digits" of a base name (each -1
+ * when missing), in one pass (every name is looked at on each login). */
+static void name_fields(const char *base, size_t len, int64_t *ret_s, int64_t *ret_w)
 {
+	*ret_s = *ret_w = -1;
 	for (const char *p = base, *end = base + len; (p = memchr(p, ',', (size_t)(end - p)));
 	     p++) {
+		int64_t *field;
 		uint64_t v = 0;
 		const char *q = p + 3;
 
-		if (end - p < 4 || p[1] != x || p[2] != '=')
+		if (end - p < 4 || p[2] != '=')
+			continue;
+		if (p[1] == 'S')
+			field = ret_s;
+		else if (p[1] == 'W')
+			field = ret_w;
+		else
+			continue;
+		if (*field >= 0)
 			continue;
 		for (; q < end && *q >= '0' && *q <= '9' && v < (1ULL << 60); q++)
 			v = v * 10 + (uint64_t)(*q - '0');
 		if (q > p + 3 && (q == end || *q == ','))
-			return (int64_t)v;
+			*field = (int64_t)v;
 	}
-	return -1;
 }
 
 /* The sizes a base name carries (",S=RAW" and ",W=WIRE", as Dovecot's
@@ -646,9 +656,10 @@ static int64_t name_field(const char *base, size_t len, char x)
  * possible together. */
 static bool name_sizes(const char *base, size_t len, uint64_t *ret_raw, uint64_t *ret_wire)
 {
-	int64_t s = name_field(base, len, 'S'), w;
+	int64_t s, w;
 
-	if (s < 0 || (uint64_t)s > MAILDIR_RAW_MAX || (w = name_field(base, len, 'W')) < 0 ||
+	name_fields(base, len, &s, &w);
+	if (s < 0 || w < 0 || (uint64_t)s > MAILDIR_RAW_MAX ||
 	    !maildir_wire_plausible((uint64_t)s, (uint64_t)w))
 		return false;
 	*ret_raw = (uint64_t)s;
@@ -733,6 +744,20 @@ static int read_stamps(struct maildir *md, struct maildir_stamp stamps[2], bool 
 	return 0;
 }
 
+/* Whether messages a and b have the same place in the order (the list's
+ * duplicates check: maildir_list_cmp() == 0). Names that start with a
+ * non-zero digit compare equal only when identical (cmp_base), so most
+ * pairs are told apart by their lengths or first octets. */
+static bool same_base(const struct maildir_list *l, size_t a, size_t b)
+{
+	const struct maildir_msg *x = &l->msgs[a], *y = &l->msgs[b];
+	const char *p = l->names + x->name_off, *q = l->names + y->name_off;
+
+	if (p[0] >= '1' && p[0] <= '9' && q[0] >= '1' && q[0] <= '9')
+		return x->base_len == y->base_len && !memcmp(p, q, x->base_len);
+	return maildir_list_cmp(l, a, b) == 0;
+}
+
 /* Size every listed message, dropping those that are gone or not files.
  * old (sorted like the list, or the list itself when it came from a
  * fresh cache) supplies sizes already known. */
@@ -749,7 +774,7 @@ static int size_all(struct maildir *md, const struct maildir_list *old, bool *re
 
 		/* Moved from new/ to cur/ while we read the two: keep one. (A
 		 * cache's list has no base name twice: its load checked that.) */
-		if (old != l && out > 0 && maildir_list_cmp(l, out - 1, i) == 0) {
+		if (old != l && out > 0 && same_base(l, out - 1, i)) {
 			keep = false;
 		} else {
 			if (old == l) {
