@@ -405,12 +405,79 @@ static int key_cmp(const void *a, const void *b, void *list)
 	return maildir_list_cmp(list, x->idx, y->idx);
 }
 
+/* Sort keys by num alone: LSD radix, a byte a pass, skipping the bytes
+ * all keys share (names of one year differ in their low 3-4 bytes). Stable.
+ * 0 or -ENOMEM. */
+static int radix_keys(struct sort_key *k, size_t n)
+{
+	struct sort_key *tmp, *src = k, *dst;
+	uint64_t diff = 0;
+
+	for (size_t i = 1; i < n; i++)
+		diff |= k[i].num ^ k[0].num;
+	if (!diff)
+		return 0;
+	if (!(tmp = reallocarray(NULL, n, sizeof(*tmp))))
+		return -ENOMEM;
+	dst = tmp;
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = { 0 }, pos = 0;
+		struct sort_key *t;
+
+		if (!((diff >> shift) & 0xff))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			count[(src[i].num >> shift) & 0xff]++;
+		for (unsigned b = 0; b < 256; b++) {
+			size_t c = count[b];
+			count[b] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i].num >> shift) & 0xff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != k)
+		memcpy(k, src, n * sizeof(*k));
+	free(tmp);
+	return 0;
+}
+
+/* Sort the keys in delivery order (key_cmp). When every name has a
+ * leading number (every delivery agent's), by radix on the numbers and
+ * then each run of equal numbers by the full order: qsort's 1.7 M
+ * comparisons were a fifth of a cold login. 0 or -ENOMEM. */
+static int sort_keys(struct sort_key *k, size_t n, struct maildir_list *l)
+{
+	bool all = true;
+	int r;
+
+	for (size_t i = 0; i < n && all; i++)
+		all = k[i].num_ok;
+	if (!all) {
+		qsort_r(k, n, sizeof(*k), key_cmp, l);
+		return 0;
+	}
+	if ((r = radix_keys(k, n)) < 0)
+		return r;
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && k[j].num == k[i].num; j++)
+			;
+		if (j - i > 1)
+			qsort_r(k + i, j - i, sizeof(*k), key_cmp, l);
+	}
+	return 0;
+}
+
 /* Sort the list in delivery order: keys of 16 octets sorted, then the
  * records moved into place along the permutation's cycles (no second
  * copy of the list). 0 or -ENOMEM. */
 static int sort_list(struct maildir_list *l)
 {
 	struct sort_key *k;
+	int r;
 
 	if (l->count < 2)
 		return 0;
@@ -420,7 +487,10 @@ static int sort_list(struct maildir_list *l)
 		k[i].idx = (uint32_t)i;
 		k[i].num_ok = maildir_lead_number(maildir_base(l, i), l->msgs[i].base_len, &k[i].num);
 	}
-	qsort_r(k, l->count, sizeof(*k), key_cmp, l);
+	if ((r = sort_keys(k, l->count, l)) < 0) {
+		free(k);
+		return r;
+	}
 	/* k[i].idx is the record that belongs at i; a done place gets
 	 * idx == i. */
 	for (size_t i = 0; i < l->count; i++) {
