@@ -39,6 +39,8 @@
 /* "RAW WIRE INO " is at most 3 × 20 digits + 3 spaces; "cur/" + name + LF. */
 #define CACHE_LINE (66 + 4 + MAILDIR_MAX_NAME + 2)
 
+#define CACHE_WRITE_BUF 65536
+
 static const char *const subs[2] = { "new", "cur" };
 
 /* The checksum after a message line (n octets without its LF): eight
@@ -280,6 +282,7 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
                         const struct maildir_list *l)
 {
 	uint64_t sum = SUM_INIT;
+	char *vbuf = NULL;
 	bool ok = true;
 	FILE *f;
 	int fd;
@@ -299,6 +302,10 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 		unlinkat(dir_fd, MAILDIR_CACHE_TMP, 0);
 		return;
 	}
+	/* 64 KB writes rather than stdio's 4 KB (1,500 writes at 100,000);
+	 * glibc ignores the size unless given the buffer. */
+	if ((vbuf = malloc(CACHE_WRITE_BUF)))
+		setvbuf(f, vbuf, _IOFBF, CACHE_WRITE_BUF);
 	fputs(CACHE_MAGIC, f);
 	for (int i = 0; i < 2; i++) {
 		const struct maildir_stamp *s = &stamps[i];
@@ -331,6 +338,7 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 	fprintf(f, "end %zu %016" PRIx64 "\n", l->count, sum);
 	ok = ok && fflush(f) == 0 && !ferror(f);
 	ok = fclose(f) == 0 && ok;
+	free(vbuf);
 	if (!ok || renameat(dir_fd, MAILDIR_CACHE_TMP, dir_fd, MAILDIR_CACHE) < 0)
 		unlinkat(dir_fd, MAILDIR_CACHE_TMP, 0);
 }
