@@ -253,6 +253,10 @@ static int exec_configure(const struct options *opt)
 		fprintf(stderr, "onepop: --backend=exec needs --exec=PROG, an absolute path\n");
 		return -EINVAL;
 	}
+	if (opt->uidl_format) {
+		fprintf(stderr, "onepop: --uidl-format: the exec backend's program gives the UIDLs\n");
+		return -EINVAL;
+	}
 	if (access(opt->exec_prog, X_OK) < 0) {
 		fprintf(stderr, "onepop: --exec=%s: %s\n", opt->exec_prog, strerror(errno));
 		return -EINVAL;

@@ -307,6 +307,20 @@ static int mh_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	return r;
 }
 
+/* MH messages carry no other server's UIDLs: only the default (X-UIDL,
+ * else the header digest) is accepted, so a migration option that would
+ * do nothing is refused rather than silently ignored. */
+static int mh_configure(const struct options *opt)
+{
+	const char *fmt = opt->uidl_format;
+
+	if (fmt && strcmp(fmt, "x-uidl") != 0) {
+		fprintf(stderr, "onepop: --uidl-format=%s: mh knows only x-uidl (the default)\n", fmt);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 const struct backend_ops backend_mh = {
 	.name = "mh",
 	.default_mailbox = "%h/Mail/inbox",
@@ -319,4 +333,5 @@ const struct backend_ops backend_mh = {
 	.msg_close = mh_msg_close,
 	.commit = mh_commit,
 	.close = mh_close,
+	.configure = mh_configure,
 };

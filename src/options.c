@@ -104,7 +104,7 @@ void options_usage(void)
 	      "      --test-commands     accept BREAK and EXIT (test stand-in only)\n"
 	      "      --uidl-format=FMT   UIDLs of the server mail comes from: maildir\n"
 	      "                          (default), dovecot, courier, x-uidl, map:FILE;\n"
-	      "                          mbox: x-uidl (default), popa3d\n"
+	      "                          mbox: x-uidl (default), popa3d; mh: x-uidl\n"
 	      "      --uidl-guard=MODE   warn (default) or refuse ([SYS/TEMP]) a login\n"
 	      "                          when messages seen before have new UIDLs\n"
 	      "      --scan=USER         dry run: print the list USER's session would\n"

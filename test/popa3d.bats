@@ -216,4 +216,16 @@ unique_like_onepop() {
 		assert_failure 2
 		grep -q "is for maildir" "$POP_ERR"
 	done
+	# MH and exec have no other server's UIDLs to take: refused, not ignored.
+	for fmt in popa3d dovecot map:old.map; do
+		run_onepop --backend=mh --uidl-format="$fmt" --auth=passwd-file:"$PASSWD" --scan=alice
+		assert_failure 2
+		grep -q "mh knows only x-uidl" "$POP_ERR"
+	done
+	run_onepop --backend=mh --uidl-format=x-uidl --auth=passwd-file:"$PASSWD" --scan=nosuchuser
+	[[ $status -ne 2 ]] || fail "x-uidl refused for mh: $(cat "$POP_ERR")"
+	! grep -q "uidl-format" "$POP_ERR"
+	run_onepop --backend=exec --exec=/bin/true --uidl-format=x-uidl --auth=passwd-file:"$PASSWD" --scan=alice
+	assert_failure 2
+	grep -q "exec backend's program gives the UIDLs" "$POP_ERR"
 }
