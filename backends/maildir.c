@@ -991,7 +991,7 @@ static void resize_wrong(struct maildir *md)
 {
 	for (size_t k = 0; k < md->wrong_count; k++) {
 		struct maildir_msg *m = &md->list.msgs[md->wrong[k]];
-		uint64_t raw, wire;
+		uint64_t raw = 0, wire;
 		int fd = open_msg(md, md->wrong[k], &raw);
 
 		if (fd < 0)
@@ -1009,7 +1009,7 @@ static void resize_wrong(struct maildir *md)
 static int maildir_msg_open(struct mailbox *mb, size_t idx)
 {
 	struct maildir *md = (struct maildir *)mb;
-	uint64_t raw;
+	uint64_t raw = 0;   /* set by open_msg when it succeeds */
 	int fd;
 
 	if (idx >= md->list.count)
