@@ -4,7 +4,9 @@
  * its scan size announced (wire_size over what msg_read returns), every
  * UIDL is 1-70 printable characters. One input in four is also committed with
  * every other message deleted, then scanned again: the kept messages
- * must read back byte for byte, and no temporary file or lock may stay. */
+ * must read back byte for byte, and no temporary file or lock may stay.
+ * Inputs whose size is 1 modulo 3 are scanned with --uidl-format=popa3d
+ * (popa3d's header digest over the raw, still quoted lines). */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "options.h"
 #include "fuzz_util.h"
 #include "wire.h"
 
@@ -191,8 +194,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *f = fopen(path, "w");
 	size_t count;
 
+	struct options opt = { .uidl_format = size % 3 == 1 ? "popa3d" : NULL };
+
 	if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
 		fuzz_die(path);
+	if (backend_mbox.configure(&opt) < 0)
+		fuzz_die("configure");
 	count = scan_all(&mb, &copies);
 	if (mb && count >= 2 && size % 4 == 0)
 		commit_and_compare(mb, copies, count);
