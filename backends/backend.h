@@ -109,6 +109,11 @@ struct backend_ops {
 	int (*msg_open)(struct mailbox *mb, size_t idx);
 	ssize_t (*msg_read)(struct mailbox *mb, void *buf, size_t len);
 	void (*msg_close)(struct mailbox *mb);
+	/* Optional: RETR read message idx whole (after msg_close) and it was
+	 * not the size scan listed; the core drops the connection next. A
+	 * backend that took the size on trust (Maildir's ,W=) corrects it
+	 * for the next session. */
+	void (*msg_size_wrong)(struct mailbox *mb, size_t idx);
 
 	/* UPDATE state (RFC 1939 §6): remove the messages whose deleted[i] is
 	 * true, crash-safely. Mail that arrived since scan must survive. */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "mbox.h"
+#include "md5_lanes.h"
 #include "uidl_digest.h"
 #include "uidl_popa3d.h"
 
@@ -118,7 +119,11 @@ struct parse {
 	bool check;             /* compare with m->msgs, store nothing */
 	size_t count, cap;
 	struct mbox_msg cur;
-	struct uidl_digest d;
+	/* Scan mode: a message whose header fit its slot's stage waits
+	 * (pending[i], its index in m->msgs) until lanes of them can be
+	 * hashed together (md5_lanes.h); d is the current message's slot. */
+	struct uidl_digest slot[MD5_LANES_MAX], *d;
+	size_t npending, pending[MD5_LANES_MAX], lanes;
 	struct uidl_popa3d p3;  /* m->uidl_popa3d: the UIDL, d only the fp */
 	uint64_t size;          /* wire octets of cur so far */
 	bool last_lf;           /* cur's last line ended in LF */
@@ -140,6 +145,34 @@ static int grow(struct parse *ps)
 	return 0;
 }
 
+/* The digests of the pending messages, all at once. */
+static void flush_pending(struct parse *ps)
+{
+	const unsigned char *data[MD5_LANES_MAX];
+	unsigned char md[MD5_LANES_MAX][16];
+	size_t len[MD5_LANES_MAX];
+	char popa3d[MAX_UIDL + 1];
+
+	for (size_t i = 0; i < ps->npending; i++) {
+		data[i] = ps->slot[i].stage;
+		len[i] = ps->slot[i].staged;
+	}
+	md5_lanes(ps->npending, data, len, md);
+	for (size_t i = 0; i < ps->npending; i++) {
+		struct mbox_msg *msg = &ps->m->msgs[ps->pending[i]];
+
+		/* With --uidl-format=popa3d the UIDL is set already: keep it. */
+		if (ps->m->uidl_popa3d) {
+			memcpy(popa3d, msg->uidl, sizeof(popa3d));
+			uidl_digest_result(&ps->slot[i], md[i], msg->uidl, &msg->fp);
+			memcpy(msg->uidl, popa3d, sizeof(popa3d));
+		} else {
+			uidl_digest_result(&ps->slot[i], md[i], msg->uidl, &msg->fp);
+		}
+	}
+	ps->npending = 0;
+}
+
 /* The current message ends at end; a blank line before it (blank
  * octets), when the next From_ line or EOF follows, is the separator. */
 static int end_message(struct parse *ps, off_t end, size_t blank)
@@ -154,7 +187,7 @@ static int end_message(struct parse *ps, off_t end, size_t blank)
 	if (!ps->last_lf)
 		ps->size += 2;      /* a last line without LF gets CRLF */
 	if (ps->check) {
-		uidl_digest_finish(&ps->d, scratch, &ps->cur.fp);
+		uidl_digest_finish(ps->d, scratch, &ps->cur.fp);
 		want = ps->count < ps->m->count ? &ps->m->msgs[ps->count] : NULL;
 		if (!want || want->from != ps->cur.from || want->body != ps->cur.body ||
 		    want->end != ps->cur.end || want->fp != ps->cur.fp)
@@ -164,11 +197,20 @@ static int end_message(struct parse *ps, off_t end, size_t blank)
 	}
 	if (ps->count == ps->cap && (r = grow(ps)) < 0)
 		return r;
-	uidl_digest_finish(&ps->d, ps->cur.uidl, &ps->cur.fp);
-	if (ps->m->uidl_popa3d)
-		uidl_popa3d_end(&ps->p3, ps->cur.uidl);
 	ps->info[ps->count].size = ps->size;
-	ps->m->msgs[ps->count++] = ps->cur;
+	ps->m->msgs[ps->count] = ps->cur;
+	want = &ps->m->msgs[ps->count];
+	if (ps->d->spilled) {
+		uidl_digest_finish(ps->d, want->uidl, &want->fp);
+	} else {
+		ps->pending[ps->npending++] = ps->count;
+		if (ps->npending == ps->lanes)
+			flush_pending(ps);
+	}
+	/* After the digest's: popa3d's UIDL wins, the fp stays. */
+	if (ps->m->uidl_popa3d)
+		uidl_popa3d_end(&ps->p3, want->uidl);
+	ps->count++;
 	return 0;
 }
 
@@ -187,12 +229,38 @@ static void message_line(struct parse *ps, const char *line, size_t len)
 	ps->last_lf = line[len - 1] == '\n';
 	if (ps->last_lf && (len < 2 || line[len - 2] != '\r'))
 		ps->size++;
-	uidl_digest_line(&ps->d, line, len);
+	uidl_digest_line(ps->d, line, len);
+}
+
+/* Past the header, the lines that neither start a message nor are
+ * quoted need only their size counted: most of a mailbox is such lines.
+ * Consumes the whole ones in the buffer up to the first line starting
+ * with 'F' or '>', leaving that one (and a partial line) to the caller,
+ * with the same effect on size, last_lf, *off and *prev_blank as
+ * message_line would have. */
+static void skip_body(struct parse *ps, struct reader *rd, off_t *off, size_t *prev_blank)
+{
+	const char *p = rd->buf + rd->pos, *e = rd->buf + rd->len, *lf;
+	uint64_t size = ps->size;
+	size_t len = 0;
+
+	while (p < e && *p != 'F' && *p != '>' && (lf = memchr(p, '\n', (size_t)(e - p)))) {
+		len = (size_t)(lf - p) + 1;
+		size += len + (len < 2 || lf[-1] != '\r');
+		p = lf + 1;
+	}
+	if (p == rd->buf + rd->pos)
+		return;
+	*off += p - (rd->buf + rd->pos);
+	*prev_blank = is_blank(p - len, len) ? len : 0;
+	rd->pos = (size_t)(p - rd->buf);
+	ps->size = size;
+	ps->last_lf = true;
 }
 
 int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 {
-	struct parse ps = { .m = m, .check = !ret_info };
+	struct parse ps = { .m = m, .check = !ret_info, .lanes = md5_lanes_width() };
 	struct reader rd = { .fd = m->fd, .left = limit, .cap = SCAN_BLOCK };
 	const char *line;
 	size_t len, prev_blank = 0;
@@ -202,9 +270,16 @@ int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 
 	if (!(rd.buf = malloc(rd.cap)))
 		return -ENOMEM;
-	while ((r = reader_line(&rd, &line, &len)) > 0) {
+	/* popa3d's header may go on past ours (uidl_popa3d.h): it sees every line. */
+	for (;;) {
+		bool from;
+
+		if (in_msg && !ps.d->in_header && !(m->uidl_popa3d && !ps.check))
+			skip_body(&ps, &rd, &off, &prev_blank);
+		if ((r = reader_line(&rd, &line, &len)) <= 0)
+			break;
 		/* line points into bytes pread() filled; the analyzer cannot see that. */
-		bool from = len >= 5 && line[0] == 'F' && // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult)
+		from = len >= 5 && line[0] == 'F' && // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult)
 		            memcmp(line, "From ", 5) == 0 &&
 		            (off == 0 || prev_blank);
 
@@ -219,8 +294,10 @@ int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 			ps.cur.body = off + (off_t)len;
 			ps.size = 0;
 			ps.last_lf = true;
-			uidl_digest_init(&ps.d);
-			uidl_digest_raw(&ps.d, line, len);
+			/* Check mode compares at once: slot 0 is always free. */
+			ps.d = &ps.slot[ps.npending];
+			uidl_digest_init(ps.d);
+			uidl_digest_raw(ps.d, line, len);
 			if (m->uidl_popa3d)
 				uidl_popa3d_init(&ps.p3);
 			in_msg = true;
@@ -233,6 +310,8 @@ int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 	/* A last blank line is the final separator, as MDAs write it. */
 	if (r == 0 && in_msg)
 		r = end_message(&ps, off, prev_blank);
+	if (r == 0 && ps.npending)
+		flush_pending(&ps);
 	free(rd.buf);
 	if (r == 0 && !ret_info && (ps.count != m->count || off != limit))
 		r = -ESTALE;        /* messages gone, or the file shorter */

@@ -8,29 +8,62 @@
 #include "uidl_digest.h"
 
 /* Headers rewritten in place by mutt, Pine, UW-IMAP or Dovecot: they
- * must not change a message's identity. */
-static const char *const mutable_headers[] = {
-	"Status", "X-Status", "X-Keywords", "X-UID", "X-IMAP", "X-IMAPbase",
-	"Content-Length", "Lines", "X-UIDL", NULL,
+ * must not change a message's identity. All begin with c, l, s or x. */
+#define HEADER(s) { s, sizeof(s) - 1 }
+static const struct header {
+	const char *name;
+	size_t len;
+} mutable_headers[] = {
+	HEADER("Status"), HEADER("X-Status"), HEADER("X-Keywords"), HEADER("X-UID"),
+	HEADER("X-IMAP"), HEADER("X-IMAPbase"), HEADER("Content-Length"), HEADER("Lines"),
+	HEADER("X-UIDL"), { NULL, 0 },
 };
 
 void uidl_digest_init(struct uidl_digest *d)
 {
-	memset(d, 0, sizeof(*d));
 	MD5Init(&d->ctx);
+	d->staged = 0;
+	d->spilled = false;
 	d->in_header = true;
+	d->skipping = false;
+	d->have_xuidl = false;
+}
+
+/* MD5Update(buf), through the stage: the digest is the same. */
+static void digest_feed(struct uidl_digest *d, const void *buf, size_t len)
+{
+	if (d->staged + len > sizeof(d->stage)) {
+		MD5Update(&d->ctx, d->stage, d->staged);
+		d->staged = 0;
+		d->spilled = true;
+		if (len > sizeof(d->stage)) {
+			MD5Update(&d->ctx, buf, len);
+			return;
+		}
+	}
+	memcpy(d->stage + d->staged, buf, len);
+	d->staged += len;
 }
 
 void uidl_digest_raw(struct uidl_digest *d, const char *buf, size_t len)
 {
-	MD5Update(&d->ctx, (const unsigned char *)buf, len);
+	digest_feed(d, buf, len);
 }
 
-static bool header_is(const char *line, size_t len, const char *name)
+static bool header_is(const char *line, size_t len, const char *name, size_t n)
 {
-	size_t n = strlen(name);
-
 	return len > n && line[n] == ':' && strncasecmp(line, name, n) == 0;
+}
+
+/* Most header lines start with none of the mutable headers' letters. */
+static bool maybe_mutable(char c)
+{
+	switch (c | 0x20) {
+	case 'c': case 'l': case 's': case 'x':
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* X-UIDL: value, kept when it is a valid RFC 1939 unique-id. */
@@ -68,16 +101,23 @@ void uidl_digest_line(struct uidl_digest *d, const char *line, size_t len)
 	}
 	if (line[0] != ' ' && line[0] != '\t') {
 		d->skipping = false;
-		for (int i = 0; mutable_headers[i]; i++)
-			if (header_is(line, n, mutable_headers[i]))
-				d->skipping = true;
-		if (!d->have_xuidl && header_is(line, n, "X-UIDL"))
-			take_xuidl(d, line, n);
+		if (maybe_mutable(line[0])) {
+			for (int i = 0; mutable_headers[i].name && !d->skipping; i++)
+				d->skipping = header_is(line, n, mutable_headers[i].name,
+				                        mutable_headers[i].len);
+			if (!d->have_xuidl && header_is(line, n, "X-UIDL", 6))
+				take_xuidl(d, line, n);
+		}
 	}
 	if (d->skipping)
 		return;
-	MD5Update(&d->ctx, (const unsigned char *)line, n);
-	MD5Update(&d->ctx, (const unsigned char *)"\n", 1);
+	/* line[n] is its line ending: LF alone is the normal form. */
+	if (n < len && line[n] == '\n') {
+		digest_feed(d, line, n + 1);
+		return;
+	}
+	digest_feed(d, line, n);
+	digest_feed(d, "\n", 1);
 }
 
 void uidl_digest_end(struct uidl_digest *d, char out[MAX_UIDL + 1])
@@ -89,20 +129,28 @@ void uidl_digest_end(struct uidl_digest *d, char out[MAX_UIDL + 1])
 
 void uidl_digest_finish(struct uidl_digest *d, char out[MAX_UIDL + 1], uint64_t *fp)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[MD5_DIGEST_LENGTH];
 
+	MD5Update(&d->ctx, d->stage, d->staged);
 	MD5Final(md, &d->ctx);
+	uidl_digest_result(d, md, out, fp);
+}
+
+void uidl_digest_result(const struct uidl_digest *d, const unsigned char md[16],
+                        char out[MAX_UIDL + 1], uint64_t *fp)
+{
+	static const char hex[] = "0123456789abcdef";
+
 	memcpy(fp, md, sizeof(*fp));
 	if (d->have_xuidl) {
-		memcpy(out, d->xuidl, sizeof(d->xuidl));
+		memcpy(out, d->xuidl, strlen(d->xuidl) + 1);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(md); i++) {
+	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
-	out[2 * sizeof(md)] = '\0';
+	out[(size_t)2 * MD5_DIGEST_LENGTH] = '\0';
 }
 
 static const struct msginfo *sort_base;

@@ -18,8 +18,18 @@
 
 #include "backend.h"
 
+/* Octets staged before MD5Update: header lines are short, and one
+ * MD5Update a line (and one more for its "\n") cost more than the
+ * hashing itself in a 100,000-message scan. A header that fits whole
+ * (spilled false) can be hashed with others at once (md5_lanes.h). A multiple of
+ * 64 (MD5's block), so a full stage is hashed straight from it. */
+#define UIDL_DIGEST_STAGE 4096
+
 struct uidl_digest {
 	MD5_CTX ctx;
+	size_t staged;      /* octets in stage */
+	bool spilled;       /* some went to ctx already */
+	unsigned char stage[UIDL_DIGEST_STAGE];
 	bool in_header;     /* the blank line has not been seen yet */
 	bool skipping;      /* continuation lines of a left-out header */
 	bool have_xuidl;
@@ -35,6 +45,11 @@ void uidl_digest_line(struct uidl_digest *d, const char *line, size_t len);
 void uidl_digest_end(struct uidl_digest *d, char out[MAX_UIDL + 1]);
 /* The same, and the digest's first 64 bits in *fp (also with X-UIDL). */
 void uidl_digest_finish(struct uidl_digest *d, char out[MAX_UIDL + 1], uint64_t *fp);
+
+/* The UIDL and *fp from md, the MD5 of everything fed (for a digest
+ * not spilled, of stage[0, staged)), instead of uidl_digest_finish. */
+void uidl_digest_result(const struct uidl_digest *d, const unsigned char md[16],
+                        char out[MAX_UIDL + 1], uint64_t *fp);
 
 /* Make the UIDLs of msgs unique (RFC 1939 §7): the n-th message (in
  * mailbox order) with an already used UIDL gets "-n" appended (cut to

@@ -277,6 +277,8 @@ static enum cmd_result send_message(struct session *s, size_t idx, long long bod
 		return CMD_FAIL_IO;
 	if (s->io.failed)
 		return CMD_FAIL_IO;
+	if (n == 0 && body_lines < 0 && w.sent != s->msgs[idx].size && s->backend->msg_size_wrong)
+		s->backend->msg_size_wrong(s->mb, idx);
 	if (n < 0 || (body_lines < 0 && w.sent != s->msgs[idx].size)) {
 		log_msg(LOG_ERR, "message %zu: %s; dropping the connection", idx + 1,
 		        n < 0 ? strerror((int)-n) : "size changed while sending");

@@ -149,22 +149,78 @@ assert_true_sizes() {
 	[ -L "$CACHE" ] || [ -f "$CACHE" ]
 }
 
-@test "sizes from ,S= and ,W= are used only when S= is the file size" {
+@test "honest ,S= and ,W= are taken as given, warm and cold" {
 	local p=$(store_path "$MAILDIR" "$UID_DOTS") q raw
 	raw=$(stat -c %s "$p")
-	# Honest S=, W=: taken as given (and RETR agrees).
 	q="$MAILDIR/new/1700000003.M100003P1003.fixture,S=$raw,W=${SIZE[$UID_DOTS]}"
 	mv "$p" "$q"
-	pop "${LOGIN[@]}" "LIST 3" "RETR 3" QUIT
+	settle
+	for run in cold warm; do
+		pop "${LOGIN[@]}" "LIST 3" "RETR 3" QUIT
+		assert_success
+		assert_line --index 3 "+OK 3 ${SIZE[$UID_DOTS]}"
+		assert_line "+OK goodbye"
+	done
+	# The cache records the name's sizes and the inode (no stat needed).
+	grep -q "^$raw ${SIZE[$UID_DOTS]} $(stat -c %i "$q") new/${q##*/}\$" "$CACHE" ||
+		fail "cache line: $(grep fixture,S= "$CACHE")"
+}
+
+# Rename message 3 to carry S=$1 and W=$2.
+name_sizes() {
+	local p=$(store_path "$MAILDIR" "$UID_DOTS")
+	mv "$p" "$MAILDIR/new/1700000003.M100003P1003.fixture,S=$1,W=$2"
+	rm -f "$CACHE"
+	settle
+}
+
+# Message 3 is listed with its true size and sent whole, twice over (the
+# second session takes the cache's fast path).
+assert_healed() {
+	for run in 1 2; do
+		pop "${LOGIN[@]}" "LIST 3" "RETR 3" QUIT
+		assert_success
+		assert_line --index 3 "+OK 3 ${SIZE[$UID_DOTS]}"
+		assert_line --index 4 "+OK ${SIZE[$UID_DOTS]} octets"
+		assert_line "+OK goodbye"
+	done
+}
+
+@test "a ,S= that lies: RETR refuses it (no drop), the next session lists it right" {
+	name_sizes 1 2
+	# Listed as the name says (not stat'ed), caught by the open's fstat.
+	pop "${LOGIN[@]}" "LIST 3" "RETR 3" "RETR 3" "RETR 1" QUIT
 	assert_success
-	assert_line --index 3 "+OK 3 ${SIZE[$UID_DOTS]}"
-	# S= not the file size: W= is ignored and the file is read.
-	mv "$q" "$MAILDIR/new/1700000003.M100003P1003.fixture,S=1,W=2"
+	assert_line --index 3 "+OK 3 2"
+	assert_line --index 4 "-ERR [SYS/TEMP] cannot read this message"
+	assert_line --index 5 "-ERR [SYS/TEMP] cannot read this message"
+	assert_line "+OK goodbye"
+	assert_healed
+}
+
+@test "a ,W= that lies (S= true): RETR drops once, the next session lists it right" {
+	local raw=$(stat -c %s "$(store_path "$MAILDIR" "$UID_DOTS")")
+	name_sizes "$raw" "$raw"
+	[ "$raw" != "${SIZE[$UID_DOTS]}" ] || skip "fixture has CRLF lines"
+	pop "${LOGIN[@]}" "LIST 3" "RETR 3" QUIT
+	assert_line --index 3 "+OK 3 $raw"
+	assert_line --index 4 "+OK $raw octets"
+	refute_line "+OK goodbye"
+	assert_healed
+	# Found again (and healed again) when the cache is lost in between.
 	rm -f "$CACHE"
 	pop "${LOGIN[@]}" "LIST 3" "RETR 3" QUIT
-	assert_success
-	assert_line --index 3 "+OK 3 ${SIZE[$UID_DOTS]}"
-	assert_line "+OK goodbye"
+	refute_line "+OK goodbye"
+	assert_healed
+}
+
+@test "a ,W= that lies is also healed in a Maildir whose cache is stale" {
+	local raw=$(stat -c %s "$(store_path "$MAILDIR" "$UID_DOTS")")
+	name_sizes "$raw" "$raw"
+	touch "$MAILDIR/new"   # changed just now: the cache is written untrusted
+	pop "${LOGIN[@]}" "RETR 3" QUIT
+	refute_line "+OK goodbye"
+	assert_healed
 }
 
 @test "a FIFO among the messages does not hang the session" {

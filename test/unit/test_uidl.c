@@ -1,10 +1,12 @@
 /* uidl_make_unique (hash table and its sorting fallback) and popa3d's
- * digest (uidl_popa3d.c): ranks in mailbox order, suffixes cut to 70. */
+ * digest (uidl_popa3d.c): ranks in mailbox order, suffixes cut to 70.
+ * md5_lanes (the mbox scan's header digests) against libmd's MD5. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "md5_lanes.h"
 #include "uidl_digest.h"
 #include "uidl_popa3d.h"
 #include "unit.h"
@@ -119,8 +121,47 @@ static void popa3d_digest(void)
 	CHECK(strcmp(popa3d("Subject: s\r\n\r\nDate: d\r\n"), "d98c1dd404b2008f") != 0);
 }
 
+/* Every lane count, lengths around the padding's edges (55/56, 64,
+ * 119/120) and lanes of different block counts side by side; both the
+ * 4-lane code and, where the CPU has AVX2, the 8-lane one. */
+static void md5_lanes_match_md5(void)
+{
+	static const size_t lens[] = { 0, 1, 3, 55, 56, 63, 64, 65, 119, 120, 127, 128, 1000, 4096 };
+	size_t nl = sizeof(lens) / sizeof(lens[0]);
+	static unsigned char data[MD5_LANES_MAX][4096];
+	const unsigned char *msg[MD5_LANES_MAX];
+	unsigned char out[MD5_LANES_MAX][16], want[16];
+	size_t len[MD5_LANES_MAX];
+	MD5_CTX c;
+
+	for (size_t j = 0; j < MD5_LANES_MAX; j++)
+		for (size_t i = 0; i < sizeof(data[j]); i++)
+			data[j][i] = (unsigned char)(i * 31 + j * 7 + (i >> 8));
+	CHECK(md5_lanes_width() == 4 || md5_lanes_width() == 8);
+	for (size_t n = 1; n <= MD5_LANES_MAX; n++)
+		for (size_t k = 0; k < nl; k++) {
+			for (size_t j = 0; j < n; j++) {
+				msg[j] = data[j];
+				len[j] = lens[(k + j * 5) % nl];
+			}
+			md5_lanes(n, msg, len, out);
+			for (size_t j = 0; j < n; j++) {
+				MD5Init(&c);
+				MD5Update(&c, msg[j], len[j]);
+				MD5Final(want, &c);
+				CHECK(memcmp(out[j], want, 16) == 0);
+			}
+		}
+	/* RFC 1321's own test vector. */
+	msg[0] = (const unsigned char *)"abc";
+	len[0] = 3;
+	md5_lanes(1, msg, len, out);
+	CHECK(memcmp(out[0], "\x90\x01\x50\x98\x3c\xd2\x4f\xb0\xd6\x96\x3f\x7d\x28\xe1\x7f\x72", 16) == 0);
+}
+
 int main(void)
 {
+	md5_lanes_match_md5();
 	duplicates_ranked_in_order();
 	suffix_cut_to_fit();
 	crafted_collisions();
