@@ -224,7 +224,7 @@ unique_like_onepop() {
 	done
 	run_onepop --backend=mh --uidl-format=x-uidl --auth=passwd-file:"$PASSWD" --scan=nosuchuser
 	[[ $status -ne 2 ]] || fail "x-uidl refused for mh: $(cat "$POP_ERR")"
-	! grep -q "uidl-format" "$POP_ERR"
+	if grep -q "uidl-format" "$POP_ERR"; then fail "x-uidl complained: $(cat "$POP_ERR")"; fi
 	run_onepop --backend=exec --exec=/bin/true --uidl-format=x-uidl --auth=passwd-file:"$PASSWD" --scan=alice
 	assert_failure 2
 	grep -q "exec backend's program gives the UIDLs" "$POP_ERR"
