@@ -11,6 +11,7 @@
 #include "log.h"
 #include "options.h"
 #include "proxy.h"
+#include "sandbox.h"
 #include "scan.h"
 #include "session.h"
 #include "template.h"
@@ -130,8 +131,20 @@ int main(int argc, char **argv)
 	}
 	if (!auth && !opt.preauth)
 		return config_error("nothing to authenticate with: give --auth or --preauth", NULL);
+	/* Started as root: nothing that reads the connection before login
+	 * keeps the privileges (privsep.h). Otherwise there are none to
+	 * separate, and the session runs in this one process. */
+	if (geteuid() == 0) {
+		static struct sandbox sb;
+		char err[512];
 
-	r = session_run(&opt, backend, auth);
+		r = sandbox_prepare(opt.privsep_user, opt.privsep_dir, &sb, err, sizeof(err));
+		if (r < 0)
+			return config_error(err, NULL);
+		r = session_run(&opt, backend, auth, &sb);
+	} else {
+		r = session_run(&opt, backend, auth, NULL);
+	}
 	auth_close(auth);
 	return r;
 }

@@ -15,7 +15,8 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_ALLOW_PLAINTEXT, OPT_PROXY_PROTOCOL, OPT_COMMANDS, OPT_APOP_ONLY, OPT_AUTODELETE,
        OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
        OPT_MAIL_GROUP, OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT,
-       OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN, OPT_EXPIRE, OPT_LOGIN_DELAY };
+       OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN, OPT_EXPIRE, OPT_LOGIN_DELAY,
+       OPT_PRIVSEP_USER, OPT_PRIVSEP_DIR };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -50,6 +51,8 @@ static const struct option longopts[] = {
 	{ "fail-ban", required_argument, NULL, OPT_FAIL_BAN },
 	{ "expire", required_argument, NULL, OPT_EXPIRE },
 	{ "login-delay", required_argument, NULL, OPT_LOGIN_DELAY },
+	{ "privsep-user", required_argument, NULL, OPT_PRIVSEP_USER },
+	{ "privsep-dir", required_argument, NULL, OPT_PRIVSEP_DIR },
 	{ "config", required_argument, NULL, 'c' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
@@ -83,6 +86,10 @@ void options_usage(void)
 	      "      --login-delay=SECONDS  maildir, mbox, mh: one login per SECONDS a\n"
 	      "                          user (CAPA LOGIN-DELAY; 0: off)\n"
 	      "      --allow-root        allow a session to run as uid 0\n"
+	      "      --privsep-user=USER started as root: the unprivileged user that\n"
+	      "                          talks to the client before login (default onepop)\n"
+	      "      --privsep-dir=DIR   ... chrooted to this empty directory\n"
+	      "                          (default " DEFAULT_PRIVSEP_DIR ")\n"
 	      "      --mail-group=GROUP  group kept for the mbox dotlock and rewrite\n"
 	      "                          in a shared spool (mbox default: mail;\n"
 	      "                          empty: none)\n"
@@ -163,6 +170,8 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_GREETING: set_string(&o->greeting, copy); break;
 	case OPT_GOODBYE: set_string(&o->goodbye, copy); break;
 	case OPT_MAIL_GROUP: set_string(&o->mail_group, copy); break;
+	case OPT_PRIVSEP_USER: set_string(&o->privsep_user, copy); break;
+	case OPT_PRIVSEP_DIR: set_string(&o->privsep_dir, copy); break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
 	case OPT_FAIL_STATE:
 		// NOLINTNEXTLINE(clang-analyzer-core.NullDereference): required_argument, both callers set val
@@ -349,6 +358,8 @@ int options_parse(struct options *o, int argc, char **argv)
 		.fail_delay_ms = DEFAULT_FAIL_DELAY_MS,
 		.fail_limit = DEFAULT_FAIL_LIMIT,
 		.fail_ban = DEFAULT_FAIL_BAN,
+		.privsep_user = DEFAULT_PRIVSEP_USER,
+		.privsep_dir = DEFAULT_PRIVSEP_DIR,
 	};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":b:m:a:t:c:dVh", longopts, NULL)) != -1) {
