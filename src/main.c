@@ -138,7 +138,9 @@ int main(int argc, char **argv)
 		static struct sandbox sb;
 		char err[512];
 
-		r = sandbox_prepare(opt.privsep_user, opt.privsep_dir, &sb, err, sizeof(err));
+		r = sandbox_prepare(opt.privsep_user ? opt.privsep_user : DEFAULT_PRIVSEP_USER,
+		                    opt.privsep_dir ? opt.privsep_dir : DEFAULT_PRIVSEP_DIR,
+		                    &sb, err, sizeof(err));
 		if (r < 0)
 			return config_error(err, NULL);
 		r = session_run(&opt, backend, auth, &sb);

@@ -358,8 +358,6 @@ int options_parse(struct options *o, int argc, char **argv)
 		.fail_delay_ms = DEFAULT_FAIL_DELAY_MS,
 		.fail_limit = DEFAULT_FAIL_LIMIT,
 		.fail_ban = DEFAULT_FAIL_BAN,
-		.privsep_user = DEFAULT_PRIVSEP_USER,
-		.privsep_dir = DEFAULT_PRIVSEP_DIR,
 	};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":b:m:a:t:c:dVh", longopts, NULL)) != -1) {

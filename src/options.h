@@ -15,8 +15,9 @@ struct options {
 	const char *greeting;
 	const char *goodbye;
 	const char *mail_group;     /* NULL: the backend's default; "": none */
-	const char *privsep_user;   /* started as root: the pre-auth process's user */
-	const char *privsep_dir;    /* ... and its empty root */
+	const char *privsep_user;   /* started as root: the pre-auth process's
+	                             * user; NULL: DEFAULT_PRIVSEP_USER */
+	const char *privsep_dir;    /* ... and its empty root; NULL: the default */
 	unsigned timeout;
 	unsigned fail_delay_ms;
 	const char *fail_state;     /* --fail-state DIR; NULL: off */

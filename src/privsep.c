@@ -270,7 +270,10 @@ int monitor_run(int ctl, struct login *l, bool addr_from_child, bool want_stamp,
 			uint32_t seconds = 0;
 			enum login_verdict v;
 
-			if (addr_from_child) {
+			/* A PROXY header may name another address; without
+			 * one (LOCAL, UNKNOWN, a peer not in the list) the
+			 * monitor's own stands. */
+			if (addr_from_child && strcmp(q.addr, l->remote) != 0) {
 				if (!address_ok(q.addr)) {
 					r = broken("bad client address");
 					break;

@@ -45,13 +45,14 @@ void ps_put_u32(struct ps_buf *b, uint32_t v)
 
 void ps_put_stats(struct ps_buf *b, const struct ps_stats *st)
 {
-	unsigned char le[4 * (1 + MAX_COMMANDS)];
+	unsigned char le[4 * (2 + MAX_COMMANDS)];
 	uint32_t n = st->ncounts <= MAX_COMMANDS ? st->ncounts : MAX_COMMANDS;
 
 	u32_le(le, st->commands);
+	u32_le(le + 4, st->flags);
 	for (uint32_t i = 0; i < n; i++)
-		u32_le(le + 4 * (i + 1), st->counts[i]);
-	ps_put(b, le, 4 * ((size_t)n + 1));
+		u32_le(le + 4 * (i + 2), st->counts[i]);
+	ps_put(b, le, 4 * ((size_t)n + 2));
 }
 
 struct field {
@@ -119,19 +120,23 @@ static bool stats_get(const struct field *f, struct ps_stats *ret)
 {
 	size_t n;
 
-	if (f->len < 4 || f->len % 4 || f->len / 4 - 1 > MAX_COMMANDS)
+	struct field flags = { f->p + 4, 4 };
+	uint32_t v;
+
+	if (f->len < 8 || f->len % 4 || f->len / 4 - 2 > MAX_COMMANDS ||
+	    !u32_get(&flags, PS_STATS_EXIT, &v))
 		return false;
-	n = f->len / 4 - 1;
+	n = f->len / 4 - 2;
 	memset(ret, 0, sizeof(*ret));
-	for (size_t i = 0; i <= n; i++) {
+	ret->flags = v;
+	for (size_t i = 0; i < n + 2; i++) {
 		struct field one = { f->p + 4 * i, 4 };
-		uint32_t v;
 
 		(void)u32_get(&one, UINT32_MAX, &v);
 		if (i == 0)
 			ret->commands = v;
-		else
-			ret->counts[i - 1] = v;
+		else if (i >= 2)
+			ret->counts[i - 2] = v;
 	}
 	ret->ncounts = (uint32_t)n;
 	return true;

@@ -61,8 +61,14 @@ enum {
 /* An APOP stamp or CRAM-MD5 challenge, "<...@host>". */
 #define PS_MAX_STAMP 127
 
+/* ps_stats.flags */
+enum {
+	PS_STATS_EXIT = 1 << 0,         /* EXIT seen (--test-commands) */
+};
+
 struct ps_stats {
 	uint32_t commands;
+	uint32_t flags;                 /* PS_STATS_* */
 	uint32_t ncounts;               /* entries used in counts */
 	uint32_t counts[MAX_COMMANDS];  /* by command table index */
 };

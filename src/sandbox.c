@@ -122,6 +122,7 @@ static int seccomp_install(void)
 		ALLOW(__NR_read), ALLOW(__NR_write), ALLOW(__NR_readv), ALLOW(__NR_writev),
 		ALLOW(__NR_recvfrom), ALLOW(__NR_sendto), ALLOW(__NR_recvmsg), ALLOW(__NR_sendmsg),
 		ALLOW(__NR_ppoll), ALLOW(__NR_shutdown), ALLOW(__NR_close),
+		ALLOW(__NR_getpeername), ALLOW(__NR_getsockname),
 #ifdef __NR_poll
 		ALLOW(__NR_poll),
 #endif
@@ -137,7 +138,7 @@ static int seccomp_install(void)
 		ALLOW(__NR_brk), ALLOW(__NR_mmap), ALLOW(__NR_munmap), ALLOW(__NR_mremap),
 		ALLOW(__NR_madvise), ALLOW(__NR_futex), ALLOW(__NR_getrandom),
 		ALLOW(__NR_fstat), ALLOW(__NR_newfstatat),
-		ALLOW(__NR_exit), ALLOW(__NR_exit_group),
+		ALLOW(__NR_exit), ALLOW(__NR_exit_group), ALLOW(__NR_sigaltstack),
 		/* a library that looks for a file finds none (the root is
 		 * empty anyway): refused, not fatal */
 		DENY(__NR_openat, EACCES),

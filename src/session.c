@@ -488,6 +488,7 @@ static void session_stats(const struct session *s, struct ps_stats *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	ret->commands = (uint32_t)s->commands;
+	ret->flags = s->exit_requested ? PS_STATS_EXIT : 0;
 	ret->ncounts = (uint32_t)n;
 	for (size_t i = 0; i < n; i++)
 		ret->counts[i] = (uint32_t)s->cmd_counts[i];
@@ -496,6 +497,7 @@ static void session_stats(const struct session *s, struct ps_stats *ret)
 static void add_stats(struct session *s, const struct ps_stats *st)
 {
 	s->commands += st->commands;
+	s->exit_requested |= (st->flags & PS_STATS_EXIT) != 0;
 	for (size_t i = 0; i < st->ncounts && i < command_table_size(); i++)
 		s->cmd_counts[i] += st->counts[i];
 }

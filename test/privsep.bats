@@ -25,7 +25,6 @@ preauth_pid() {
 		mon=$(child_pids "$TCP_PID" | head -n1)
 		[ -n "$mon" ] && kid=$(child_pids "$mon" | head -n1)
 		if [ -n "${kid:-}" ]; then
-			MONITOR_PID=$mon
 			echo "$kid"
 			return 0
 		fi
@@ -68,6 +67,7 @@ probe() {
 		sleep 0.05
 	done
 	pid=$(preauth_pid) || fail "no pre-auth process: $(cat "$TCP_ERR")"
+	MONITOR_PID=$(child_pids "$TCP_PID" | head -n1)
 	assert_cell "$pid"
 	touch "$go"
 	wait "$client" || fail "client failed: $(cat "$BATS_TEST_TMPDIR/client.out")"
@@ -125,6 +125,8 @@ kill_preauth() {
 		sleep 0.05
 	done
 	pid=$(preauth_pid) || fail "no pre-auth process"
+	MONITOR_PID=$(child_pids "$TCP_PID" | head -n1)
+	[ -n "$MONITOR_PID" ] || fail "no monitor"
 	kill "-$sig" "$pid"
 	# The monitor ends the session: the connection closes.
 	for ((i = 0; i < 100; i++)); do

@@ -19,7 +19,8 @@ static void test_parse(void)
 {
 	struct ps_buf b;
 	struct ps_reply rep;
-	struct ps_stats st = { .commands = 7, .ncounts = 2, .counts = { 3, 4 } };
+	struct ps_stats st = { .commands = 7, .flags = PS_STATS_EXIT, .ncounts = 2,
+	                       .counts = { 3, 4 } };
 
 	ps_begin(&b, PS_AUTH);
 	ps_put_u32(&b, MECH_PASS);
@@ -78,7 +79,7 @@ static void test_parse(void)
 	ps_begin(&b, PS_END);
 	ps_put_u32(&b, 0);
 	{
-		unsigned char big[4 * (MAX_COMMANDS + 2)] = { 0 };
+		unsigned char big[4 * (MAX_COMMANDS + 3)] = { 0 };
 		ps_put(&b, big, sizeof(big));
 	}
 	CHECK(ps_request_parse(b.b, b.len, &q) == -EBADMSG);
@@ -87,7 +88,8 @@ static void test_parse(void)
 	ps_put_stats(&b, &st);
 	ps_put(&b, "STAT\r\n", 6);
 	CHECK(ps_request_parse(b.b, b.len, &q) == 0 && q.relay && q.input_len == 6 &&
-	      q.stats.commands == 7 && q.stats.ncounts == 2 && q.stats.counts[1] == 4);
+	      q.stats.commands == 7 && q.stats.ncounts == 2 && q.stats.counts[1] == 4 &&
+	      q.stats.flags == PS_STATS_EXIT);
 	/* an overflowing builder is refused by the sender */
 	{
 		static unsigned char huge[PS_MAX_RECORD];
