@@ -14,7 +14,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "sandbox.h"
+
+#ifdef HAVE_VALGRIND_H
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 /* Descriptors the pre-auth process holds (stdin, stdout, stderr, the
  * control and relay channels) and a little room: it opens none. poll()
@@ -180,5 +187,9 @@ int sandbox_enter(const struct sandbox *sb)
 		return -errno;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
+	/* memcheck makes system calls of its own on the program's behalf
+	 * (a real CPU answers 0 here: no way to switch the filter off). */
+	if (RUNNING_ON_VALGRIND)
+		return 0;
 	return seccomp_install();
 }
