@@ -185,3 +185,18 @@ kill_preauth() {
 	assert_line --index 5 "+OK"
 	assert_line --index 6 "+OK goodbye"
 }
+
+@test "meson install's step makes the user as root, and only names it for a staging tree" {
+	local u=onepop-t$$ script=$BATS_TEST_DIRNAME/../tools/install-user
+	! id "$u" >/dev/null 2>&1 || skip "user $u exists already"
+	run env DESTDIR=/tmp/stage "$script" "$u"
+	assert_success
+	assert_output --partial "useradd --system"
+	! id "$u" >/dev/null 2>&1 || fail "made $u for a staging tree"
+	run "$script" "$u"
+	assert_success
+	id "$u" >/dev/null 2>&1 || fail "did not make $u"
+	assert_equal "$(getent passwd "$u" | cut -d: -f7)" /usr/sbin/nologin
+	assert_equal "$(id -G "$u" | wc -w)" 1
+	retry_lock userdel "$u"
+}
