@@ -29,10 +29,17 @@ int login_lookup(const struct login *l, const char *user, struct user_info *ret)
 unsigned login_mechs(const struct login *l)
 {
 	const struct auth *a = l->auth;
-	bool secrets = a && a->ops->secret && a->ops->has_secrets &&
-	               a->ops->has_secrets((struct auth *)a);
+	bool secrets;
 
-	return secrets ? MECHS_APOP | MECHS_CRAM_MD5 : 0;
+	if (!a)
+		return 0;
+	/* Named by the operator: those, as far as the source can do them
+	 * at all. */
+	if (l->opt->auth_mechanisms)
+		return l->opt->auth_mechanisms & (a->ops->secret ? MECHS_ALL : MECHS_PLAIN);
+	/* Else only what succeeds for every user of the source. */
+	secrets = a->ops->secret && a->ops->has_secrets && a->ops->has_secrets((struct auth *)a);
+	return MECHS_PLAIN | (secrets ? MECHS_APOP | MECHS_CRAM_MD5 : 0);
 }
 
 void login_msg_id(char *out, size_t size, const char *extra)
@@ -92,7 +99,8 @@ static int check_cram(struct login *l, const char *user, const char *digest,
 	size_t i;
 	int r, ok;
 
-	if (!l->challenge[0] || !l->auth || !l->auth->ops->secret)
+	if (!l->challenge[0] || !l->auth || !l->auth->ops->secret ||
+	    !(login_mechs(l) & MECHS_CRAM_MD5))
 		return -EACCES;
 	r = l->auth->ops->secret(l->auth, user, &secret);
 	/* Unknown users and users without a plain secret do the same work.
@@ -121,8 +129,11 @@ static int verify(struct login *l, enum login_mech mech, const char *user,
                   const char *response, struct user_info *ret)
 {
 	switch (mech) {
-	case MECH_PASS:
 	case MECH_PLAIN:
+		if (!(login_mechs(l) & MECHS_PLAIN))
+			return -EACCES;
+		/* fall through */
+	case MECH_PASS:
 		return l->auth ? l->auth->ops->verify(l->auth, user, response, ret) : -EACCES;
 	case MECH_APOP:
 		return l->stamp[0] ? auth_apop(l->auth, user, l->stamp, response, ret) : -EACCES;

@@ -5,6 +5,13 @@
 #include <stdbool.h>
 
 enum tls_mode { TLS_OFF, TLS_STARTTLS, TLS_IMPLICIT };
+/* Login mechanisms besides USER/PASS (--auth-mechanisms). */
+enum {
+	MECHS_APOP = 1 << 0,
+	MECHS_CRAM_MD5 = 1 << 1,
+	MECHS_PLAIN = 1 << 2,   /* SASL PLAIN */
+	MECHS_ALL = MECHS_APOP | MECHS_CRAM_MD5 | MECHS_PLAIN,
+};
 #include "limits.h"
 
 struct options {
@@ -32,6 +39,7 @@ struct options {
 	const char *tls_cert;       /* PEM, may hold the chain */
 	const char *tls_key;        /* PEM; NULL: the key is in tls_cert */
 	bool allow_plaintext;       /* USER/PASS, APOP, PLAIN before TLS */
+	unsigned auth_mechanisms;   /* MECHS_*; 0: what works for every user */
 	bool proxy_protocol;        /* expect a PROXY header first */
 	const char *proxy_from;     /* CIDR list; NULL: from any peer */
 	/* modes usable with every backend (README "Modes") */

@@ -221,7 +221,7 @@ int ps_reply_parse(const void *buf, size_t len, struct ps_reply *ret)
 	case PS_HELLO_REPLY:
 		if (split(buf, len, 4, f) < 0 || !u32_get(&f[0], VERDICT_REFUSED, &v) || !v ||
 		    !u32_get(&f[1], UINT32_MAX, &r.seconds) || !str_ok(&f[2], PS_MAX_STAMP) ||
-		    !u32_get(&f[3], MECHS_APOP | MECHS_CRAM_MD5, &r.mechs))
+		    !u32_get(&f[3], MECHS_ALL, &r.mechs))
 			return -EBADMSG;
 		str_copy(r.stamp, &f[2]);
 		break;

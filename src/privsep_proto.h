@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "limits.h"
+#include "options.h"   /* MECHS_*, sent in PS_HELLO_REPLY */
 
 enum ps_type {
 	/* pre-auth -> monitor */
@@ -45,11 +46,6 @@ enum login_verdict {
 	VERDICT_REFUSED,        /* the address is over --fail-limit */
 };
 
-/* Mechanisms the auth source can serve (PS_HELLO_REPLY). */
-enum {
-	MECHS_APOP = 1 << 0,
-	MECHS_CRAM_MD5 = 1 << 1,
-};
 
 /* A record is at most the input buffer plus its small fields. */
 #define PS_MAX_RECORD (IN_BUF_SIZE + 1024)

@@ -24,7 +24,7 @@ struct mechanism {
 
 static bool plain_usable(const struct session *s)
 {
-	return s->auth && session_plaintext_ok(s);
+	return (s->mechs & MECHS_PLAIN) && session_plaintext_ok(s);
 }
 
 static bool cram_usable(const struct session *s)
@@ -198,7 +198,7 @@ enum cmd_result cmd_auth(struct session *s, int argc, char **argv)
 		if (strcasecmp(mechanisms[i].name, argv[0]) != 0)
 			continue;
 		if (!mechanisms[i].usable(s)) {
-			if (!strcmp(mechanisms[i].name, "PLAIN") && s->auth)
+			if (!strcmp(mechanisms[i].name, "PLAIN") && (s->mechs & MECHS_PLAIN))
 				io_reply(&s->io, false, "[AUTH] plaintext authentication needs TLS first (STLS)");
 			else
 				io_reply(&s->io, false, "%s is not available", mechanisms[i].name);

@@ -221,6 +221,40 @@ static void debug_hook(const char *line)
 	log_msg(LOG_DEBUG, "S: %s", line);
 }
 
+/* --debug's "C:" line, never with a secret: the arguments of a command
+ * that is not a known non-secret one are masked (a PASS with a leading
+ * space is an unknown command), and so is the whole line after an AUTH
+ * without an initial response, which may be a SASL response the server
+ * was not waiting for (the mechanism was refused). What
+ * stays: APOP's user and AUTH's mechanism, which operators need. */
+static void debug_command(struct session *s, const struct command *c, const char *word,
+                          const char *rest)
+{
+	char w[MAX_LINE * 4 + 1], a[MAX_LINE * 4 + 1];
+	bool after_auth = s->debug_after_auth;
+
+	/* An AUTH without an initial response may be followed by one. */
+	s->debug_after_auth = c && strcmp(c->name, "AUTH") == 0 && !strpbrk(rest, " \t");
+	if (after_auth) {
+		log_msg(LOG_DEBUG, "C: ***");
+		return;
+	}
+	log_safe(word, w, sizeof(w));
+	if (!*rest || (c && !(c->flags & CMDF_SECRET))) {
+		log_msg(LOG_DEBUG, "C: %s %s", w, log_safe(rest, a, sizeof(a)));
+	} else if (c && !(c->flags & CMDF_RAW)) {
+		size_t n = strcspn(rest, " \t");
+		char first[MAX_LINE + 1];
+
+		memcpy(first, rest, n);
+		first[n] = '\0';
+		log_msg(LOG_DEBUG, "C: %s %s%s", w, log_safe(first, a, sizeof(a)),
+		        rest[n] ? " ***" : "");
+	} else {
+		log_msg(LOG_DEBUG, "C: %s ***", w);
+	}
+}
+
 /* Split off the command word and its arguments, look the command up,
  * check state and arity, and run it. */
 static enum cmd_result dispatch(struct session *s, char *line)
@@ -240,12 +274,8 @@ static enum cmd_result dispatch(struct session *s, char *line)
 	/* Test commands are unknown unless switched on. */
 	if (c && (c->flags & s->cmd_disabled & CMDF_TEST))
 		c = NULL;
-	if (log_debugging()) {
-		char buf[MAX_LINE * 4 + 1];
-		log_msg(LOG_DEBUG, "C: %s %s", log_safe(line, buf, sizeof(buf) / 2),
-		        c && (c->flags & CMDF_SECRET) && *rest ? "***" :
-		        log_safe(rest, buf + sizeof(buf) / 2, sizeof(buf) / 2));
-	}
+	if (log_debugging())
+		debug_command(s, c, line, rest);
 	if (!c) {
 		io_reply(&s->io, false, "unknown command");
 		return CMD_ERR;

@@ -87,6 +87,7 @@ struct session {
 	unsigned logins;            /* successful logins (0 or 1) */
 	unsigned long cmd_counts[MAX_COMMANDS]; /* by command table index */
 	bool exit_requested;        /* EXIT seen (--test-commands) */
+	bool debug_after_auth;      /* --debug: the last line was AUTH */
 };
 
 /* Run a whole session on stdin/stdout; returns the process exit status.
