@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "backend.h"
 #include "config.h"
+#include "failstate.h"
 #include "log.h"
 #include "options.h"
 #include "proxy.h"
@@ -107,6 +108,12 @@ int main(int argc, char **argv)
 		return config_error("bad --mailbox template", opt.mailbox);
 	if (session_greeting_check(&opt) < 0)
 		return config_error("--greeting is too long for RFC 2449's 512-octet line", NULL);
+	if (opt.fail_state) {
+		char err[512];
+
+		if (failstate_check(opt.fail_state, err, sizeof(err)) < 0)
+			return config_error(err, NULL);
+	}
 	if (opt.proxy_from && proxy_cidr_check(opt.proxy_from) < 0)
 		return config_error("bad --proxy-protocol address list", opt.proxy_from);
 	if (opt.tls != TLS_OFF) {
