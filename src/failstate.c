@@ -144,7 +144,7 @@ static int read_set(int fd, const char *key, size_t *ret_set, struct rec set[FAI
 	if ((size_t)n < sizeof(buf))
 		memset(buf + n, 0, sizeof(buf) - (size_t)n);
 	for (int i = 0; i < FAILSTATE_WAYS; i++)
-		parse_rec(buf + i * REC_LEN, &set[i]);
+		parse_rec(buf + (size_t)i * REC_LEN, &set[i]);
 	return 0;
 }
 
@@ -170,7 +170,7 @@ int failstate_check(const char *dir, char *err, size_t errlen)
 
 unsigned failstate_recent(const char *dir, const char *addr, unsigned window, int64_t *ret_last)
 {
-	struct rec set[FAILSTATE_WAYS];
+	struct rec set[FAILSTATE_WAYS] = { 0 };
 	char key[KEY_LEN + 1], path[MAX_PATH];
 	unsigned count = 0;
 	size_t s;
@@ -217,7 +217,7 @@ static unsigned note_failed(const char *path, const char *what)
 
 unsigned failstate_note(const char *dir, const char *addr, unsigned window)
 {
-	struct rec set[FAILSTATE_WAYS];
+	struct rec set[FAILSTATE_WAYS] = { 0 };
 	char key[KEY_LEN + 1], path[MAX_PATH], line[REC_LEN + 1];
 	int64_t now = (int64_t)time(NULL);
 	unsigned count;
@@ -258,7 +258,7 @@ unsigned failstate_note(const char *dir, const char *addr, unsigned window)
 	if (count < 999999999)
 		count++;
 	snprintf(line, sizeof(line), REC_FMT, key, count, now);
-	if (pwrite(fd, line, REC_LEN, set_offset(s) + way * REC_LEN) != REC_LEN) {
+	if (pwrite(fd, line, REC_LEN, set_offset(s) + (off_t)way * REC_LEN) != REC_LEN) {
 		close(fd);
 		return note_failed(path, "write");
 	}

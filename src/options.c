@@ -148,6 +148,8 @@ static int parse_mechanisms(const char *val, unsigned *ret)
 	unsigned bits = 0;
 	const char *p = val;
 
+	if (!p)
+		return -EINVAL;
 	while (*p) {
 		size_t n = strcspn(p, ", "), i;
 

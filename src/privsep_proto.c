@@ -51,7 +51,7 @@ void ps_put_stats(struct ps_buf *b, const struct ps_stats *st)
 	u32_le(le, st->commands);
 	u32_le(le + 4, st->flags);
 	for (uint32_t i = 0; i < n; i++)
-		u32_le(le + 4 * (i + 2), st->counts[i]);
+		u32_le(le + 4 * ((size_t)i + 2), st->counts[i]);
 	ps_put(b, le, 4 * ((size_t)n + 2));
 }
 
@@ -149,7 +149,7 @@ static int request_fields(unsigned type)
 	case PS_HELLO: return 1;
 	case PS_AUTH: return 4;
 	case PS_CHALLENGE: return 0;
-	case PS_LOG: return 2;
+	case PS_LOG:
 	case PS_END: return 2;
 	case PS_HANDOFF: return 3;
 	default: return -1;
