@@ -28,6 +28,7 @@ struct options {
 	enum tls_mode tls;
 	const char *tls_cert;       /* PEM, may hold the chain */
 	const char *tls_key;        /* PEM; NULL: the key is in tls_cert */
+	const char *tls_ticket_key; /* session ticket keys; NULL: no tickets */
 	bool allow_plaintext;       /* USER/PASS, APOP, PLAIN before TLS */
 	bool proxy_protocol;        /* expect a PROXY header first */
 	const char *proxy_from;     /* CIDR list; NULL: from any peer */
