@@ -123,23 +123,38 @@ static int ticket_mac_init(EVP_MAC_CTX *hctx, const struct ticket_key *k)
 	return EVP_MAC_CTX_set_params(hctx, params) == 1 ? 0 : -1;
 }
 
+static void ticket_keys_wipe(void)
+{
+	explicit_bzero(ticket_keys, sizeof(ticket_keys));
+	n_ticket_keys = 0;
+}
+
 /* OpenSSL's ticket callback (SSL_CTX_set_tlsext_ticket_key_evp_cb): seal
  * with the first key; open with whichever key the ticket names: 1, or 2
- * (renew) for an older key, 0 (full handshake) for an unknown one. */
+ * (renew) for an older key, 0 (full handshake) for an unknown one. A
+ * ticket is opened (ClientHello) before the session's one ticket is
+ * sealed, so the keys are wiped once it is: the rest of the session,
+ * whatever runs it, holds no key to other sessions' tickets. */
 static int ticket_cb(SSL *s, unsigned char key_name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
                      EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
 {
 	(void)s;
 	if (enc) {
 		const struct ticket_key *k = &ticket_keys[0];
+		int r = -1;
 
+		if (!n_ticket_keys)
+			return 0;
 		if (RAND_bytes(iv, EVP_CIPHER_iv_length(EVP_aes_256_cbc())) != 1)
-			return -1;
+			goto out;
 		memcpy(key_name, k->name, sizeof(k->name));
 		if (EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) != 1 ||
 		    ticket_mac_init(hctx, k) < 0)
-			return -1;
-		return 1;
+			goto out;
+		r = 1;
+out:
+		ticket_keys_wipe();
+		return r;
 	}
 	for (size_t i = 0; i < n_ticket_keys; i++) {
 		const struct ticket_key *k = &ticket_keys[i];
@@ -203,8 +218,7 @@ static int impl_configure(const struct options *opt, char *err, size_t errlen)
 fail:
 	SSL_CTX_free(ctx);
 	ctx = NULL;
-	explicit_bzero(ticket_keys, sizeof(ticket_keys));
-	n_ticket_keys = 0;
+	ticket_keys_wipe();
 	return -EINVAL;
 }
 
@@ -316,8 +330,7 @@ static void impl_end(void)
 	ssl = NULL;
 	ctx = NULL;
 	active = false;
-	explicit_bzero(ticket_keys, sizeof(ticket_keys));
-	n_ticket_keys = 0;
+	ticket_keys_wipe();
 }
 
 /* The one symbol the loader looks up. */
