@@ -66,10 +66,11 @@ static int ticket_keys_load(const char *path, char *err, size_t errlen)
 	ssize_t n;
 	int fd, r = -EINVAL;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open --tls-ticket-key %s: %s", path, strerror(errno));
-		return -errno;
+		r = -errno;
+		snprintf(err, errlen, "cannot open --tls-ticket-key %s: %s", path, strerror(-r));
+		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "--tls-ticket-key %s: not a regular file", path);
@@ -84,9 +85,9 @@ static int ticket_keys_load(const char *path, char *err, size_t errlen)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(err, errlen, "cannot read --tls-ticket-key %s: %s", path,
-			         strerror(errno));
 			r = -errno;
+			snprintf(err, errlen, "cannot read --tls-ticket-key %s: %s", path,
+			         strerror(-r));
 			goto out;
 		}
 		len += (size_t)n;
