@@ -29,8 +29,8 @@ static bool active;
  * AES-256-CBC key. The first key seals new tickets; the others are only
  * accepted, and a ticket opened with one of them is replaced by a ticket
  * under the first. */
-#define TICKET_KEY_LEN 80
-#define TICKET_KEYS_MAX 4
+#define TICKET_KEY_LEN ((size_t)80)
+#define TICKET_KEYS_MAX ((size_t)4)
 struct ticket_key {
 	unsigned char name[16];
 	unsigned char hmac[32];
@@ -93,8 +93,8 @@ static int ticket_keys_load(const char *path, char *err, size_t errlen)
 		len += (size_t)n;
 	}
 	if (len == 0 || len % TICKET_KEY_LEN || len > TICKET_KEY_LEN * TICKET_KEYS_MAX) {
-		snprintf(err, errlen, "--tls-ticket-key %s: %zu octets, not 1 to %d keys of %d "
-		         "(e.g. head -c %d /dev/urandom)", path, len, TICKET_KEYS_MAX,
+		snprintf(err, errlen, "--tls-ticket-key %s: %zu octets, not 1 to %zu keys of %zu "
+		         "(e.g. head -c %zu /dev/urandom)", path, len, TICKET_KEYS_MAX,
 		         TICKET_KEY_LEN, TICKET_KEY_LEN);
 		goto out;
 	}
