@@ -179,7 +179,15 @@ def dovecot_server(work, mailbox, mbox=False):
         f.write("protocols = pop3\nssl = no\nlog_path = /dev/null\n"
                 "pop3_uidl_format = %f\nmail_uid = 65534\nmail_gid = 65534\n")
     home = os.path.dirname(mailbox)
-    mail = f"mbox:{home}/dovecot-mbox:INBOX={mailbox}" if mbox else f"maildir:{mailbox}"
+    # Dovecot writes X-IMAPbase/X-UID/Status into an mbox it reads: it gets
+    # its own copy, put back fresh for each cold figure.
+    inbox = f"{home}/dovecot-inbox"
+    mail = f"mbox:{home}/dovecot-mbox:INBOX={inbox}" if mbox else f"maildir:{mailbox}"
+
+    def fresh_inbox():
+        shutil.copyfile(mailbox, inbox + ".tmp")
+        os.chown(inbox + ".tmp", BENCH_UID, BENCH_UID)
+        os.rename(inbox + ".tmp", inbox)
 
     def cold(_):
         root = f"{home}/dovecot-mbox" if mbox else mailbox
@@ -190,9 +198,15 @@ def dovecot_server(work, mailbox, mbox=False):
         if mbox:
             os.makedirs(root, exist_ok=True)
             os.chown(root, BENCH_UID, BENCH_UID)
+            fresh_inbox()
+    if mbox and not os.path.exists(inbox):
+        cold(None)
+    # mail_location, not $MAIL: Dovecot 2.3's pop3 ignores $MAIL and
+    # autodetects ~/Maildir, which every store directory here has.
     return Server("dovecot preauth" + (" mbox" if mbox else ""),
-                  ["/usr/lib/dovecot/pop3", "-c", conf],
-                  env={"USER": "nobody", "HOME": home, "MAIL": mail}, greeting=False, cold=cold,
+                  ["/usr/lib/dovecot/pop3", "-c", conf, "-o", f"mail_location={mail}"] +
+                  (["-o", "pop3_uidl_format=%08Xu%08Xv"] if mbox else []),
+                  env={"USER": "nobody", "HOME": home}, greeting=False, cold=cold,
                   vs="onepop-mbox preauth" if mbox else "onepop preauth")
 
 
