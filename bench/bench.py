@@ -3,7 +3,12 @@
 
 Generates the stores, then measures onepop and the peers found on this
 machine in the same run, interleaved, R repetitions, and prints a table
-(median, min-max, ratio onepop/peer) that is also written to bench/results/.
+(median, min-max, ratio onepop/peer) that is also written to bench/results/,
+with the load average at the start. Row groups (--rows): classic (the
+plaintext rows), plain (the 100,000-message Maildir without size hints,
+Postfix names, beside the hinted one, and the read-and-count limit), tls
+(pop3s and STLS sessions, instructions per TLS session full and resumed,
+RETR over TLS; peers and limits in tls_peers.py).
 """
 import argparse
 import datetime
