@@ -3,7 +3,12 @@
 
 Generates the stores, then measures onepop and the peers found on this
 machine in the same run, interleaved, R repetitions, and prints a table
-(median, min-max, ratio onepop/peer) that is also written to bench/results/.
+(median, min-max, ratio onepop/peer) that is also written to bench/results/,
+with the load average at the start. Row groups (--rows): classic (the
+plaintext rows), plain (the 100,000-message Maildir without size hints,
+Postfix names, beside the hinted one, and the read-and-count limit), tls
+(pop3s and STLS sessions, instructions per TLS session full and resumed,
+RETR over TLS; peers and limits in tls_peers.py).
 """
 import argparse
 import datetime
@@ -21,6 +26,7 @@ import sys
 import time
 
 import spool_peers
+import tls_peers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
@@ -126,7 +132,7 @@ class Server:
     """One way to run a POP3 server: argv + env on stdin/stdout."""
 
     def __init__(self, name, argv, env=None, login=None, greeting=True, cold=None,
-                 vs=None, root=False, stub=False):
+                 vs=None, root=False, stub=False, tls=None, resume=False, listener=None):
         self.name, self.argv, self.env = name, argv, env or {}
         self.login = login          # (user, password) or None for preauth
         self.greeting = greeting    # sends a greeting line first
@@ -134,6 +140,9 @@ class Server:
         self.vs = vs                # the onepop server a peer's ratio is taken against
         self.root = root            # started as root (it drops to the user itself)
         self.stub = stub            # not a server: the bound of client and machine
+        self.tls = tls              # None, "implicit" or "stls" (RFC 2595)
+        self.resume = resume        # the client presents the last session's ticket
+        self.listener = listener    # callable(srv, wrap, wait) -> .port, .stop(); None: tcpserver
 
     def environ(self):
         e = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
@@ -175,7 +184,15 @@ def dovecot_server(work, mailbox, mbox=False):
         f.write("protocols = pop3\nssl = no\nlog_path = /dev/null\n"
                 "pop3_uidl_format = %f\nmail_uid = 65534\nmail_gid = 65534\n")
     home = os.path.dirname(mailbox)
-    mail = f"mbox:{home}/dovecot-mbox:INBOX={mailbox}" if mbox else f"maildir:{mailbox}"
+    # Dovecot writes X-IMAPbase/X-UID/Status into an mbox it reads: it gets
+    # its own copy, put back fresh for each cold figure.
+    inbox = f"{home}/dovecot-inbox"
+    mail = f"mbox:{home}/dovecot-mbox:INBOX={inbox}" if mbox else f"maildir:{mailbox}"
+
+    def fresh_inbox():
+        shutil.copyfile(mailbox, inbox + ".tmp")
+        os.chown(inbox + ".tmp", BENCH_UID, BENCH_UID)
+        os.rename(inbox + ".tmp", inbox)
 
     def cold(_):
         root = f"{home}/dovecot-mbox" if mbox else mailbox
@@ -186,9 +203,15 @@ def dovecot_server(work, mailbox, mbox=False):
         if mbox:
             os.makedirs(root, exist_ok=True)
             os.chown(root, BENCH_UID, BENCH_UID)
+            fresh_inbox()
+    if mbox and not os.path.exists(inbox):
+        cold(None)
+    # mail_location, not $MAIL: Dovecot 2.3's pop3 ignores $MAIL and
+    # autodetects ~/Maildir, which every store directory here has.
     return Server("dovecot preauth" + (" mbox" if mbox else ""),
-                  ["/usr/lib/dovecot/pop3", "-c", conf],
-                  env={"USER": "nobody", "HOME": home, "MAIL": mail}, greeting=False, cold=cold,
+                  ["/usr/lib/dovecot/pop3", "-c", conf, "-o", f"mail_location={mail}"] +
+                  (["-o", "pop3_uidl_format=%08Xu%08Xv"] if mbox else []),
+                  env={"USER": "nobody", "HOME": home}, greeting=False, cold=cold,
                   vs="onepop-mbox preauth" if mbox else "onepop preauth")
 
 
@@ -228,12 +251,15 @@ def spool_servers(peers, spool, store, mbox):
 
 
 class Conn:
-    def __init__(self, port, tuned):
+    def __init__(self, port, tuned, tls=None):
         self.s = socket.create_connection(("127.0.0.1", port))
         self.tuned = tuned
         if tuned:
             self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
+        self.tls = tls              # a tls_peers.TlsClient, or None
+        if tls and tls.mode == "implicit":
+            self.s = tls.wrap(self.s)
 
     def _fill(self):
         if self.tuned:
@@ -280,11 +306,17 @@ class Conn:
         """Read the greeting and log in, as srv wants."""
         if srv.greeting:
             self.line()
+        if self.tls and self.tls.mode == "stls":
+            self.cmd("STLS")
+            assert not self.buf, "bytes after the STLS reply"
+            self.s = self.tls.wrap(self.s)
         if srv.login:
             self.cmd("USER " + srv.login[0])
             self.cmd("PASS " + srv.login[1])
 
     def close(self):
+        if self.tls:
+            self.tls.keep(self.s)
         # Wait for the server to hang up: then its mailbox lock is gone.
         try:
             while self.s.recv(65536):
@@ -294,8 +326,12 @@ class Conn:
         self.s.close()
 
 
-def full_session(port, srv, tuned, retr=20):
-    c = Conn(port, tuned)
+def client_tls(srv):
+    return tls_peers.TlsClient(srv.tls, srv.resume) if srv.tls else None
+
+
+def full_session(port, srv, tuned, retr=20, tls=None):
+    c = Conn(port, tuned, tls)
     c.start(srv)
     c.cmd("STAT")
     c.cmd("UIDL", True)
@@ -310,16 +346,20 @@ def _worker(args):
     port, srv, tuned, seconds = args
     n, t0 = 0, time.monotonic()
     lat = []
+    tls = client_tls(srv)
     while time.monotonic() - t0 < seconds:
         a = time.monotonic()
-        full_session(port, srv, tuned)
+        full_session(port, srv, tuned, tls=tls)
         lat.append(time.monotonic() - a)
         n += 1
+    # A "resumed" figure with full handshakes in it would be a false one.
+    if tls and tls.resume and tls.reused < tls.sessions - 1:
+        raise RuntimeError(f"{srv.name}: {tls.reused} of {tls.sessions} sessions resumed")
     return n, time.monotonic() - t0, lat
 
 
 class TcpServer:
-    def __init__(self, srv):
+    def __init__(self, srv, wrap=()):
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         self.port = s.getsockname()[1]
@@ -328,7 +368,7 @@ class TcpServer:
         # as root. popa3d and Mailutils log in system users, so need root.
         owner = [] if srv.root else ["-u", str(BENCH_UID), "-g", str(BENCH_UID)]
         self.p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "0", "-c", "64"] +
-                                  owner + ["127.0.0.1", str(self.port)] + srv.argv,
+                                  owner + ["127.0.0.1", str(self.port)] + list(wrap) + srv.argv,
                                   env=srv.environ(), stdin=subprocess.DEVNULL,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
@@ -352,6 +392,13 @@ class TcpServer:
     def stop(self):
         self.p.terminate()
         self.p.wait()
+
+
+def listen(srv, wrap=(), wait=10):
+    """srv listening on a loopback port: its own daemon, else tcpserver."""
+    if srv.listener:
+        return srv.listener(srv, wrap=wrap, wait=wait)
+    return TcpServer(srv, wrap)
 
 
 def run_workers(conc, arglist):
@@ -395,7 +442,7 @@ def sessions_per_s(copies, conc, tuned, seconds):
     tss = []
     try:
         for srv in copies[:conc]:
-            tss.append(TcpServer(srv))
+            tss.append(listen(srv))
         res = run_workers(conc, [(ts.port, srv, tuned, seconds) for ts, srv in
                                  zip(tss, copies)])
     finally:
@@ -408,10 +455,10 @@ def sessions_per_s(copies, conc, tuned, seconds):
 
 def timed_command(srv, command, from_connect):
     """Seconds for one multi-line command (from connect, or from sending it)."""
-    ts = TcpServer(srv)
+    ts = listen(srv)
     try:
         t = time.monotonic()
-        c = Conn(ts.port, True)
+        c = Conn(ts.port, True, client_tls(srv))
         c.start(srv)
         if not from_connect:
             t = time.monotonic()
@@ -428,15 +475,16 @@ def retr_mbs(srv, size_bytes):
     return size_bytes / timed_command(srv, "RETR 1", False) / 1e6
 
 
-def cat_mbs(wirefile, size_bytes):
+def cat_mbs(wirefile, size_bytes, srv=None):
     """The RETR limit: a stand-in that reads the command line and `cat`s
     the finished wire image ("+OK" line, stuffed body, "."), read by the
-    same client code and timed the same way as a server's RETR."""
-    srv = Server("cat", ["sh", "-c", 'read -r _; exec cat "$0"', wirefile],
-                 greeting=False, stub=True)
-    ts = TcpServer(srv)
+    same client code and timed the same way as a server's RETR (srv: the
+    same behind TLS)."""
+    srv = srv or Server("cat", ["sh", "-c", 'read -r _; exec cat "$0"', wirefile],
+                        greeting=False, stub=True)
+    ts = listen(srv)
     try:
-        c = Conn(ts.port, True)
+        c = Conn(ts.port, True, client_tls(srv))
         t = time.monotonic()
         c.cmd("RETR 1", True)
         dt = time.monotonic() - t
@@ -516,6 +564,233 @@ def peak_rss_mb(srv, cmds):
     m = re.findall(rb"maxrss=(\d+)", r.stderr)
     return int(m[-1]) / 1024 if m else None
 
+# ------------------------------------------------- Maildir without size hints
+
+
+def make_plain_maildir(md):
+    """Beside the hinted Maildir md, the same messages under the names
+    Postfix's local(8) gives (TIME.VdevIinodeMusec.host, no ,S=/,W=),
+    as many Maildirs have (Postfix, older Dovecot, maildrop, hand-made
+    copies): cur/ NAME:2, and new/ NAME, as the hinted store splits them."""
+    plain = os.path.join(os.path.dirname(md), "Maildir-plain")
+    stamp = os.path.join(os.path.dirname(md), ".done-plain")
+    if os.path.exists(stamp):
+        return plain
+    shutil.rmtree(plain, ignore_errors=True)
+    for sub in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(plain, sub))
+    src = []
+    for sub in ("new", "cur"):
+        for n in os.listdir(os.path.join(md, sub)):
+            src.append((int(n.split(".", 1)[0]), sub, n))
+    src.sort()
+    for i, (t, sub, n) in enumerate(src):
+        tmp = os.path.join(plain, "tmp", "x")
+        shutil.copyfile(os.path.join(md, sub, n), tmp)
+        st = os.stat(tmp)
+        base = f"{t}.V{st.st_dev:x}I{st.st_ino:x}M{(i * 7919) % 1000000}.bench"
+        os.rename(tmp, os.path.join(plain, sub, base + ("" if sub == "new" else ":2,")))
+        os.utime(os.path.join(plain, sub, base + ("" if sub == "new" else ":2,")), (t, t))
+    for dirpath, dirs, files in os.walk(plain):
+        for x in dirs + files:
+            os.chown(os.path.join(dirpath, x), BENCH_UID, BENCH_UID)
+    os.chown(plain, BENCH_UID, BENCH_UID)
+    old = time.time() - 60
+    for sub in ("new", "cur"):
+        os.utime(os.path.join(plain, sub), (old, old))
+    open(stamp, "w").close()
+    return plain
+
+
+def read_all_s(plain, work):
+    """The physical limit of a cold scan: read every message and count its
+    line ends, in C (bench/readall.c, built here), the page cache warm as
+    for the servers' cold rows; seconds from exec to exit."""
+    exe = os.path.join(work, "readall")
+    if not os.path.exists(exe):
+        subprocess.run(["cc", "-O2", "-o", exe, os.path.join(HERE, "readall.c")], check=True)
+    t = time.monotonic()
+    subprocess.run([exe, plain], check=True, stdout=subprocess.DEVNULL)
+    return time.monotonic() - t
+
+
+def plain_maildir_rows(a, work, stores, sizes, row):
+    md = stores["big"][0]
+    plain = make_plain_maildir(md)
+    d = os.path.join(work, "big")
+    srv = list(onepop_servers(a.onepop, d, plain))
+    dv = dovecot_server(d, plain)
+    if dv:
+        dv.name += " (no hints)"
+        srv.append(dv)
+    for s in srv:
+        if s.name.startswith("onepop"):
+            s.name = s.name.replace("onepop", "onepop (no hints)")
+            s.vs = None
+    if dv:
+        dv.vs = "onepop (no hints) preauth"
+    n = sizes["big"][0]
+    limit = Server("read every file, count line ends (C; limit)", [], stub=True)
+    cold = row(f"connect → end of UIDL, {n}-message Maildir without size hints "
+               "(Postfix names), cold, s", srv + [limit], lambda v: f"{v:.3f}", "low")
+    warm = row(f"connect → end of UIDL, {n}-message Maildir without size hints, warm, s",
+               srv, lambda v: f"{v:.3f}", "low")
+    # The hinted store again in the same run, for the ratio between the two.
+    hinted = [s for s in onepop_servers(a.onepop, d, md)]
+    hcold = row(f"connect → end of UIDL, {n}-message Maildir with size hints, cold, s",
+                hinted, lambda v: f"{v:.3f}", "low")
+    return srv, limit, plain, md, hinted, cold, warm, hcold, work
+
+
+def plain_measure(t):
+    srv, limit, plain, md, hinted, cold, warm, hcold, work = t
+    for s in srv:
+        cold[s.name].append(uidl_time(s, plain, True))
+        warm[s.name].append(uidl_time(s, plain, False))
+    cold[limit.name].append(read_all_s(plain, work))
+    for s in hinted:
+        hcold[s.name].append(uidl_time(s, md, True))
+
+# ------------------------------------------------------------------ TLS
+
+
+def tls_setup(a, work, stores, peers, spool, has_mbox, kind, row, wire, wirefile):
+    """The TLS servers and rows for one certificate type (see tls_peers)."""
+    certkey = tls_peers.make_cert(work, kind)
+    tkey = tls_peers.make_ticket_key(work)
+    tls_args = [f"--tls-cert={certkey[0]}", f"--tls-key={certkey[1]}"]
+
+    def onepop_tls(store, mailbox, backend=None):
+        base = onepop_servers(a.onepop, os.path.join(work, store), mailbox, backend)[1]
+        tag = "onepop" + (f"-{backend}" if backend else "")
+        return [Server(f"{tag} pop3s", base.argv + ["--tls=implicit"] + tls_args,
+                       login=base.login, tls="implicit"),
+                Server(f"{tag} pop3s resumed", base.argv + ["--tls=implicit",
+                                                            f"--tls-ticket-key={tkey}"] +
+                       tls_args, login=base.login, tls="implicit", resume=True),
+                Server(f"{tag} stls", base.argv + ["--tls=starttls"] + tls_args,
+                       login=base.login, tls="stls")]
+
+    def peers_tls(store, mailbox, mbox):
+        d = os.path.join(work, store)
+        out = []
+        if os.path.exists("/usr/sbin/dovecot"):
+            for mode in ("implicit", "stls"):
+                name = "dovecot " + ("pop3s" if mode == "implicit" else "stls")
+                out.append(Server(name, [], login=("bench", "bench"), tls=mode,
+                                  vs="onepop " + name.split()[1],
+                                  listener=tls_peers.dovecot_listener(
+                                      os.path.join(d, f"dovecot-{mode}"), d, mailbox,
+                                      os.path.join(d, "passwd"), certkey, mode == "stls")))
+        for p in spool_servers(peers, spool, store, mbox)[:1]:       # popa3d
+            for mode in ("implicit", "stls"):
+                name = "popa3d+stunnel " + ("pop3s" if mode == "implicit" else "stls")
+                out.append(Server(name, [], login=p.login, tls=mode,
+                                  vs="onepop " + name.split()[1],
+                                  listener=tls_peers.stunnel_listener(
+                                      os.path.join(d, f"stunnel-{mode}"), p.argv[0],
+                                      ["popa3d"], certkey, mode == "stls")))
+        return out
+
+    copies = []
+    for k in range(4):
+        store = f"small{k}" if k else "small"
+        md, mb = stores[store]
+        out = onepop_tls(store, md) + peers_tls(store, md, mb)
+        # The limit: stunnel in front of a replay of onepop's replies.
+        d = os.path.join(work, store)
+        plain = onepop_servers(a.onepop, d, md)[1]
+        replies = os.path.join(d, "canned-login.replies")
+        with open(replies, "wb") as f:
+            subprocess.run(plain.argv, input=transcript(plain, 20), env=plain.environ(),
+                           stdout=f, stderr=subprocess.DEVNULL, preexec_fn=as_owner)
+        prog = tls_peers.script(os.path.join(d, "canned-login.sh"),
+                                f"cat '{replies}'; exec sed -n '/^QUIT/q'")
+        out.append(Server("stunnel+canned replies (limit)", [], login=plain.login,
+                          tls="implicit", stub=True, vs="onepop pop3s",
+                          listener=tls_peers.stunnel_listener(
+                              os.path.join(d, "stunnel-canned"), prog, ["canned-login.sh"],
+                              certkey, False)))
+        copies.append(out)
+    small = copies[0]
+    figs = []
+    for conc in (1, 4):
+        figs.append((row(f"TLS full session c={conc} (USER/PASS, 20 × RETR, handshake "
+                         f"included; {kind}), sessions/s", small, lambda v: f"{v:.0f}"), conc))
+    ins_srv = [s for s in small if s.name != "onepop stls" and "stls" not in s.name] + \
+        [s for s in small if s.name == "onepop stls"]
+    ins = row(f"instructions per TLS session (USER/PASS, 20 × RETR, lackey over every "
+              f"process; daemons: 1 session minus none; {kind}), M", ins_srv,
+              lambda v: f"{v / 1e6:.2f}", "low")
+    huge = []
+    if wire:
+        hmd, hmb = stores["huge"]
+        huge = onepop_tls("huge", hmd)[:1]
+        if has_mbox:
+            huge += [s for s in onepop_tls("huge", hmb, "mbox")[:1]]
+            huge[-1].vs = None
+        huge += [s for s in peers_tls("huge", hmd, hmb) if "pop3s" in s.name]
+        d = os.path.join(work, "huge")
+        prog = tls_peers.script(os.path.join(d, "cat-wire.sh"),
+                                f"read -r _; exec cat '{wirefile}'")
+        huge.append(Server("stunnel+cat of the wire image (limit)", [], greeting=False,
+                           tls="implicit", stub=True,
+                           listener=tls_peers.stunnel_listener(
+                               os.path.join(d, "stunnel-cat"), prog, ["cat-wire.sh"],
+                               certkey, False)))
+    retr = row(f"RETR of one {len(wire or b'') / 1e6:.0f} MB message over TLS ({kind}), MB/s",
+               huge, lambda v: f"{v:.0f}")
+    return copies, figs, ins, ins_srv, huge, retr, len(wire or b"")
+
+
+def tls_instructions(srv, work, sessions, resume=False):
+    """lackey's guest instructions summed over every process of srv's
+    listener (tcpserver's children, or a whole daemon) across `sessions`
+    full sessions in a row; one client, so resume presents each ticket."""
+    d = tls_peers.lackey_dir(work, "tls")
+    ts = listen(srv, wrap=tls_peers.lackey_wrap(d), wait=180)
+    try:
+        tls = tls_peers.TlsClient(srv.tls, resume)
+        for _ in range(sessions):
+            full_session(ts.port, srv, True, tls=tls)
+    finally:
+        ts.stop()
+    if resume and tls.reused != sessions - 1:
+        raise RuntimeError(f"{srv.name}: {tls.reused} of {sessions} sessions resumed")
+    # tcpserver's children may still be writing their totals.
+    for _ in range(600):
+        logs = [os.path.join(d, f) for f in os.listdir(d)]
+        if all("guest instrs" in open(f, errors="replace").read() for f in logs):
+            break
+        time.sleep(0.1)
+    return tls_peers.lackey_total(d)
+
+
+def tls_measure(t, work, seconds, first):
+    copies, figs, ins, ins_srv, huge, retr, nwire = t
+    small = copies[0]
+    for vals, conc in figs:
+        for j, s in enumerate(small):
+            v, _lat = sessions_per_s([c[j] for c in copies], conc, True, seconds)
+            vals[s.name].append(v)
+    if first:
+        # Deterministic: once. A resumed session is the second of two.
+        for s in ins_srv:
+            try:
+                if s.resume:
+                    v = tls_instructions(s, work, 2, True) - tls_instructions(s, work, 1)
+                else:
+                    v = tls_instructions(s, work, 1) - tls_instructions(s, work, 0)
+            except (RuntimeError, OSError) as e:
+                print(f"instructions of {s.name}: {e}", file=sys.stderr)
+                v = None
+            ins[s.name].append(v)
+    for s in huge:
+        if s.stub:
+            retr[s.name].append(cat_mbs(None, nwire, s))
+        else:
+            retr[s.name].append(retr_mbs(s, nwire))
+
 # ------------------------------------------------------------------ table
 
 
@@ -571,7 +846,20 @@ def main():
     ap.add_argument("--no-spool-peers", action="store_true",
                     help="leave out popa3d and Mailutils (they make system accounts)")
     ap.add_argument("--onepop", default=os.path.join(TOP, "build-bench", "onepop"))
+    ap.add_argument("--rows", default="classic,plain,tls",
+                    help="comma list: classic (the plaintext rows), plain (the Maildir "
+                    "without size hints), tls (POP3S and STLS)")
+    ap.add_argument("--tls-key-type", default="ecdsa-p256",
+                    help="comma list of " + ", ".join(tls_peers.KEY_TYPES))
+    ap.add_argument("--no-instructions", action="store_true",
+                    help="leave out the TLS instruction counts (valgrind, slow)")
     a = ap.parse_args()
+    sel = set(a.rows.split(","))
+    if sel - {"classic", "plain", "tls"}:
+        ap.error(f"--rows: classic, plain, tls, not {a.rows}")
+    key_types = a.tls_key_type.split(",")
+    if set(key_types) - set(tls_peers.KEY_TYPES):
+        ap.error(f"--tls-key-type: {', '.join(tls_peers.KEY_TYPES)}")
     if a.quick:
         a.reps, a.seconds = 1, 1.0
         sizes = {"small": (20, 10_000), "mid": (500, 5_000), "big": (2_000, 2_000),
@@ -586,19 +874,27 @@ def main():
     os.chown(a.work, BENCH_UID, BENCH_UID)
     os.chown(work, BENCH_UID, BENCH_UID)
     print(f"generating stores in {work} ...", file=sys.stderr)
-    stores = {k: make_store(work, k, n, sz, seed=hash(k[:4]) & 0xffff) for k, (n, sz) in
-              sizes.items()}
-    huge_raw = open(os.path.join(stores["huge"][0], "cur",
-                                 os.listdir(os.path.join(stores["huge"][0], "cur"))[0])
-                    if os.listdir(os.path.join(stores["huge"][0], "cur"))
-                    else os.path.join(stores["huge"][0], "new",
-                                      os.listdir(os.path.join(stores["huge"][0], "new"))[0]),
-                    "rb").read()
-    wire = b"+OK\r\n" + wire_of(huge_raw)
-    wirefile = os.path.join(work, "huge.wire")
-    with open(wirefile, "wb") as f:
-        f.write(wire)
-    del huge_raw
+
+    class Stores(dict):
+        """Made on first use: a run of some rows makes only their stores."""
+        def __missing__(self, k):
+            n, sz = sizes[k]
+            v = self[k] = make_store(work, k, n, sz, seed=hash(k[:4]) & 0xffff)
+            return v
+    stores = Stores()
+    wire = wirefile = None
+    if sel & {"classic", "tls"}:
+        huge_raw = open(os.path.join(stores["huge"][0], "cur",
+                                     os.listdir(os.path.join(stores["huge"][0], "cur"))[0])
+                        if os.listdir(os.path.join(stores["huge"][0], "cur"))
+                        else os.path.join(stores["huge"][0], "new",
+                                          os.listdir(os.path.join(stores["huge"][0], "new"))[0]),
+                        "rb").read()
+        wire = b"+OK\r\n" + wire_of(huge_raw)
+        wirefile = os.path.join(work, "huge.wire")
+        with open(wirefile, "wb") as f:
+            f.write(wire)
+        del huge_raw
 
     backends = subprocess.run([a.onepop, "--list-backends"], capture_output=True,
                               text=True).stdout.split()
@@ -633,97 +929,112 @@ def main():
 
     rows = []      # (figure, {server: [values]}, fmt, better, {server: vs})
     R = a.reps
+    load_at_start = open("/proc/loadavg").read().split()[:3]
 
     def row(figure, servers, f, better="high"):
         vals = {s.name: [] for s in servers}
         rows.append((figure, vals, f, better, {s.name: s.vs for s in servers}))
         return vals
 
-    copies = [small_servers(f"small{k}" if k else "small") for k in range(4)]
-    small = copies[0]
-    # The canned stub only with the tuned client: it answers nothing after
-    # connect, so the ordinary client's Nagle waits on its delayed ACKs.
-    servers = [s for s in small if not s.stub]
-    figs = []
-    for conc in (1, 4):
-        for tuned in (True, False):
-            name = f"full session c={conc}, {'tuned' if tuned else 'ordinary'} client, sessions/s"
-            figs.append((row(name, small if tuned else servers, lambda v: f"{v:.0f}"),
-                         conc, tuned))
-    lat_ord = row("full session c=1 latency, ordinary client, ms", servers,
-                  lambda v: f"{v:.1f}", "low")
-    lat_tun = row("full session c=1 latency, tuned client, ms", small,
-                  lambda v: f"{v:.1f}", "low")
-    pre = [s for s in servers if not s.login]
-    logins = [s for s in servers if s.login]
-    ins = row("instructions per preauth session (20 × RETR, pipe, callgrind), M", pre,
-              lambda v: f"{v / 1e6:.2f}", "low")
-    ins_login = row("instructions per USER/PASS session (SHA512-crypt, 20 × RETR, pipe, "
-                    "lackey), M", logins, lambda v: f"{v / 1e6:.2f}", "low")
-    rss_small = row("peak RSS, 20-message session, MB", servers, lambda v: f"{v:.1f}", "low")
-    huge = servers_for("huge", spool_too=True)
-    if has_mbox:
-        huge[1:1] = servers_for("huge", mbox=True)[:1]
-    retr = row(f"RETR of one {len(wire) / 1e6:.0f} MB message, MB/s (cat of wire image: see row below)",
-               huge, lambda v: f"{v:.0f}")
-    catrow = row("cat of the same wire image over the same path and client, MB/s",
-                 [Server("cat", [])], lambda v: f"{v:.0f}")
-    big = servers_for("big")
-    nbig = sizes["big"][0]
-    cold = row(f"connect → end of UIDL, {nbig}-message Maildir, cold, s", big,
-               lambda v: f"{v:.3f}", "low")
-    warm = row(f"connect → end of UIDL, {nbig}-message Maildir, warm, s", big,
-               lambda v: f"{v:.3f}", "low")
-    rss_big = row(f"peak RSS, {nbig}-message Maildir, UIDL, MB", big,
-                  lambda v: f"{v:.1f}", "low")
+    classic = "classic" in sel
     mbox_rows = []
-    if has_mbox or peers:
-        bigm = (servers_for("big", True, login=True) if has_mbox else []) + \
-            spool_servers(peers, spool, "big", stores["big"][1])
-        mcold = row(f"connect → end of UIDL, {nbig}-message mbox, cold, s", bigm,
-                    lambda v: f"{v:.3f}", "low")
-        mwarm = row(f"connect → end of UIDL, {nbig}-message mbox, warm, s", bigm,
-                    lambda v: f"{v:.3f}", "low")
-        mrss = row(f"peak RSS, {nbig}-message mbox, UIDL, MB", bigm,
-                   lambda v: f"{v:.1f}", "low")
-        mbox_rows = [(bigm, mcold, mwarm, mrss)]
+    if classic:
+        copies = [small_servers(f"small{k}" if k else "small") for k in range(4)]
+        small = copies[0]
+        # The canned stub only with the tuned client: it answers nothing after
+        # connect, so the ordinary client's Nagle waits on its delayed ACKs.
+        servers = [s for s in small if not s.stub]
+        figs = []
+        for conc in (1, 4):
+            for tuned in (True, False):
+                name = f"full session c={conc}, {'tuned' if tuned else 'ordinary'} client, sessions/s"
+                figs.append((row(name, small if tuned else servers, lambda v: f"{v:.0f}"),
+                             conc, tuned))
+        lat_ord = row("full session c=1 latency, ordinary client, ms", servers,
+                      lambda v: f"{v:.1f}", "low")
+        lat_tun = row("full session c=1 latency, tuned client, ms", small,
+                      lambda v: f"{v:.1f}", "low")
+        pre = [s for s in servers if not s.login]
+        logins = [s for s in servers if s.login]
+        ins = row("instructions per preauth session (20 × RETR, pipe, callgrind), M", pre,
+                  lambda v: f"{v / 1e6:.2f}", "low")
+        ins_login = row("instructions per USER/PASS session (SHA512-crypt, 20 × RETR, pipe, "
+                        "lackey), M", logins, lambda v: f"{v / 1e6:.2f}", "low")
+        rss_small = row("peak RSS, 20-message session, MB", servers, lambda v: f"{v:.1f}", "low")
+        huge = servers_for("huge", spool_too=True)
+        if has_mbox:
+            huge[1:1] = servers_for("huge", mbox=True)[:1]
+        retr = row(f"RETR of one {len(wire) / 1e6:.0f} MB message, MB/s (cat of wire image: see row below)",
+                   huge, lambda v: f"{v:.0f}")
+        catrow = row("cat of the same wire image over the same path and client, MB/s",
+                     [Server("cat", [])], lambda v: f"{v:.0f}")
+        big = servers_for("big")
+        nbig = sizes["big"][0]
+        cold = row(f"connect → end of UIDL, {nbig}-message Maildir, cold, s", big,
+                   lambda v: f"{v:.3f}", "low")
+        warm = row(f"connect → end of UIDL, {nbig}-message Maildir, warm, s", big,
+                   lambda v: f"{v:.3f}", "low")
+        rss_big = row(f"peak RSS, {nbig}-message Maildir, UIDL, MB", big,
+                      lambda v: f"{v:.1f}", "low")
+        if has_mbox or peers:
+            bigm = (servers_for("big", True, login=True) if has_mbox else []) + \
+                spool_servers(peers, spool, "big", stores["big"][1])
+            mcold = row(f"connect → end of UIDL, {nbig}-message mbox, cold, s", bigm,
+                        lambda v: f"{v:.3f}", "low")
+            mwarm = row(f"connect → end of UIDL, {nbig}-message mbox, warm, s", bigm,
+                        lambda v: f"{v:.3f}", "low")
+            mrss = row(f"peak RSS, {nbig}-message mbox, UIDL, MB", bigm,
+                       lambda v: f"{v:.1f}", "low")
+            mbox_rows = [(bigm, mcold, mwarm, mrss)]
+    if "plain" in sel:
+        plain_rows = plain_maildir_rows(a, work, stores, sizes, row)
+    if "tls" in sel:
+        tls_rows = [tls_setup(a, work, stores, peers, spool, has_mbox, kt, row, wire,
+                              wirefile) for kt in key_types]
 
     for rep in range(R):
         print(f"repetition {rep + 1}/{R}", file=sys.stderr)
-        for vals, conc, tuned in figs:
-            for j, s in enumerate(small):
-                if s.stub and not tuned:
-                    continue
-                v, lat = sessions_per_s([c[j] for c in copies], conc, tuned, a.seconds)
-                vals[s.name].append(v)
-                if conc == 1:
-                    (lat_tun if tuned else lat_ord)[s.name].append(lat)
-        transcript20 = b"STAT\r\nUIDL\r\nLIST\r\n" + \
-            b"".join(b"RETR %d\r\n" % i for i in range(1, 21))
-        for s in servers:
-            if s.login:
-                ins_login[s.name].append(instructions_lackey(s, 20))
-            else:
-                ins[s.name].append(instructions(s, 20, work))
-            rss_small[s.name].append(peak_rss_mb(s, transcript20))
-        catrow["cat"].append(cat_mbs(wirefile, len(wire)))
-        for s in huge:
-            retr[s.name].append(retr_mbs(s, len(wire)))
-        for s in big:
-            cold[s.name].append(uidl_time(s, stores["big"][0], True))
-            warm[s.name].append(uidl_time(s, stores["big"][0], False))
-            rss_big[s.name].append(peak_rss_mb(s, b"UIDL\r\n"))
+        if classic:
+            for vals, conc, tuned in figs:
+                for j, s in enumerate(small):
+                    if s.stub and not tuned:
+                        continue
+                    v, lat = sessions_per_s([c[j] for c in copies], conc, tuned, a.seconds)
+                    vals[s.name].append(v)
+                    if conc == 1:
+                        (lat_tun if tuned else lat_ord)[s.name].append(lat)
+            transcript20 = b"STAT\r\nUIDL\r\nLIST\r\n" + \
+                b"".join(b"RETR %d\r\n" % i for i in range(1, 21))
+            for s in servers:
+                if s.login:
+                    ins_login[s.name].append(instructions_lackey(s, 20))
+                else:
+                    ins[s.name].append(instructions(s, 20, work))
+                rss_small[s.name].append(peak_rss_mb(s, transcript20))
+            catrow["cat"].append(cat_mbs(wirefile, len(wire)))
+            for s in huge:
+                retr[s.name].append(retr_mbs(s, len(wire)))
+            for s in big:
+                cold[s.name].append(uidl_time(s, stores["big"][0], True))
+                warm[s.name].append(uidl_time(s, stores["big"][0], False))
+                rss_big[s.name].append(peak_rss_mb(s, b"UIDL\r\n"))
         for bigm, mcold, mwarm, mrss in mbox_rows:
             for s in bigm:
                 mcold[s.name].append(uidl_time(s, stores["big"][1], True))
                 mwarm[s.name].append(uidl_time(s, stores["big"][1], False))
                 mrss[s.name].append(peak_rss_mb(s, b"UIDL\r\n"))
+        if "plain" in sel:
+            plain_measure(plain_rows)
+        if "tls" in sel:
+            for t in tls_rows:
+                tls_measure(t, work, a.seconds, first=rep == 0 and not a.no_instructions)
 
     # The table: one line per figure and server, with onepop's ratio to it.
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     out = [f"# onepop benchmark, {when}", "", f"Machine: {machine()}", "",
            f"Mode: {'quick' if a.quick else 'full'}, {R} repetition(s), interleaved; "
            "median (min–max); ratio = onepop ÷ peer (for times and sizes, lower is better).", "",
+           f"Load average at start: {' '.join(load_at_start)}; rows: {a.rows}.", "",
            "| figure | server | value | ratio onepop/peer |", "|---|---|---|---|"]
     for figure, vals, f, better, vs in rows:
         ones = {k: summarize(v) for k, v in vals.items() if k.startswith("onepop")}

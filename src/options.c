@@ -17,7 +17,7 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
        OPT_MAIL_GROUP, OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT,
        OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN, OPT_EXPIRE, OPT_LOGIN_DELAY,
-       OPT_PRIVSEP_USER, OPT_PRIVSEP_DIR, OPT_AUTH_MECHANISMS };
+       OPT_PRIVSEP_USER, OPT_PRIVSEP_DIR, OPT_AUTH_MECHANISMS, OPT_TLS_TICKET_KEY };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -34,6 +34,7 @@ static const struct option longopts[] = {
 	{ "tls", required_argument, NULL, OPT_TLS },
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-ticket-key", required_argument, NULL, OPT_TLS_TICKET_KEY },
 	{ "allow-plaintext", no_argument, NULL, OPT_ALLOW_PLAINTEXT },
 	{ "proxy-protocol", optional_argument, NULL, OPT_PROXY_PROTOCOL },
 	{ "commands", required_argument, NULL, OPT_COMMANDS },
@@ -98,6 +99,8 @@ void options_usage(void)
 	      "      --tls=MODE          off (default), starttls (STLS) or implicit (995)\n"
 	      "      --tls-cert=FILE     PEM certificate, chain allowed\n"
 	      "      --tls-key=FILE      PEM private key (default: in --tls-cert)\n"
+	      "      --tls-ticket-key=FILE  session tickets sealed with FILE's keys, so\n"
+	      "                          a client resumes across sessions (see man)\n"
 	      "      --allow-plaintext   allow USER/PASS, APOP, AUTH PLAIN before TLS\n"
 	      "      --auth-mechanisms=LIST  offer these of plain, cram-md5, apop (default:\n"
 	      "                          plain, and the other two when every user of\n"
@@ -251,6 +254,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 		break;
 	case OPT_TLS_CERT: set_string(&o->tls_cert, copy); break;
 	case OPT_TLS_KEY: set_string(&o->tls_key, copy); break;
+	case OPT_TLS_TICKET_KEY: set_string(&o->tls_ticket_key, copy); break;
 	case OPT_ALLOW_PLAINTEXT: o->allow_plaintext = parse_bool(copy); free(copy); break;
 	case OPT_PROXY_PROTOCOL:
 		/* A config line "proxy-protocol = yes" is the bare flag. */

@@ -3,12 +3,17 @@
  * Built as the loadable module onepop-tls.so (see tls_loader.c), so a
  * plaintext session never maps libssl or libcrypto. */
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -17,6 +22,24 @@
 static SSL_CTX *ctx;
 static SSL *ssl;
 static bool active;
+
+/* --tls-ticket-key: RFC 5077 (TLS 1.2) and RFC 8446 §4.6.1 (TLS 1.3)
+ * session tickets sealed with keys that every onepop process on the host
+ * reads at start, so a client that reconnects to a new process resumes.
+ * The file is 1 to TICKET_KEYS_MAX keys of 80 octets each: a 16-octet
+ * name (sent in the ticket), a 32-octet HMAC-SHA256 key, a 32-octet
+ * AES-256-CBC key. The first key seals new tickets; the others are only
+ * accepted, and a ticket opened with one of them is replaced by a ticket
+ * under the first. */
+#define TICKET_KEY_LEN ((size_t)80)
+#define TICKET_KEYS_MAX ((size_t)4)
+struct ticket_key {
+	unsigned char name[16];
+	unsigned char hmac[32];
+	unsigned char aes[32];
+};
+static struct ticket_key ticket_keys[TICKET_KEYS_MAX];
+static size_t n_ticket_keys;
 
 static bool impl_active(void)
 {
@@ -32,6 +55,121 @@ static void last_error(char *err, size_t errlen, const char *what, const char *p
 		ERR_error_string_n(e, reason, sizeof(reason));
 	snprintf(err, errlen, "%s %s: %s", what, path, reason);
 	ERR_clear_error();
+}
+
+/* Read the key file (as root, before the greeting, like the certificate);
+ * refuse one that is not a regular file, is readable by group or others,
+ * or is not a whole number of keys. */
+static int ticket_keys_load(const char *path, char *err, size_t errlen)
+{
+	unsigned char buf[TICKET_KEY_LEN * TICKET_KEYS_MAX + 1];
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r = -EINVAL;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot open --tls-ticket-key %s: %s", path, strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "--tls-ticket-key %s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "--tls-ticket-key %s: readable by group or others "
+		         "(it unseals every session's ticket): chmod 600", path);
+		goto out;
+	}
+	while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			snprintf(err, errlen, "cannot read --tls-ticket-key %s: %s", path,
+			         strerror(-r));
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	if (len == 0 || len % TICKET_KEY_LEN || len > TICKET_KEY_LEN * TICKET_KEYS_MAX) {
+		snprintf(err, errlen, "--tls-ticket-key %s: %zu octets, not 1 to %zu keys of %zu "
+		         "(e.g. head -c %zu /dev/urandom)", path, len, TICKET_KEYS_MAX,
+		         TICKET_KEY_LEN, TICKET_KEY_LEN);
+		goto out;
+	}
+	n_ticket_keys = len / TICKET_KEY_LEN;
+	for (size_t i = 0; i < n_ticket_keys; i++) {
+		const unsigned char *k = buf + i * TICKET_KEY_LEN;
+
+		memcpy(ticket_keys[i].name, k, 16);
+		memcpy(ticket_keys[i].hmac, k + 16, 32);
+		memcpy(ticket_keys[i].aes, k + 48, 32);
+	}
+	r = 0;
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return r;
+}
+
+static int ticket_mac_init(EVP_MAC_CTX *hctx, const struct ticket_key *k)
+{
+	OSSL_PARAM params[3];
+
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)k->hmac,
+	                                              sizeof(k->hmac));
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	return EVP_MAC_CTX_set_params(hctx, params) == 1 ? 0 : -1;
+}
+
+static void ticket_keys_wipe(void)
+{
+	explicit_bzero(ticket_keys, sizeof(ticket_keys));
+	n_ticket_keys = 0;
+}
+
+/* OpenSSL's ticket callback (SSL_CTX_set_tlsext_ticket_key_evp_cb): seal
+ * with the first key; open with whichever key the ticket names: 1, or 2
+ * (renew) for an older key, 0 (full handshake) for an unknown one. A
+ * ticket is opened (ClientHello) before the session's one ticket is
+ * sealed, so the keys are wiped once it is: the rest of the session,
+ * whatever runs it, holds no key to other sessions' tickets. */
+static int ticket_cb(SSL *s, unsigned char key_name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
+                     EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	(void)s;
+	if (enc) {
+		const struct ticket_key *k = &ticket_keys[0];
+		int r = -1;
+
+		if (!n_ticket_keys)
+			return 0;
+		if (RAND_bytes(iv, EVP_CIPHER_iv_length(EVP_aes_256_cbc())) != 1)
+			goto out;
+		memcpy(key_name, k->name, sizeof(k->name));
+		if (EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) != 1 ||
+		    ticket_mac_init(hctx, k) < 0)
+			goto out;
+		r = 1;
+out:
+		ticket_keys_wipe();
+		return r;
+	}
+	for (size_t i = 0; i < n_ticket_keys; i++) {
+		const struct ticket_key *k = &ticket_keys[i];
+
+		if (memcmp(key_name, k->name, sizeof(k->name)) != 0)
+			continue;
+		if (ticket_mac_init(hctx, k) < 0 ||
+		    EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) != 1)
+			return -1;
+		return i == 0 ? 1 : 2;
+	}
+	return 0;
 }
 
 static int impl_configure(const struct options *opt, char *err, size_t errlen)
@@ -52,10 +190,20 @@ static int impl_configure(const struct options *opt, char *err, size_t errlen)
 	 * (openssl.cnf), which OpenSSL loads by default. */
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
-	/* One process per connection: no cache or tickets could ever be
-	 * used again. */
+	/* One process per connection: a session cache could never be used
+	 * again, and tickets only with keys every process shares. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_num_tickets(ctx, 0);
+	if (opt->tls_ticket_key) {
+		if (ticket_keys_load(opt->tls_ticket_key, err, errlen) < 0)
+			goto fail;
+		/* One ticket: a POP3 client reconnects once per poll, and each
+		 * resumed session is handed a fresh ticket. */
+		SSL_CTX_set_num_tickets(ctx, 1);
+		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
+	} else {
+		SSL_CTX_set_num_tickets(ctx, 0);
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	}
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_use_certificate_chain_file(ctx, opt->tls_cert) != 1) {
 		last_error(err, errlen, "cannot load certificate", opt->tls_cert);
@@ -73,6 +221,7 @@ static int impl_configure(const struct options *opt, char *err, size_t errlen)
 fail:
 	SSL_CTX_free(ctx);
 	ctx = NULL;
+	ticket_keys_wipe();
 	return -EINVAL;
 }
 
@@ -184,6 +333,7 @@ static void impl_end(void)
 	ssl = NULL;
 	ctx = NULL;
 	active = false;
+	ticket_keys_wipe();
 }
 
 /* All of buf to fd; 0 or -EIO. */
