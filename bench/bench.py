@@ -743,6 +743,85 @@ def tls_setup(a, work, stores, peers, spool, has_mbox, kind, row, wire, wirefile
     return copies, figs, ins, ins_srv, huge, retr, len(wire or b"")
 
 
+def privsep_setup(a, work, stores, peers, spool, row):
+    """Privilege separation before and after (issue 14): USER/PASS sessions
+    of onepop started as root, as deployed (it splits: a sandboxed pre-auth
+    process, the root monitor, then the user's process; over TLS a relay),
+    beside the same binary started as the mailbox owner (nothing to split),
+    the last commit before the split started as root (--onepop-before), and
+    the peers that also fork for privilege separation: popa3d (plain, and
+    behind stunnel) and Dovecot. Plaintext and implicit TLS (ECDSA P-256)."""
+    certkey = tls_peers.make_cert(work, "ecdsa-p256")
+    tls_args = ["--tls=implicit", f"--tls-cert={certkey[0]}", f"--tls-key={certkey[1]}"]
+    after = "onepop as root (privsep)"
+
+    def servers(store, tls):
+        d = os.path.join(work, store)
+        md, mb = stores[store]
+        extra = tls_args if tls else []
+        mode = "implicit" if tls else None
+        cur = onepop_servers(a.onepop, d, md)[1]
+        out = [Server(after, cur.argv + extra, login=cur.login, root=True, tls=mode),
+               Server("no split: onepop as the owner", cur.argv + extra, login=cur.login,
+                      tls=mode, vs=after)]
+        if a.onepop_before:
+            old = onepop_servers(a.onepop_before, d, md)[1]
+            out.append(Server("before privsep: onepop " + a.onepop_before_name + " as root",
+                              old.argv + extra, login=old.login, root=True, tls=mode, vs=after))
+        if tls:
+            if os.path.exists("/usr/sbin/dovecot"):
+                out.append(Server("dovecot pop3s", [], login=("bench", "bench"), tls="implicit",
+                                  vs=after, listener=tls_peers.dovecot_listener(
+                                      os.path.join(d, "dovecot-privsep"), d, md,
+                                      os.path.join(d, "passwd"), certkey, False)))
+            for p in spool_servers(peers, spool, store, mb)[:1]:
+                out.append(Server("popa3d+stunnel pop3s", [], login=p.login, tls="implicit",
+                                  vs=after, listener=tls_peers.stunnel_listener(
+                                      os.path.join(d, "stunnel-privsep"), p.argv[0],
+                                      ["popa3d"], certkey, False)))
+        else:
+            # popa3d forks for privilege separation too; Dovecot's plain
+            # rows are preauth (no login) and have no place here.
+            for p in spool_servers(peers, spool, store, mb)[:1]:
+                p.vs = after
+                out.append(p)
+        return out
+
+    groups = []
+    for tls in (False, True):
+        copies = [servers(f"small{k}" if k else "small", tls) for k in range(4)]
+        kind = "implicit TLS, ECDSA P-256" if tls else "plaintext"
+        figs = [(row(f"privsep: USER/PASS session c={conc} ({kind}, 20 × RETR), sessions/s",
+                     copies[0], lambda v: f"{v:.0f}"), conc) for conc in (1, 4)]
+        ins = row(f"privsep: instructions per USER/PASS session ({kind}, 20 × RETR, lackey "
+                  "over every process), M", copies[0], lambda v: f"{v / 1e6:.2f}", "low")
+        groups.append((copies, figs, ins, tls))
+    return groups
+
+
+def privsep_measure(groups, work, seconds, first):
+    for copies, figs, ins, tls in groups:
+        small = copies[0]
+        for vals, conc in figs:
+            for j, s in enumerate(small):
+                v, _lat = sessions_per_s([c[j] for c in copies], conc, True, seconds)
+                vals[s.name].append(v)
+        if not first:
+            continue
+        for s in small:
+            try:
+                if tls:
+                    v = tls_instructions(s, work, 1) - tls_instructions(s, work, 0)
+                elif s.listener:
+                    v = None
+                else:
+                    v = instructions_lackey(s, 20)
+            except (RuntimeError, OSError) as e:
+                print(f"instructions of {s.name}: {e}", file=sys.stderr)
+                v = None
+            ins[s.name].append(v)
+
+
 def tls_instructions(srv, work, sessions, resume=False):
     """lackey's guest instructions summed over every process of srv's
     listener (tcpserver's children, or a whole daemon) across `sessions`
@@ -846,17 +925,22 @@ def main():
     ap.add_argument("--no-spool-peers", action="store_true",
                     help="leave out popa3d and Mailutils (they make system accounts)")
     ap.add_argument("--onepop", default=os.path.join(TOP, "build-bench", "onepop"))
-    ap.add_argument("--rows", default="classic,plain,tls",
+    ap.add_argument("--rows", default="classic,plain,tls,privsep",
                     help="comma list: classic (the plaintext rows), plain (the Maildir "
-                    "without size hints), tls (POP3S and STLS)")
+                    "without size hints), tls (POP3S and STLS), privsep (privilege "
+                    "separation before and after)")
+    ap.add_argument("--onepop-before", default=None,
+                    help="privsep rows: a build of the commit before the split")
+    ap.add_argument("--onepop-before-name", default="before",
+                    help="privsep rows: what to call it (the commit)")
     ap.add_argument("--tls-key-type", default="ecdsa-p256",
                     help="comma list of " + ", ".join(tls_peers.KEY_TYPES))
     ap.add_argument("--no-instructions", action="store_true",
                     help="leave out the TLS instruction counts (valgrind, slow)")
     a = ap.parse_args()
     sel = set(a.rows.split(","))
-    if sel - {"classic", "plain", "tls"}:
-        ap.error(f"--rows: classic, plain, tls, not {a.rows}")
+    if sel - {"classic", "plain", "tls", "privsep"}:
+        ap.error(f"--rows: classic, plain, tls, privsep, not {a.rows}")
     key_types = a.tls_key_type.split(",")
     if set(key_types) - set(tls_peers.KEY_TYPES):
         ap.error(f"--tls-key-type: {', '.join(tls_peers.KEY_TYPES)}")
@@ -992,6 +1076,9 @@ def main():
         tls_rows = [tls_setup(a, work, stores, peers, spool, has_mbox, kt, row, wire,
                               wirefile) for kt in key_types]
 
+    if "privsep" in sel:
+        privsep_rows = privsep_setup(a, work, stores, peers, spool, row)
+
     for rep in range(R):
         print(f"repetition {rep + 1}/{R}", file=sys.stderr)
         if classic:
@@ -1028,6 +1115,9 @@ def main():
         if "tls" in sel:
             for t in tls_rows:
                 tls_measure(t, work, a.seconds, first=rep == 0 and not a.no_instructions)
+        if "privsep" in sel:
+            privsep_measure(privsep_rows, work, a.seconds,
+                            first=rep == 0 and not a.no_instructions)
 
     # The table: one line per figure and server, with onepop's ratio to it.
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
