@@ -147,6 +147,7 @@ static void check_passwd_file(const char *path)
 static void check_auth(const struct options *o, struct auth **ret)
 {
 	const char *colon;
+	unsigned before = problems;
 	int r;
 
 	if (!o->auth) {
@@ -171,8 +172,10 @@ static void check_auth(const struct options *o, struct auth **ret)
 				problem("PAM service %s: no /etc/pam.d/%s", service, service);
 		}
 	}
+	if (problems > before)
+		return;   /* said already; auth_open would say it again */
 	r = auth_open(o->auth, ret);
-	if (r < 0 && (r == -EINVAL || strncmp(o->auth, "passwd-file:", 12) != 0))
+	if (r < 0)
 		problem("--auth %s: %s", o->auth, r == -EINVAL ? "bad specification" : strerror(-r));
 }
 
@@ -267,7 +270,7 @@ static void print_settings(const struct options *o, const struct backend_ops *b)
 	kv("exec", o->exec_prog);
 	for (unsigned i = 0; i < o->exec_argc; i++)
 		printf("exec-arg = %s\n", o->exec_args[i]);
-	printf("uidl-format = %s\n", o->uidl_format ? o->uidl_format : "default");
+	kv("uidl-format", o->uidl_format);
 	printf("uidl-guard = %s\n", o->uidl_guard == UIDL_GUARD_REFUSE ? "refuse" : "warn");
 	printf("allow-root = %s\n", yes(o->allow_root));
 	printf("debug = %s\n", yes(o->debug));
@@ -287,11 +290,9 @@ int checkconfig_run(const struct options *o)
 		problem("--expire and --login-delay need a backend that enforces them "
 		        "(maildir, mbox, mh), not %s", backend->name);
 	if (backend && backend->configure && backend->configure(o) < 0)
-		problem("bad options for backend %s (above)", backend->name);
+		problem("bad options for backend %s (said above)", backend->name);
 	if (o->faithful && (!backend || strcmp(backend->name, "exec") != 0))
 		problem("--faithful is for the exec backend only");
-	if (o->exec_prog)
-		check_program("--exec", o->exec_prog);
 	if (o->mailbox && template_check(o->mailbox) < 0)
 		problem("--mailbox %s: a variable other than %%u %%n %%d %%h %%%%", o->mailbox);
 	if (session_greeting_check(o) < 0)
@@ -305,11 +306,13 @@ int checkconfig_run(const struct options *o)
 		if (!o->tls_cert)
 			problem("--tls needs --tls-cert");
 		else {
+			unsigned before = problems;
+
 			check_file("--tls-cert", o->tls_cert);
 			if (o->tls_key)
 				check_file("--tls-key", o->tls_key);
 			/* Loads both and checks that the key matches. */
-			r = tls_configure(o, err, sizeof(err));
+			r = problems > before ? 0 : tls_configure(o, err, sizeof(err));
 			if (r == -ENOTSUP)
 				problem("--tls: built without TLS support");
 			else if (r < 0)
