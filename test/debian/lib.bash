@@ -23,6 +23,17 @@ pkg_unusable() {
 # writes debian/ and the parent directory); sets DEB. Built once: a later
 # call reuses the .deb if no file of the tree is newer.
 pkg_build() {
+	local lock
+	# package.bats and nspawn.bats may run at once: one builds, the other waits
+	exec {lock}>"$PKG_DIR.lock"
+	flock "$lock"
+	_pkg_build
+	local rc=$?
+	exec {lock}>&-
+	return $rc
+}
+
+_pkg_build() {
 	DEB=$(ls "$PKG_DIR"/onepop_*.deb 2>/dev/null | head -1)
 	if [ -n "$DEB" ] && [ -z "$(cd "$TOP" && find src backends units man debian meson.build \
 		-newer "$DEB" -type f | head -1)" ]; then
