@@ -92,7 +92,7 @@ teardown() {
 	assert_line --index 3 --regexp '^\+OK 1 [0-9]+'
 	assert_output --partial 'hello bob'
 
-	run env DEBIAN_FRONTEND=noninteractive inroot "$ROOT" apt-get purge -y -q onepop
+	run inroot "$ROOT" apt-get purge -y -q onepop
 	assert_success
 	rm -f "$ROOT/tmp/onepop.deb"
 	run inroot "$ROOT" getent passwd onepop

@@ -5,6 +5,7 @@ bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 
+export DEBIAN_FRONTEND=noninteractive
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 MKROOT=$BATS_TEST_DIRNAME/debian/mkroot
 # One build a run, shared by both suites (the build dir when meson runs us).
@@ -72,6 +73,6 @@ inroot() {
 # pkg_install ROOT: install the .deb with apt, as an operator would.
 pkg_install() {
 	cp "$DEB" "$1/tmp/onepop.deb"
-	DEBIAN_FRONTEND=noninteractive inroot "$1" apt-get install -y -q --no-install-recommends \
+	inroot "$1" apt-get install -y -q --no-install-recommends \
 		/tmp/onepop.deb </dev/null
 }
