@@ -59,11 +59,9 @@ static void check_file(const char *what, const char *path)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0)
-		problem("%s %s: %s", what, path, strerror(errno));
-	else if (!S_ISREG(st.st_mode))
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		problem("%s %s: not a regular file", what, path);
-	else if (access(path, R_OK) < 0)
+	else if (stat(path, &st) < 0 || access(path, R_OK) < 0)
 		problem("%s %s: %s", what, path, strerror(errno));
 }
 

@@ -192,6 +192,42 @@ boot() {
 	refute_output --partial '.lock'
 }
 
+@test "nspawn: a session runs with the unit's sandbox in force (seccomp, no new privileges, capabilities, read-only system)" {
+	local holder pid unit i mnt
+	# a client that holds its session open after the greeting
+	python3 -c 'import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.recv(512)
+time.sleep(20)' "$P110" 3>&- &
+	holder=$!
+	for ((i = 0; i < 100; i++)); do
+		unit=$(ct systemctl list-units --no-legend --plain --state=running 'onepop@*' | awk 'NR == 1 { print $1 }')
+		[ -n "$unit" ] && break
+		sleep 0.1
+	done
+	[ -n "$unit" ] || { kill "$holder"; fail "no onepop@ instance running"; }
+	pid=$(ct systemctl show -p MainPID --value "$unit")
+	ct cat "/proc/$pid/status" >"$BATS_TEST_TMPDIR/status"
+	mnt=$(ct readlink "/proc/$pid/ns/mnt")
+	ct cat "/proc/$pid/mountinfo" >"$BATS_TEST_TMPDIR/mountinfo"
+	kill "$holder"
+	wait "$holder" || :
+	run grep -E '^(NoNewPrivs|Seccomp):' "$BATS_TEST_TMPDIR/status"
+	assert_output $'NoNewPrivs:\t1\nSeccomp:\t2'
+	# bounding set: CAP_SETGID, CAP_SETUID (and CAP_SYS_CHROOT for
+	# privilege separation), nothing else
+	run awk '/^CapBnd:/ { print $2 }' "$BATS_TEST_TMPDIR/status"
+	(( (16#$output & ~16#400c0) == 0 )) || fail "CapBnd $output holds more than setuid, setgid, sys_chroot"
+	(( (16#$output & 16#c0) == 16#c0 )) || fail "CapBnd $output lacks setuid/setgid"
+	# its own mount namespace, / read-only (ProtectSystem=strict), a
+	# private /tmp
+	[ "$mnt" != "$(ct readlink /proc/1/ns/mnt)" ]
+	run awk '$5 == "/" { print $6 }' "$BATS_TEST_TMPDIR/mountinfo"
+	assert_output --regexp '(^|,)ro(,|$)'
+	run awk '$5 == "/tmp" { print $5 }' "$BATS_TEST_TMPDIR/mountinfo"
+	assert_output /tmp
+}
+
 @test "nspawn: the journal holds each session's fields, from the unit that ran it" {
 	local j=$BATS_TEST_TMPDIR/journal.json
 	ct journalctl -o json --no-pager >"$j"
@@ -209,6 +245,15 @@ PY
 	uid=$(ct id -u alice)
 	assert_line "onepop alice 127.0.0.1 quit 0 True 2 $uid"
 	assert_line "onepops alice 127.0.0.1 quit 1 True 2 $uid"
+	# and systemd had nothing to warn about the units while it ran them
+	run python3 - "$j" <<'PY'
+import json, sys
+for e in map(json.loads, open(sys.argv[1])):
+    if e.get("_PID") == "1" and "onepop" in str(e.get("MESSAGE")) and int(e.get("PRIORITY", 6)) <= 4:
+        print(e.get("MESSAGE"))
+PY
+	assert_success
+	assert_output ""
 }
 
 @test "nspawn: --fail-state refuses an address across connections, in the unit's state directory" {
