@@ -219,13 +219,13 @@ time.sleep(20)' "$P110" 3>&- &
 	run awk '/^CapBnd:/ { print $2 }' "$BATS_TEST_TMPDIR/status"
 	(( (16#$output & ~16#400c0) == 0 )) || fail "CapBnd $output holds more than setuid, setgid, sys_chroot"
 	(( (16#$output & 16#c0) == 16#c0 )) || fail "CapBnd $output lacks setuid/setgid"
-	# its own mount namespace, / read-only (ProtectSystem=strict), a
-	# private /tmp
+	# its own mount namespace, / read-only (ProtectSystem=strict), its
+	# own /tmp (PrivateTmp=yes)
 	[ "$mnt" != "$(ct readlink /proc/1/ns/mnt)" ]
 	run awk '$5 == "/" { print $6 }' "$BATS_TEST_TMPDIR/mountinfo"
 	assert_output --regexp '(^|,)ro(,|$)'
-	run awk '$5 == "/tmp" { print $5 }' "$BATS_TEST_TMPDIR/mountinfo"
-	assert_output /tmp
+	run awk '$5 == "/tmp" { print $4 }' "$BATS_TEST_TMPDIR/mountinfo"
+	assert_output --regexp "/systemd-private-[^/]*-$unit-[^/]*/tmp"
 }
 
 @test "nspawn: the journal holds each session's fields, from the unit that ran it" {
