@@ -32,7 +32,8 @@ struct auth_ops {
 	/* The user's plaintext secret (APOP, CRAM-MD5), malloc'd; the caller
 	 * wipes and frees it. -ENOTSUP when this source has none for the user. */
 	int (*secret)(struct auth *a, const char *user, char **ret);
-	/* Whether any user of this source can have a plaintext secret. */
+	/* Whether every user of this source has a plaintext secret, so that
+	 * APOP and CRAM-MD5 succeed for whoever uses them. */
 	bool (*has_secrets)(struct auth *a);
 	void (*free)(struct auth *a);
 };

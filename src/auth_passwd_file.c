@@ -278,10 +278,37 @@ static int pf_secret(struct auth *a, const char *user, char **ret)
 	return 0;
 }
 
+/* Whether every user has a {PLAIN} secret: only then can APOP and
+ * CRAM-MD5 succeed for whoever chooses them (a client that picks the
+ * strongest mechanism offered must not be offered one that fails). */
 static bool pf_has_secrets(struct auth *a)
 {
-	(void)a;
-	return true;
+	const struct passwd_file *pf = (const struct passwd_file *)a;
+	FILE *f = fopen(pf->path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	bool all = true, any = false;
+
+	if (!f)
+		return false;
+	while (all && (n = getline(&line, &cap, f)) >= 0) {
+		struct entry e;
+
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		split(line, &e);
+		any = true;
+		all = strncmp(e.pass, "{PLAIN}", 7) == 0;
+	}
+	if (line) {
+		explicit_bzero(line, cap);
+		free(line);
+	}
+	fclose(f);
+	return all && any;
 }
 
 static void pf_free(struct auth *a)

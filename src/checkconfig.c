@@ -15,6 +15,7 @@
 #include "backend.h"
 #include "checkconfig.h"
 #include "config.h"
+#include "limits.h"
 #include "proxy.h"
 #include "session.h"
 #include "template.h"
@@ -22,8 +23,6 @@
 
 /* Exit status when a problem was found: the usage status (SPEC). */
 #define CHECK_FAILED 2
-/* The pre-auth user of privilege separation (issue 14, SECURITY.md). */
-#define CHECK_PRIVSEP_USER "onepop"
 
 static unsigned problems;
 
@@ -199,6 +198,7 @@ static void check_users(const struct options *o, const struct backend_ops *backe
 {
 	const char *group = o->mail_group ? o->mail_group
 	                  : backend ? backend->privileged_group : NULL;
+	const char *psuser = o->privsep_user ? o->privsep_user : DEFAULT_PRIVSEP_USER;
 
 	if (group && *group && !getgrnam(group))
 		problem("--mail-group %s: no such group", group);
@@ -211,11 +211,11 @@ static void check_users(const struct options *o, const struct backend_ops *backe
 			problem("--preauth %s: no such user", o->preauth);
 		user_info_clear(&u);
 	}
-	/* As root the pre-auth dialogue runs as this user. */
-	if (geteuid() == 0 && !getpwnam(CHECK_PRIVSEP_USER))
-		problem("user %s missing (the pre-authentication user): "
-		        "adduser --system --group --no-create-home --home /nonexistent "
-		        "--shell /usr/sbin/nologin %s", CHECK_PRIVSEP_USER, CHECK_PRIVSEP_USER);
+	/* As root the pre-auth dialogue runs as this user (SECURITY.md). */
+	if (geteuid() == 0 && !getpwnam(psuser))
+		problem("--privsep-user %s: no such user; make it with: useradd --system "
+		        "--no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin %s",
+		        psuser, psuser);
 }
 
 static const char *str(const char *s)
@@ -270,6 +270,8 @@ static void print_settings(const struct options *o, const struct backend_ops *b)
 		printf("exec-arg = %s\n", o->exec_args[i]);
 	kv("uidl-format", o->uidl_format);
 	printf("uidl-guard = %s\n", o->uidl_guard == UIDL_GUARD_REFUSE ? "refuse" : "warn");
+	printf("privsep-user = %s\n", o->privsep_user ? o->privsep_user : DEFAULT_PRIVSEP_USER);
+	printf("privsep-dir = %s\n", o->privsep_dir ? o->privsep_dir : DEFAULT_PRIVSEP_DIR);
 	printf("allow-root = %s\n", yes(o->allow_root));
 	printf("debug = %s\n", yes(o->debug));
 }

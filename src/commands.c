@@ -55,10 +55,8 @@ static enum cmd_result cmd_user(struct session *s, int argc, char **argv)
 
 static enum cmd_result cmd_pass(struct session *s, int argc, char **argv)
 {
-	struct user_info u = { 0 };
 	enum cmd_result res;
 	char *pass = argv[0];
-	int r;
 
 	if (plaintext_refused(s)) {
 		explicit_bzero(pass, strlen(pass));
@@ -69,34 +67,22 @@ static enum cmd_result cmd_pass(struct session *s, int argc, char **argv)
 		io_reply(&s->io, false, "send USER first");
 		return CMD_ERR;
 	}
-	r = s->auth ? s->auth->ops->verify(s->auth, s->user, pass, &u) : -EACCES;
+	res = session_auth(s, MECH_PASS, s->user, pass);
 	explicit_bzero(pass, strlen(pass));
-	if (r < 0)
-		res = session_auth_failed(s, s->user, r);
-	else
-		res = session_login(s, &u);
 	/* RFC 1939 §7: after a failed PASS, USER must be sent again. */
 	explicit_bzero(s->user, sizeof(s->user));
-	user_info_clear(&u);
 	return res;
 }
 
 static enum cmd_result cmd_apop(struct session *s, int argc, char **argv)
 {
-	struct user_info u = { 0 };
-	enum cmd_result res;
-	int r;
-
 	if (plaintext_refused(s))
 		return CMD_ERR;
 	if (!s->apop_stamp[0]) {
 		io_reply(&s->io, false, "APOP is not available");
 		return CMD_ERR;
 	}
-	r = auth_apop(s->auth, argv[0], s->apop_stamp, argv[1], &u);
-	res = r < 0 ? session_auth_failed(s, argv[0], r) : session_login(s, &u);
-	user_info_clear(&u);
-	return res;
+	return session_auth(s, MECH_APOP, argv[0], argv[1]);
 }
 
 static enum cmd_result cmd_quit(struct session *s, int argc, char **argv)

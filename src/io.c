@@ -195,6 +195,21 @@ bool io_line_buffered(const struct io *io)
 	return memchr(io->in + io->in_start, '\n', io->in_end - io->in_start) != NULL;
 }
 
+size_t io_pending_input(const struct io *io, const char **ret_buf)
+{
+	*ret_buf = io->in + io->in_start;
+	return io->in_end - io->in_start;
+}
+
+void io_preload(struct io *io, const void *buf, size_t len)
+{
+	if (len > sizeof(io->in))
+		len = sizeof(io->in);
+	memcpy(io->in, buf, len);
+	io->in_start = 0;
+	io->in_end = len;
+}
+
 void io_discard_input(struct io *io)
 {
 	io->in_start = io->in_end = 0;

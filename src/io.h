@@ -47,6 +47,13 @@ enum io_status io_read_line(struct io *io, char **ret_line, size_t *ret_len);
 /* True when a whole line is already buffered (pipelined). */
 bool io_line_buffered(const struct io *io);
 
+/* Input received but not yet taken as a line: *ret_buf and its length
+ * (a login hands it on to the process that serves the mailbox). */
+size_t io_pending_input(const struct io *io, const char **ret_buf);
+/* Make buf the first input read from now on (what the process that read
+ * it handed on); len <= IN_BUF_SIZE. */
+void io_preload(struct io *io, const void *buf, size_t len);
+
 /* Drop every byte already received (RFC 2595 §4: nothing after STLS). */
 void io_discard_input(struct io *io);
 

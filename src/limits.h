@@ -43,6 +43,12 @@
 /* Seconds the mbox backend waits for an MDA's dotlock or fcntl lock
  * (deliveries take well under a second; procmail's own wait is 8 s). */
 #define MBOX_LOCK_WAIT 5
+/* Privilege separation (privsep.h): the pre-auth process's own system
+ * user, as popa3d and Dovecot have theirs, and the empty directory it is
+ * chrooted to (systemd's RuntimeDirectory= makes it in the shipped unit;
+ * onepop makes it when missing). */
+#define DEFAULT_PRIVSEP_USER "onepop"
+#define DEFAULT_PRIVSEP_DIR "/run/onepop/empty"
 /* Longest configuration-file line. */
 #define MAX_CONFIG_LINE 1024
 

@@ -25,6 +25,12 @@
 static bool debugging;
 static bool to_stderr;
 static bool to_journal;
+static void (*sink)(int prio, const char *text);
+
+void log_set_sink(void (*fn)(int prio, const char *text))
+{
+	sink = fn;
+}
 
 static bool same_file(int a, int b)
 {
@@ -117,6 +123,10 @@ static void log_emit(int prio, const struct log_fields *f, const char *fmt, va_l
 	if (prio == LOG_DEBUG && !debugging)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (sink) {
+		sink(prio, msg);
+		return;
+	}
 #ifdef HAVE_LIBSYSTEMD
 	/* No journal after all (not running, or sandboxed away): syslog. */
 	if (!to_journal || journal_send(prio, f, msg) < 0)

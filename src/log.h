@@ -14,6 +14,9 @@
  * INVOCATION_ID set) and onepop was built with libsystemd. */
 void log_open(bool debug);
 bool log_debugging(void);
+/* Send every line to sink instead (the pre-auth process hands its lines
+ * to the monitor, which logs them); NULL restores the default. */
+void log_set_sink(void (*sink)(int prio, const char *text));
 /* True when stderr gets the log (debugging, and not the client's socket). */
 bool log_to_stderr(void);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -9,9 +9,11 @@
 #include "backend.h"
 #include "checkconfig.h"
 #include "config.h"
+#include "failstate.h"
 #include "log.h"
 #include "options.h"
 #include "proxy.h"
+#include "sandbox.h"
 #include "scan.h"
 #include "session.h"
 #include "template.h"
@@ -110,6 +112,12 @@ int main(int argc, char **argv)
 		return config_error("bad --mailbox template", opt.mailbox);
 	if (session_greeting_check(&opt) < 0)
 		return config_error("--greeting is too long for RFC 2449's 512-octet line", NULL);
+	if (opt.fail_state) {
+		char err[512];
+
+		if (failstate_check(opt.fail_state, err, sizeof(err)) < 0)
+			return config_error(err, NULL);
+	}
 	if (opt.proxy_from && proxy_cidr_check(opt.proxy_from) < 0)
 		return config_error("bad --proxy-protocol address list", opt.proxy_from);
 	if (opt.tls != TLS_OFF) {
@@ -134,8 +142,22 @@ int main(int argc, char **argv)
 	}
 	if (!auth && !opt.preauth)
 		return config_error("nothing to authenticate with: give --auth or --preauth", NULL);
+	/* Started as root: nothing that reads the connection before login
+	 * keeps the privileges (privsep.h). Otherwise there are none to
+	 * separate, and the session runs in this one process. */
+	if (geteuid() == 0) {
+		static struct sandbox sb;
+		char err[512];
 
-	r = session_run(&opt, backend, auth);
+		r = sandbox_prepare(opt.privsep_user ? opt.privsep_user : DEFAULT_PRIVSEP_USER,
+		                    opt.privsep_dir ? opt.privsep_dir : DEFAULT_PRIVSEP_DIR,
+		                    &sb, err, sizeof(err));
+		if (r < 0)
+			return config_error(err, NULL);
+		r = session_run(&opt, backend, auth, &sb);
+	} else {
+		r = session_run(&opt, backend, auth, NULL);
+	}
 	auth_close(auth);
 	return r;
 }

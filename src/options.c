@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "limits.h"
 #include "numparse.h"
@@ -16,7 +17,7 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
        OPT_MAIL_GROUP, OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT,
        OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN, OPT_EXPIRE, OPT_LOGIN_DELAY,
-       OPT_CHECK_CONFIG };
+       OPT_PRIVSEP_USER, OPT_PRIVSEP_DIR, OPT_AUTH_MECHANISMS, OPT_CHECK_CONFIG };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -51,6 +52,9 @@ static const struct option longopts[] = {
 	{ "fail-ban", required_argument, NULL, OPT_FAIL_BAN },
 	{ "expire", required_argument, NULL, OPT_EXPIRE },
 	{ "login-delay", required_argument, NULL, OPT_LOGIN_DELAY },
+	{ "privsep-user", required_argument, NULL, OPT_PRIVSEP_USER },
+	{ "auth-mechanisms", required_argument, NULL, OPT_AUTH_MECHANISMS },
+	{ "privsep-dir", required_argument, NULL, OPT_PRIVSEP_DIR },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "debug", no_argument, NULL, 'd' },
@@ -85,6 +89,10 @@ void options_usage(void)
 	      "      --login-delay=SECONDS  maildir, mbox, mh: one login per SECONDS a\n"
 	      "                          user (CAPA LOGIN-DELAY; 0: off)\n"
 	      "      --allow-root        allow a session to run as uid 0\n"
+	      "      --privsep-user=USER started as root: the unprivileged user that\n"
+	      "                          talks to the client before login (default onepop)\n"
+	      "      --privsep-dir=DIR   ... chrooted to this empty directory\n"
+	      "                          (default " DEFAULT_PRIVSEP_DIR ")\n"
 	      "      --mail-group=GROUP  group kept for the mbox dotlock and rewrite\n"
 	      "                          in a shared spool (mbox default: mail;\n"
 	      "                          empty: none)\n"
@@ -92,6 +100,9 @@ void options_usage(void)
 	      "      --tls-cert=FILE     PEM certificate, chain allowed\n"
 	      "      --tls-key=FILE      PEM private key (default: in --tls-cert)\n"
 	      "      --allow-plaintext   allow USER/PASS, APOP, AUTH PLAIN before TLS\n"
+	      "      --auth-mechanisms=LIST  offer these of plain, cram-md5, apop (default:\n"
+	      "                          plain, and the other two when every user of\n"
+	      "                          --auth has a plaintext secret)\n"
 	      "      --proxy-protocol[=CIDR,...]  expect a PROXY v1/v2 header first\n"
 	      "                          (only from those peers, if a list is given)\n"
 	      "      --commands=SET      full (default) or minimal: only USER PASS STAT\n"
@@ -131,6 +142,41 @@ static int parse_uint(const char *name, const char *val, unsigned max, unsigned 
 	return 0;
 }
 
+/* "plain,cram-md5,apop" (any order, any case) into MECHS_* bits. */
+static int parse_mechanisms(const char *val, unsigned *ret)
+{
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{ "plain", MECHS_PLAIN }, { "cram-md5", MECHS_CRAM_MD5 }, { "apop", MECHS_APOP },
+	};
+	unsigned bits = 0;
+	const char *p = val;
+
+	if (!p)
+		return -EINVAL;
+	while (*p) {
+		size_t n = strcspn(p, ", "), i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (n == strlen(names[i].name) && strncasecmp(p, names[i].name, n) == 0)
+				break;
+		if (n && i == sizeof(names) / sizeof(names[0])) {
+			fprintf(stderr, "onepop: --auth-mechanisms: not plain, cram-md5 or apop: "
+			        "%.*s\n", (int)n, p);
+			return -EINVAL;
+		}
+		if (n)
+			bits |= names[i].bit;
+		p += n;
+		p += strspn(p, ", ");
+	}
+	if (!bits) {
+		fprintf(stderr, "onepop: --auth-mechanisms: name at least one\n");
+		return -EINVAL;
+	}
+	*ret = bits;
+	return 0;
+}
+
 static bool parse_bool(const char *val)
 {
 	return !val || !strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1");
@@ -167,6 +213,9 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_GREETING: set_string(&o->greeting, copy); break;
 	case OPT_GOODBYE: set_string(&o->goodbye, copy); break;
 	case OPT_MAIL_GROUP: set_string(&o->mail_group, copy); break;
+	case OPT_PRIVSEP_USER: set_string(&o->privsep_user, copy); break;
+	case OPT_AUTH_MECHANISMS: free(copy); return parse_mechanisms(val, &o->auth_mechanisms);
+	case OPT_PRIVSEP_DIR: set_string(&o->privsep_dir, copy); break;
 	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
 	case OPT_FAIL_STATE:
 		// NOLINTNEXTLINE(clang-analyzer-core.NullDereference): required_argument, both callers set val

@@ -5,6 +5,13 @@
 #include <stdbool.h>
 
 enum tls_mode { TLS_OFF, TLS_STARTTLS, TLS_IMPLICIT };
+/* Login mechanisms besides USER/PASS (--auth-mechanisms). */
+enum {
+	MECHS_APOP = 1 << 0,
+	MECHS_CRAM_MD5 = 1 << 1,
+	MECHS_PLAIN = 1 << 2,   /* SASL PLAIN */
+	MECHS_ALL = MECHS_APOP | MECHS_CRAM_MD5 | MECHS_PLAIN,
+};
 #include "limits.h"
 
 struct options {
@@ -15,6 +22,9 @@ struct options {
 	const char *greeting;
 	const char *goodbye;
 	const char *mail_group;     /* NULL: the backend's default; "": none */
+	const char *privsep_user;   /* started as root: the pre-auth process's
+	                             * user; NULL: DEFAULT_PRIVSEP_USER */
+	const char *privsep_dir;    /* ... and its empty root; NULL: the default */
 	unsigned timeout;
 	unsigned fail_delay_ms;
 	const char *fail_state;     /* --fail-state DIR; NULL: off */
@@ -29,6 +39,7 @@ struct options {
 	const char *tls_cert;       /* PEM, may hold the chain */
 	const char *tls_key;        /* PEM; NULL: the key is in tls_cert */
 	bool allow_plaintext;       /* USER/PASS, APOP, PLAIN before TLS */
+	unsigned auth_mechanisms;   /* MECHS_*; 0: what works for every user */
 	bool proxy_protocol;        /* expect a PROXY header first */
 	const char *proxy_from;     /* CIDR list; NULL: from any peer */
 	/* modes usable with every backend (README "Modes") */

@@ -9,10 +9,8 @@
 #include <unistd.h>
 
 #include "base64.h"
-#include "hmac_md5.h"
 #include "log.h"
 #include "sasl.h"
-#include "secret.h"
 
 /* Decoded SASL responses fit a command line (RFC 2449 §4's 255 octets):
  * longer ones are refused by the line reader already. */
@@ -26,13 +24,12 @@ struct mechanism {
 
 static bool plain_usable(const struct session *s)
 {
-	return s->auth && session_plaintext_ok(s);
+	return (s->mechs & MECHS_PLAIN) && session_plaintext_ok(s);
 }
 
 static bool cram_usable(const struct session *s)
 {
-	return s->auth && s->auth->ops->secret && s->auth->ops->has_secrets &&
-	       s->auth->ops->has_secrets(s->auth);
+	return s->mechs & MECHS_CRAM_MD5;
 }
 
 static enum cmd_result sasl_plain(struct session *s, const char *initial);
@@ -117,7 +114,6 @@ static enum cmd_result exchange_failed(struct session *s, int r)
 static enum cmd_result sasl_plain(struct session *s, const char *initial)
 {
 	unsigned char buf[SASL_BUF + 1];
-	struct user_info u = { 0 };
 	const char *authz, *authc, *pass;
 	enum cmd_result res;
 	size_t len, l1, l2;
@@ -139,37 +135,32 @@ static enum cmd_result sasl_plain(struct session *s, const char *initial)
 	}
 	authc = authz + l1 + 1;
 	pass = authc + l2 + 1;
-	if (*authz && strcmp(authz, authc) != 0)
-		r = -EACCES;
-	else
-		r = s->auth->ops->verify(s->auth, authc, pass, &u);
-	res = r < 0 ? session_auth_failed(s, authc, r) : session_login(s, &u);
+	/* Acting as another user cannot succeed; it still counts. */
+	res = session_auth(s, *authz && strcmp(authz, authc) != 0 ? MECH_NONE : MECH_PLAIN,
+	                   authc, pass);
 	explicit_bzero(buf, sizeof(buf));
-	user_info_clear(&u);
 	return res;
 }
 
-/* RFC 2195: the challenge is a unique msg-id; the answer is
- * "user SP hex(HMAC-MD5(secret, challenge))". */
+/* RFC 2195: the challenge is a unique msg-id from whoever verifies; the
+ * answer is "user SP hex(HMAC-MD5(secret, challenge))", checked there. */
 static enum cmd_result sasl_cram_md5(struct session *s, const char *initial)
 {
-	char challenge[160], b64[220], want[33], host[65];
+	char challenge[PS_MAX_STAMP + 1], b64[2 * PS_MAX_STAMP];
 	unsigned char buf[SASL_BUF + 1];
-	struct user_info u = { 0 };
-	char *secret = NULL, *sp, *user;
 	enum cmd_result res;
+	char *sp;
 	size_t len;
-	int r, ok;
+	int r;
 
 	if (initial) {
 		io_reply(&s->io, false, "CRAM-MD5 takes no initial response");
 		return CMD_ERR;
 	}
-	if (gethostname(host, sizeof(host)) < 0 || !host[0])
-		strcpy(host, "localhost");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(challenge, sizeof(challenge), "<%u.%ld.%lld@%s>", arc4random(),
-	         (long)getpid(), (long long)time(NULL), host);
+	if (session_challenge(s, challenge, sizeof(challenge)) < 0) {
+		io_reply(&s->io, false, "[SYS/TEMP] authentication is temporarily unavailable");
+		return CMD_FAIL_SERVER;
+	}
 	base64_encode(challenge, strlen(challenge), b64, sizeof(b64));
 	r = exchange(s, b64, buf, &len);
 	if (r < 0)
@@ -182,29 +173,8 @@ static enum cmd_result sasl_cram_md5(struct session *s, const char *initial)
 		return CMD_ERR;
 	}
 	*sp++ = '\0';
-	user = (char *)buf;
-	r = s->auth->ops->secret(s->auth, user, &secret);
-	/* Unknown users and users without a plain secret do the same work.
-	 * secret() sets secret whenever it returns 0 (auth.h). */
-	// cppcheck-suppress nullPointerRedundantCheck
-	hmac_md5_hex(r == 0 ? secret : "", r == 0 ? strlen(secret) : 0, challenge,
-	             strlen(challenge), want);
-	for (char *p = sp; *p; p++)
-		if (*p >= 'A' && *p <= 'F')
-			*p = (char)(*p - 'A' + 'a');
-	ok = r == 0 && secret_equal(want, 32, sp, strlen(sp));
-	if (secret) {
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
-	}
-	explicit_bzero(want, sizeof(want));
-	if (ok)
-		r = s->auth->ops->lookup(s->auth, user, &u);
-	else if (r == 0 || r == -ENOENT || r == -ENOTSUP)
-		r = -EACCES;
-	res = r < 0 ? session_auth_failed(s, user, r) : session_login(s, &u);
+	res = session_auth(s, MECH_CRAM_MD5, (char *)buf, sp);
 	explicit_bzero(buf, sizeof(buf));
-	user_info_clear(&u);
 	return res;
 }
 
@@ -228,7 +198,7 @@ enum cmd_result cmd_auth(struct session *s, int argc, char **argv)
 		if (strcasecmp(mechanisms[i].name, argv[0]) != 0)
 			continue;
 		if (!mechanisms[i].usable(s)) {
-			if (!strcmp(mechanisms[i].name, "PLAIN") && s->auth)
+			if (!strcmp(mechanisms[i].name, "PLAIN") && (s->mechs & MECHS_PLAIN))
 				io_reply(&s->io, false, "[AUTH] plaintext authentication needs TLS first (STLS)");
 			else
 				io_reply(&s->io, false, "%s is not available", mechanisms[i].name);

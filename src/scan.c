@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "login.h"
 #include "privs.h"
 #include "scan.h"
 #include "template.h"
@@ -18,6 +19,7 @@ int scan_run(const struct options *opt, const struct backend_ops *backend, struc
 	const char *tpl = opt->mailbox ? opt->mailbox : backend->default_mailbox;
 	struct backend_ctx ctx = { .remote = "scan", .opt = opt, .readonly = true };
 	struct user_info u = { 0 };
+	struct login l;
 	struct mailbox *mb = NULL;
 	struct msginfo *msgs = NULL;
 	char path[MAX_PATH];
@@ -25,7 +27,8 @@ int scan_run(const struct options *opt, const struct backend_ops *backend, struc
 	size_t count = 0;
 	int r;
 
-	r = auth ? auth->ops->lookup(auth, opt->scan, &u) : auth_system_lookup(opt->scan, &u);
+	login_init(&l, opt, auth, "scan");
+	r = login_lookup(&l, opt->scan, &u);
 	if (r < 0) {
 		fprintf(stderr, "onepop: --scan: no such user\n");
 		goto out;

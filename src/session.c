@@ -7,14 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
-#include "failstate.h"
 #include "log.h"
 #include "privs.h"
+#include "privsep.h"
 #include "proxy.h"
 #include "session.h"
 #include "template.h"
@@ -30,6 +32,8 @@ static const char *const end_names[] = {
 	[END_BAD_COMMANDS] = "bad-commands",
 	[END_SERVER] = "server-error",
 	[END_DROPPED] = "dropped",
+	[END_HANDOFF] = "handoff",
+	[END_PREAUTH_LOST] = "preauth-lost",
 };
 
 static void remote_address(char *buf, size_t size)
@@ -55,7 +59,7 @@ static void remote_address(char *buf, size_t size)
 
 bool session_plaintext_ok(const struct session *s)
 {
-	return s->opt->tls == TLS_OFF || tls_active() || s->opt->allow_plaintext;
+	return s->opt->tls == TLS_OFF || tls_active() || s->tls_relayed || s->opt->allow_plaintext;
 }
 
 void session_totals(const struct session *s, size_t *ret_count, uint64_t *ret_octets)
@@ -195,103 +199,60 @@ static int open_mailbox(struct session *s, struct user_info *u)
 	return 0;
 }
 
-/* With --fail-state: refuse an address past --fail-limit failures within
- * --fail-ban seconds, right or wrong password alike (so guesses teach
- * nothing), in the one format the fail2ban filter matches too. */
-static bool address_past_limit(struct session *s, unsigned failures)
-{
-	if (!s->opt->fail_state || failures < s->opt->fail_limit)
-		return false;
-	log_msg(LOG_NOTICE, "login refused: rhost=%s failures=%u (too many failed logins)",
-	        s->remote, failures);
-	return true;
-}
-
-static bool address_refused(struct session *s, unsigned failures)
-{
-	if (!address_past_limit(s, failures))
-		return false;
-	io_reply(&s->io, false, "[LOGIN-DELAY] too many failed logins from your address, "
-	         "try again later");
-	return true;
-}
-
-/* An address already refused is turned away before the greeting, so it
- * costs one small file read: no TLS handshake, no password hash, no
- * delay. The code is RFC 3206's [SYS/TEMP] (retry later), not [AUTH]: no
- * credentials were given yet, and [AUTH] makes clients ask their user for
- * a new password. With implicit TLS the client expects a handshake, not
- * a plain line, so nothing is said; the log line is the same. */
-static bool address_refused_early(struct session *s)
-{
-	unsigned failures;
-	int64_t last, left;
-
-	if (!s->opt->fail_state || s->opt->preauth)
-		return false;
-	failures = failstate_recent(s->opt->fail_state, s->remote, s->opt->fail_ban, &last);
-	if (!address_past_limit(s, failures))
-		return false;
-	left = last + (int64_t)s->opt->fail_ban - (int64_t)time(NULL);
-	if (s->opt->tls != TLS_IMPLICIT)
-		io_reply(&s->io, false, "[SYS/TEMP] too many failed logins from your address, "
-		         "try again in %lld seconds", (long long)(left > 0 ? left : 1));
-	return true;
-}
-
 enum cmd_result session_login(struct session *s, struct user_info *u)
 {
 	size_t n;
 	uint64_t octets;
-	int64_t last;
 
-	if (s->opt->fail_state &&
-	    address_refused(s, failstate_recent(s->opt->fail_state, s->remote, s->opt->fail_ban,
-	                                        &last)))
-		return CMD_FAIL_AUTH;
 	if (open_mailbox(s, u) < 0)
 		return CMD_FAIL_SERVER;
+	if (s->opt->preauth) {
+		io_reply(&s->io, true, "%s", s->opt->greeting);
+		return CMD_NEXT_STATE;
+	}
 	session_totals(s, &n, &octets);
 	/* RFC 1939 §5 example wording; Net::POP3 reads the count from it. */
 	io_reply(&s->io, true, "%zu messages (%llu octets)", n, (unsigned long long)octets);
 	return CMD_NEXT_STATE;
 }
 
-enum cmd_result session_auth_failed(struct session *s, const char *user, int err)
-{
-	char who[MAX_USER * 4 + 1];
-	unsigned recent;
-	uint64_t delay;
-	struct log_fields f = { .user = log_safe(user, who, sizeof(who)),
-	                        .remote_addr = s->remote };
-
-	s->auth_failures++;
-	/* The fixed format the shipped fail2ban filter matches. */
-	log_fields(LOG_NOTICE, &f, "login failed: user=%s rhost=%s", f.user, s->remote);
-	/* Failures of this address in earlier connections lengthen the
-	 * delay, up to 10 times --fail-delay. */
-	recent = failstate_note(s->opt->fail_state, s->remote, s->opt->fail_ban);
-	delay = (uint64_t)s->opt->fail_delay_ms * (recent > 1 ? (recent < 10 ? recent : 10) : 1);
-	if (delay) {
-		struct timespec ts = {
-			.tv_sec = (time_t)(delay / 1000),
-			.tv_nsec = (long)(delay % 1000) * 1000000L,
-		};
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !io_timed_out())
-			;
-	}
-	if (address_refused(s, recent))
-		return CMD_FAIL_AUTH;
-	if (err == -EACCES)
-		io_reply(&s->io, false, "[AUTH] invalid user name or password");
-	else
-		io_reply(&s->io, false, "[SYS/TEMP] authentication is temporarily unavailable");
-	return s->auth_failures >= MAX_AUTH_FAILURES ? CMD_FAIL_AUTH : CMD_QUIET;
-}
-
 static void debug_hook(const char *line)
 {
 	log_msg(LOG_DEBUG, "S: %s", line);
+}
+
+/* --debug's "C:" line, never with a secret: the arguments of a command
+ * that is not a known non-secret one are masked (a PASS with a leading
+ * space is an unknown command), and so is the whole line after an AUTH
+ * without an initial response, which may be a SASL response the server
+ * was not waiting for (the mechanism was refused). What
+ * stays: APOP's user and AUTH's mechanism, which operators need. */
+static void debug_command(struct session *s, const struct command *c, const char *word,
+                          const char *rest)
+{
+	char w[MAX_LINE * 4 + 1], a[MAX_LINE * 4 + 1];
+	bool after_auth = s->debug_after_auth;
+
+	/* An AUTH without an initial response may be followed by one. */
+	s->debug_after_auth = c && strcmp(c->name, "AUTH") == 0 && !strpbrk(rest, " \t");
+	if (after_auth) {
+		log_msg(LOG_DEBUG, "C: ***");
+		return;
+	}
+	log_safe(word, w, sizeof(w));
+	if (!*rest || (c && !(c->flags & CMDF_SECRET))) {
+		log_msg(LOG_DEBUG, "C: %s %s", w, log_safe(rest, a, sizeof(a)));
+	} else if (c && !(c->flags & CMDF_RAW)) {
+		size_t n = strcspn(rest, " \t");
+		char first[MAX_LINE + 1];
+
+		memcpy(first, rest, n);
+		first[n] = '\0';
+		log_msg(LOG_DEBUG, "C: %s %s%s", w, log_safe(first, a, sizeof(a)),
+		        rest[n] ? " ***" : "");
+	} else {
+		log_msg(LOG_DEBUG, "C: %s ***", w);
+	}
 }
 
 /* Split off the command word and its arguments, look the command up,
@@ -313,12 +274,8 @@ static enum cmd_result dispatch(struct session *s, char *line)
 	/* Test commands are unknown unless switched on. */
 	if (c && (c->flags & s->cmd_disabled & CMDF_TEST))
 		c = NULL;
-	if (log_debugging()) {
-		char buf[MAX_LINE * 4 + 1];
-		log_msg(LOG_DEBUG, "C: %s %s", log_safe(line, buf, sizeof(buf) / 2),
-		        c && (c->flags & CMDF_SECRET) && *rest ? "***" :
-		        log_safe(rest, buf + sizeof(buf) / 2, sizeof(buf) / 2));
-	}
+	if (log_debugging())
+		debug_command(s, c, line, rest);
 	if (!c) {
 		io_reply(&s->io, false, "unknown command");
 		return CMD_ERR;
@@ -414,6 +371,8 @@ static enum end_reason loop(struct session *s)
 		case CMD_DROP:
 			io_flush(&s->io);
 			return END_DROPPED;
+		case CMD_HANDOFF:
+			return END_HANDOFF;
 		}
 		if (s->io.failed)
 			return io_timed_out() ? END_TIMEOUT : END_IO;
@@ -492,17 +451,6 @@ static void summary(const struct session *s, enum end_reason why)
 	           s->exit_requested ? " exit=requested" : "");
 }
 
-static void apop_stamp(char *out, size_t len)
-{
-	char host[256];
-
-	if (gethostname(host, sizeof(host)) < 0 || !host[0])
-		strcpy(host, "localhost");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(out, len, "<%ld.%lld@%.64s>",
-	         (long)getpid(), (long long)time(NULL), host);
-}
-
 int session_greeting_check(const struct options *opt)
 {
 	/* Only the stamp: a whole struct session here (70 KB, zeroed) was
@@ -511,18 +459,210 @@ int session_greeting_check(const struct options *opt)
 
 	/* The exact line: "+OK " text " " stamp CRLF (a stamp made now is as
 	 * long as the real one, give or take a digit of the clock). */
-	apop_stamp(stamp, sizeof(stamp));
+	login_msg_id(stamp, sizeof(stamp), "");
 	return 4 + strlen(opt->greeting) + 1 + strlen(stamp) + 2 <= MAX_RESPONSE_LINE
 	       ? 0 : -E2BIG;
 }
 
+/* Everything before login, and the session itself when it does not
+ * split: the PROXY header, the address check, implicit TLS, then the
+ * greeting and the command loop (or --preauth's login). */
+static enum end_reason dialogue(struct session *s)
+{
+	const struct options *opt = s->opt;
+	uint32_t seconds = 0;
+	int r;
+
+	/* Before any greeting: the proxy's header, then implicit TLS (a
+	 * proxy in front of port 995 sends its header in the clear). */
+	if (opt->proxy_protocol &&
+	    proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout, s->remote,
+	                 sizeof(s->remote)) < 0)
+		return io_timed_out() ? END_TIMEOUT : END_IO;
+	/* Only now is the client's real address known. */
+	r = session_hello(s, &seconds);
+	if (r == -EACCES) {
+		/* Turned away before the greeting: no TLS handshake, no hash.
+		 * RFC 3206's [SYS/TEMP] (retry later), not [AUTH]: no
+		 * credentials were given yet. An implicit-TLS client expects a
+		 * handshake, not a plain line, so it is told nothing. */
+		if (opt->tls != TLS_IMPLICIT)
+			io_reply(&s->io, false, "[SYS/TEMP] too many failed logins from your "
+			         "address, try again in %lu seconds", (unsigned long)seconds);
+		return END_AUTH_FAILURES;
+	}
+	if (r < 0)
+		return END_SERVER;
+	if (opt->tls == TLS_IMPLICIT && tls_start(&s->io) < 0)
+		return io_timed_out() ? END_TIMEOUT : END_IO;
+	if (opt->preauth) {
+		switch (session_auth(s, MECH_PREAUTH, "", "")) {
+		case CMD_NEXT_STATE:
+			s->state = STATE_TRANSACTION;
+			return loop(s);
+		case CMD_HANDOFF:
+			return END_HANDOFF;
+		default:
+			return END_SERVER;
+		}
+	}
+	s->state = STATE_AUTHORIZATION;
+	io_reply(&s->io, true, "%s%s%s", opt->greeting, s->apop_stamp[0] ? " " : "",
+	         s->apop_stamp);
+	return loop(s);
+}
+
+static void session_stats(const struct session *s, struct ps_stats *ret)
+{
+	size_t n = command_table_size();
+
+	memset(ret, 0, sizeof(*ret));
+	ret->commands = (uint32_t)s->commands;
+	ret->flags = s->exit_requested ? PS_STATS_EXIT : 0;
+	ret->ncounts = (uint32_t)n;
+	for (size_t i = 0; i < n; i++)
+		ret->counts[i] = (uint32_t)s->cmd_counts[i];
+}
+
+static void add_stats(struct session *s, const struct ps_stats *st)
+{
+	s->commands += st->commands;
+	s->exit_requested |= (st->flags & PS_STATS_EXIT) != 0;
+	for (size_t i = 0; i < st->ncounts && i < command_table_size(); i++)
+		s->cmd_counts[i] += st->counts[i];
+}
+
+/* The pre-auth process: the dialogue, then hand over or report the end.
+ * Never returns. */
+__attribute__((noreturn))
+static void preauth_process(struct session *s)
+{
+	enum end_reason why;
+	struct ps_stats st;
+
+	s->monitor_fd = PRIVSEP_CTL_FD;
+	why = dialogue(s);
+	io_flush(&s->io);
+	session_stats(s, &st);
+	if (why == END_HANDOFF) {
+		const char *in;
+		size_t len = io_pending_input(&s->io, &in);
+		bool relay = tls_active();
+
+		if (privsep_handoff(PRIVSEP_CTL_FD, relay, &st, in, len) == 0 && relay)
+			tls_relay(&s->io, PRIVSEP_DATA_FD);
+		_exit(0);
+	}
+	tls_end();
+	privsep_end(PRIVSEP_CTL_FD, why, &st);
+	_exit(0);
+}
+
+/* Reap the pre-auth process, waiting at most about grace seconds, then
+ * killing it; logs how it ended when that was not a plain exit. */
+static void reap(pid_t pid, unsigned grace)
+{
+	int status;
+
+	for (unsigned i = 0; i < grace * 100; i++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			goto done;
+		if (r < 0 && errno != EINTR)
+			return;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) != pid)
+		return;
+done:
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+		log_msg(LOG_ERR, "privsep: the pre-auth process was killed by signal %d "
+		        "(nobody logged in by it)", WTERMSIG(status));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		log_msg(LOG_ERR, "privsep: the pre-auth process failed (status %d)",
+		        WEXITSTATUS(status));
+}
+
+/* The monitor's side of a split session (privsep.h). */
+static enum end_reason split(struct session *s, const struct sandbox *sb)
+{
+	static struct monitor_result m;
+	struct privsep ps;
+	enum end_reason why;
+	int r;
+
+	r = privsep_fork(sb, s->opt->tls != TLS_OFF, &ps);
+	if (r == 0)
+		preauth_process(s);
+	if (r < 0) {
+		log_msg(LOG_ERR, "privsep: cannot start the pre-auth process: %s", strerror(-r));
+		io_reply(&s->io, false, "[SYS/TEMP] server error, try again later");
+		return END_SERVER;
+	}
+	login_init(&s->login, s->opt, s->auth, s->remote);
+	memset(&m, 0, sizeof(m));
+	r = monitor_run(ps.ctl, &s->login, s->opt->proxy_protocol,
+	                session_command_enabled(s, "APOP"), &m);
+	close(ps.ctl);
+	strlcpy(s->remote, s->login.remote, sizeof(s->remote));
+	if (r == 0)
+		add_stats(s, &m.stats);
+	if (r < 0 || !m.logged_in) {
+		if (r < 0) {
+			kill(ps.child, SIGKILL);
+			if (r == -EPIPE)
+				log_msg(LOG_ERR, "privsep: the pre-auth process ended without a word; "
+				        "nobody logged in");
+		}
+		reap(ps.child, TIMEOUT_GRACE);
+		if (ps.data >= 0)
+			close(ps.data);
+		if (r < 0)
+			return r == -EPIPE ? END_PREAUTH_LOST : END_SERVER;
+		return m.reason < END_HANDOFF ? (enum end_reason)m.reason : END_SERVER;
+	}
+	if (m.relay && ps.data >= 0) {
+		io_init(&s->io, ps.data, ps.data, s->opt->timeout);
+		s->tls_relayed = true;
+	} else {
+		/* Plaintext: the pre-auth process must not read one more byte
+		 * of the user's session. It is gone before we become the user. */
+		kill(ps.child, SIGKILL);
+		reap(ps.child, TIMEOUT_GRACE);
+		ps.child = -1;
+		if (ps.data >= 0)
+			close(ps.data);
+		ps.data = -1;
+	}
+	io_preload(&s->io, m.input, m.input_len);
+	explicit_bzero(m.input, sizeof(m.input));
+	s->state = STATE_AUTHORIZATION;
+	r = session_login(s, &m.user);
+	user_info_clear(&m.user);
+	if (r == CMD_NEXT_STATE) {
+		s->state = STATE_TRANSACTION;
+		why = loop(s);
+	} else {
+		why = END_SERVER;
+	}
+	io_flush(&s->io);
+	if (ps.child > 0) {
+		/* The relay sends what is left and the TLS close, then ends. */
+		shutdown(ps.data, SHUT_WR);
+		reap(ps.child, TIMEOUT_GRACE);
+		close(ps.data);
+	}
+	return why;
+}
+
 int session_run(const struct options *opt, const struct backend_ops *backend,
-                struct auth *auth)
+                struct auth *auth, const struct sandbox *sb)
 {
 	static struct session s;   /* static: its buffers are too big for the stack */
 	static bool used;
 	enum end_reason why;
-	bool proxied;
 
 	/* Start clean when called again in one process (the fuzzer). The
 	 * first time it is still all zero bss: clearing it would touch its
@@ -534,48 +674,20 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 	s.backend = backend;
 	s.auth = auth;
 	s.state = STATE_CONNECT;
+	s.monitor_fd = -1;
 	s.cmd_disabled = command_disabled_mask(opt);
 	io_init(&s.io, STDIN_FILENO, STDOUT_FILENO, opt->timeout);
 	if (log_debugging())
 		io_reply_hook = debug_hook;
 	remote_address(s.remote, sizeof(s.remote));
-
-	/* Before any greeting: the proxy's header, then implicit TLS (a
-	 * proxy in front of port 995 sends its header in the clear). */
-	proxied = !opt->proxy_protocol || proxy_accept(STDIN_FILENO, opt->proxy_from, opt->timeout,
-	                                                s.remote, sizeof(s.remote)) == 0;
-	/* Only now is the client's real address known. */
-	if (proxied && address_refused_early(&s))
-		why = END_AUTH_FAILURES;
-	else if (!proxied || (opt->tls == TLS_IMPLICIT && tls_start(&s.io) < 0))
-		why = io_timed_out() ? END_TIMEOUT : END_IO;
-	else if (opt->preauth) {
-		struct user_info u = { 0 };
-		int r = auth ? auth->ops->lookup(auth, opt->preauth, &u)
-		             : auth_system_lookup(opt->preauth, &u);
-		if (r < 0) {
-			log_msg(LOG_ERR, "preauth: no such user");
-			io_reply(&s.io, false, "[SYS/PERM] no such user");
-			why = END_SERVER;
-		} else if (open_mailbox(&s, &u) < 0) {
-			why = END_SERVER;
-		} else {
-			s.state = STATE_TRANSACTION;
-			io_reply(&s.io, true, "%s", opt->greeting);
-			why = loop(&s);
-		}
-		user_info_clear(&u);
+	if (sb) {
+		why = split(&s, sb);
 	} else {
-		if (auth && auth->ops->has_secrets && auth->ops->has_secrets(auth) &&
-		    session_command_enabled(&s, "APOP"))
-			apop_stamp(s.apop_stamp, sizeof(s.apop_stamp));
-		s.state = STATE_AUTHORIZATION;
-		io_reply(&s.io, true, "%s%s%s", opt->greeting, s.apop_stamp[0] ? " " : "",
-		         s.apop_stamp);
-		why = loop(&s);
+		login_init(&s.login, opt, auth, s.remote);
+		why = dialogue(&s);
+		io_flush(&s.io);
+		tls_end();
 	}
-	io_flush(&s.io);
-	tls_end();
 	summary(&s, why);
 	s.state = STATE_DISCONNECT;
 	if (s.mb)

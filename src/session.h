@@ -10,7 +10,9 @@
 #include "backend.h"
 #include "io.h"
 #include "limits.h"
+#include "login.h"
 #include "options.h"
+#include "sandbox.h"
 
 /* RFC 1939 §3 states, as the Perl skeleton names them; bits so the
  * command table can hold a mask. */
@@ -33,6 +35,7 @@ enum cmd_result {
 	CMD_FAIL_IO,
 	CMD_FAIL_SERVER,    /* cannot go on (UPDATE failed, ...) */
 	CMD_DROP,           /* BREAK: close at once, no reply, no UPDATE */
+	CMD_HANDOFF,        /* pre-auth process: the monitor takes over */
 };
 
 /* Why a session ended; decides the exit status in one place. */
@@ -45,6 +48,9 @@ enum end_reason {
 	END_BAD_COMMANDS,
 	END_SERVER,
 	END_DROPPED,
+	END_HANDOFF,        /* pre-auth process: handed over after login */
+	END_PREAUTH_LOST,   /* the pre-auth process died without a word */
+	END_COUNT
 };
 
 struct session {
@@ -54,7 +60,11 @@ struct session {
 	const struct backend_ops *backend;
 	struct auth *auth;
 
-	char apop_stamp[128];       /* "<pid.time@host>", "" if no APOP */
+	char apop_stamp[PS_MAX_STAMP + 1]; /* "<pid.time@host>", "" if no APOP */
+	unsigned mechs;             /* MECHS_* the auth source can serve */
+	int monitor_fd;             /* pre-auth process: the monitor; else -1 */
+	bool tls_relayed;           /* the monitor: TLS is relayed for us */
+	struct login login;         /* no monitor: the verifier, in process */
 	char user[MAX_LINE];        /* from USER, "" if none yet */
 	char remote[64];            /* peer address, for logs */
 	unsigned auth_failures;
@@ -77,22 +87,36 @@ struct session {
 	unsigned logins;            /* successful logins (0 or 1) */
 	unsigned long cmd_counts[MAX_COMMANDS]; /* by command table index */
 	bool exit_requested;        /* EXIT seen (--test-commands) */
+	bool debug_after_auth;      /* --debug: the last line was AUTH */
 };
 
-/* Run a whole session on stdin/stdout; returns the process exit status. */
+/* Run a whole session on stdin/stdout; returns the process exit status.
+ * With sb (started as root), privileges are separated (privsep.h). */
 int session_run(const struct options *opt, const struct backend_ops *backend,
-                struct auth *auth);
+                struct auth *auth, const struct sandbox *sb);
 
 /* 0 if the greeting line, with an APOP timestamp, fits RFC 2449's 512
  * octets; -E2BIG otherwise. */
 int session_greeting_check(const struct options *opt);
 
 /* Log in as u (already authenticated): drop privileges, open and scan
- * the mailbox, reply. Used by PASS, APOP and --preauth. */
+ * the mailbox, reply (the greeting with --preauth). CMD_NEXT_STATE, or
+ * CMD_FAIL_SERVER after an -ERR. */
 enum cmd_result session_login(struct session *s, struct user_info *u);
 
-/* Account a failed login: log it, wait, reply -ERR [AUTH]. */
-enum cmd_result session_auth_failed(struct session *s, const char *user, int err);
+/* A login attempt from PASS, APOP, AUTH or --preauth (preauth.c): asks
+ * the monitor, or login.h's verifier in process; replies on failure. */
+enum cmd_result session_auth(struct session *s, enum login_mech mech, const char *user,
+                             const char *response);
+
+/* Before the greeting, once the client's address is known: 0 to go on,
+ * -EACCES when the address is refused for *ret_seconds, another negative
+ * errno when the monitor cannot be reached. Sets the APOP stamp and the
+ * mechanisms. */
+int session_hello(struct session *s, uint32_t *ret_seconds);
+
+/* A CRAM-MD5 challenge from whoever verifies; 0 or a negative errno. */
+int session_challenge(struct session *s, char *out, size_t size);
 
 /* Whether USER/PASS, APOP and SASL PLAIN may be used now: TLS is off,
  * up, or --allow-plaintext says so. */

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -184,6 +186,86 @@ static void impl_end(void)
 	active = false;
 }
 
+/* All of buf to fd; 0 or -EIO. */
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The relay's copy loop: decrypted client bytes to fd, fd's bytes
+ * encrypted to the client. The user's process keeps the idle timeout;
+ * this ends when it closes fd (or the client goes). */
+static int impl_relay(struct io *io, int fd)
+{
+	static unsigned char buf[16384];
+	struct pollfd p[2] = { { .fd = io->in_fd, .events = POLLIN },
+	                       { .fd = fd, .events = POLLIN } };
+	int r = 0;
+
+	if (!ssl || !active)
+		return -EINVAL;
+	alarm(0);
+	for (;;) {
+		bool pending = p[0].fd >= 0 && SSL_pending(ssl) > 0;
+		size_t n = 0;
+
+		if (!pending && poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (p[0].fd >= 0 && (pending || p[0].revents)) {
+			if (SSL_read_ex(ssl, buf, sizeof(buf), &n) == 1) {
+				if (write_all(fd, buf, n) < 0)
+					break;
+			} else {
+				int e = SSL_get_error(ssl, 0);
+
+				ERR_clear_error();
+				if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+					/* The client is gone: the user's process
+					 * sees its EOF. */
+					p[0].fd = -1;
+					shutdown(fd, SHUT_WR);
+				}
+			}
+		}
+		if (p[1].revents) {
+			ssize_t got = read(fd, buf, sizeof(buf));
+			size_t done = 0;
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				break;
+			while (p[0].fd >= 0 && done < (size_t)got) {
+				if (SSL_write_ex(ssl, buf + done, (size_t)got - done, &n) != 1) {
+					ERR_clear_error();
+					p[0].fd = -1;
+					break;
+				}
+				done += n;
+			}
+		}
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (p[0].fd < 0)
+		active = false;
+	impl_end();
+	return r;
+}
+
 /* The one symbol the loader looks up. */
 const struct tls_module onepop_tls_module = {
 	.version = TLS_MODULE_VERSION,
@@ -191,4 +273,5 @@ const struct tls_module onepop_tls_module = {
 	.start = impl_start,
 	.active = impl_active,
 	.end = impl_end,
+	.relay = impl_relay,
 };

@@ -15,13 +15,14 @@
 #ifdef HAVE_TLS
 /* What the module onepop-tls.so exports as onepop_tls_module; the
  * functions below forward to it once tls_configure has loaded it. */
-#define TLS_MODULE_VERSION 1
+#define TLS_MODULE_VERSION 2
 struct tls_module {
 	int version;
 	int (*configure)(const struct options *opt, char *err, size_t errlen);
 	int (*start)(struct io *io);
 	bool (*active)(void);
 	void (*end)(void);
+	int (*relay)(struct io *io, int fd);
 };
 
 /* Load the module (next to the binary, else in the install directory),
@@ -40,6 +41,12 @@ bool tls_active(void);
 
 /* Send close_notify if a session is up and free everything. */
 void tls_end(void);
+
+/* The pre-auth process after login (privsep.h): carry the session
+ * between the TLS connection on io's fds and the plain stream fd, until
+ * fd's other end closes; then close_notify and free everything. 0 or a
+ * negative errno. */
+int tls_relay(struct io *io, int fd);
 #else
 static inline int tls_configure(const struct options *opt, char *err, size_t errlen)
 {
@@ -51,6 +58,7 @@ static inline int tls_configure(const struct options *opt, char *err, size_t err
 static inline int tls_start(struct io *io) { (void)io; return -ENOTSUP; }
 static inline bool tls_active(void) { return false; }
 static inline void tls_end(void) { }
+static inline int tls_relay(struct io *io, int fd) { (void)io; (void)fd; return -ENOTSUP; }
 #endif
 
 #endif

@@ -39,3 +39,8 @@ void tls_end(void)
 	if (mod)
 		mod->end();
 }
+
+int tls_relay(struct io *io, int fd)
+{
+	return mod ? mod->relay(io, fd) : -EINVAL;
+}

@@ -103,6 +103,14 @@ use_stderr() {
 	assert_line --partial "--preauth no-such-user-onepop: no such user"
 }
 
+@test "check-config: as root, a missing privilege-separation user is a problem saying how to make it" {
+	require_root
+	run --separate-stderr "$ONEPOP" -t --config="$T/good.conf" --privsep-user=no-such-user-onepop
+	assert_failure 2
+	use_stderr
+	assert_line --partial "--privsep-user no-such-user-onepop: no such user; make it with: useradd --system"
+}
+
 @test "check-config: a fail-state directory others can write is a problem" {
 	require_root
 	chmod 0777 "$T/fail"

@@ -183,6 +183,7 @@ GREETING_RE='^\+OK onepop ready <[0-9]+\.[0-9]+@[^<>[:space:]]+>$'
 @test "--config reads the options as key = value lines" {
 	cat >"$BATS_TEST_TMPDIR/onepop.conf" <<-EOF
 		auth = passwd-file:$PASSWD
+		auth-mechanisms = plain, cram-md5, apop
 		mailbox = $MAILDIR
 		greeting = configured greeting
 		goodbye = configured goodbye

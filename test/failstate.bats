@@ -40,29 +40,56 @@ from() {
 	assert_store_unchanged
 }
 
-@test "the state is one fixed-width line per address; IPv6 names are plain files" {
-	from 2001:db8::1 "USER alice" "PASS wrong" QUIT
-	[ -f "$STATE/2001_db8__1" ] || fail "$(ls "$STATE")"
-	run cat "$STATE/2001_db8__1"
-	assert_output --regexp '^ +1 +[0-9]+$'
-	assert_equal "$(wc -c <"$STATE/2001_db8__1")" 32
+# record_of KEY: the table's record for KEY (its set is salted: search).
+record_of() { tr '\0' '\n' <"$STATE/failures" | grep "^$1 "; }
+
+@test "the state is one table of fixed 64-octet records; IPv6 clients count per /64" {
+	from 2001:db8:1:2::1 "USER alice" "PASS wrong" QUIT
+	[ -f "$STATE/failures" ] || fail "$(ls "$STATE")"
+	assert_equal "$(ls "$STATE")" failures
+	run record_of 2001:db8:1:2::/64
+	assert_output --regexp '^2001:db8:1:2::/64 +1 +[0-9]+$'
+	assert_equal "$(printf '%s\n' "$output" | wc -c)" 64
+	head -c 64 "$STATE/failures" | grep -q '^onepop-failstate 1 [0-9a-f]\{16\}' || fail "no header"
+}
+
+@test "IPv6: failures from many addresses of one /64 add up, and the next address of it is refused" {
+	local i
+	POP_ARGS=(--fail-state="$STATE" --fail-limit=10 --fail-delay=0 --debug)
+	for i in 1 2 3 4 5 6 7 8 9 a; do
+		from "2001:db8:5:6::$i" "USER alice" "PASS wrong" QUIT
+	done
+	from 2001:db8:5:6:ffff::1 "${LOGIN[@]}" QUIT
+	assert_output --regexp '^-ERR \[SYS/TEMP\] too many failed logins'
+	# Another /64 is someone else.
+	from 2001:db8:5:7::1 "${LOGIN[@]}" QUIT
+	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
+	# An IPv4-mapped address counts as the IPv4 address.
+	from ::ffff:192.0.2.44 "USER alice" "PASS wrong" QUIT
+	run record_of 192.0.2.44
+	assert_output --regexp '^192\.0\.2\.44 +1 '
 }
 
 @test "failures older than --fail-ban are forgotten" {
-	printf '%10u %20d\n' 50 "$(($(date +%s) - 1000))" >"$STATE/192.0.2.3"
-	POP_ARGS+=(--fail-ban=900)
+	POP_ARGS+=(--fail-ban=2 --fail-delay=0)
+	from 192.0.2.3 "USER alice" "PASS a" "USER alice" "PASS b" "USER alice" "PASS c" QUIT
+	from 192.0.2.3 "${LOGIN[@]}" QUIT
+	assert_output --regexp '^-ERR \[SYS/TEMP\] .* try again in [12] seconds$'
+	sleep 3
 	from 192.0.2.3 "${LOGIN[@]}" QUIT
 	assert_success
-	printf '%10u %20d\n' 50 "$(($(date +%s) - 10))" >"$STATE/192.0.2.3"
-	from 192.0.2.3 "${LOGIN[@]}" QUIT
-	assert_output --regexp '^-ERR \[SYS/TEMP\] .* try again in (89[0-9]|900) seconds$'
+	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
 }
 
-@test "a damaged state file counts as no failures" {
-	echo 'garbage' >"$STATE/192.0.2.4"
+@test "a damaged state file counts as no failures, and is started again" {
+	from 192.0.2.4 "USER alice" "PASS a" "USER alice" "PASS b" "USER alice" "PASS c" QUIT
+	head -c 100 /dev/urandom >"$STATE/failures"
 	from 192.0.2.4 "${LOGIN[@]}" QUIT
 	assert_success
 	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
+	from 192.0.2.4 "USER alice" "PASS wrong" QUIT
+	run record_of 192.0.2.4
+	assert_output --regexp '^192\.0\.2\.4 +1 '
 }
 
 @test "earlier failures of the address lengthen the delay" {
@@ -82,18 +109,86 @@ from() {
 	[ "$first" -lt "$second" ] || fail "first ${first} ms, fourth ${second} ms"
 }
 
-@test "the directory stays bounded: stale files are pruned to make room" {
-	"$PYTHON" - "$STATE" <<'PY'
-import os, sys, time
-d = sys.argv[1]
-old = int(time.time()) - 100000
-for i in range(10000):
-    with open(os.path.join(d, "10.0.%d.%d" % (i // 256, i % 256)), "w") as f:
-        f.write("%10u %20d\n" % (1, old))
+@test "a flooded table keeps recording, keeps the clients over the limit, and a failure costs O(1) file operations" {
+	local i
+	POP_ARGS=(--fail-state="$STATE" --fail-limit=3 --fail-delay=0 --debug)
+	from 198.51.100.1 "USER alice" "PASS a" "USER alice" "PASS b" "USER alice" "PASS c" QUIT
+	# 20,000 other clients, one failure each, written as onepop would
+	# (more than the table holds): straight into the table's sets.
+	"$PYTHON" - "$STATE/failures" <<'PY'
+import sys, time
+path = sys.argv[1]
+with open(path, "r+b") as f:
+    data = bytearray(f.read())
+now = int(time.time())
+# Every unused or other record of every set gets a fresh client, as a
+# flood of new addresses would make them: each set is full.
+for off in range(64, len(data), 64):
+    rec = bytes(data[off:off + 64])
+    if rec.startswith(b"198.51.100.1 "):
+        continue
+    line = "%-31s %10u %20d\n" % ("10.%d.%d.%d" % (off >> 16 & 255, off >> 8 & 255, off & 255), 1, now - 5)
+    data[off:off + 64] = line.encode()
+with open(path, "wb") as f:
+    f.write(data)
 PY
-	from 192.0.2.6 "USER alice" "PASS wrong" QUIT
-	[ -f "$STATE/192.0.2.6" ] || fail "not recorded"
-	assert_equal "$(ls "$STATE" | wc -l)" 1
+	# The flooder's next addresses are still recorded ...
+	local flooder
+	for flooder in 203.0.113.1 203.0.113.2 203.0.113.3; do
+		from "$flooder" "USER alice" "PASS wrong" QUIT
+		record_of "$flooder" | grep -q " 1 " || fail "$flooder not recorded: $(record_of "$flooder")"
+	done
+	# ... the client over the limit, the newest, is still refused ...
+	from 198.51.100.1 "${LOGIN[@]}" QUIT
+	assert_output --regexp '^-ERR \[SYS/TEMP\] too many failed logins'
+	# ... and one failure is a handful of file operations on the table,
+	# not a scan of anything.
+	command -v strace >/dev/null || skip "strace is not installed"
+	TCPREMOTEIP=203.0.113.99 strace -f -qq -e trace=openat,open,pread64,pwrite64,flock,getdents64 \
+		-o "$BATS_TEST_TMPDIR/st" "$ONEPOP" --auth=passwd-file:"$PASSWD" --mailbox="$MAILBOX" \
+		--auth-mechanisms=plain --fail-state="$STATE" --fail-delay=0 \
+		< <(printf 'USER alice\r\nPASS wrong\r\nQUIT\r\n') >/dev/null 2>&1
+	# The table is opened at most three times (the check before the
+	# greeting, the one before the password, the count) and read and
+	# written a set or a header at a time.
+	opens=$(grep -c "$STATE/failures" "$BATS_TEST_TMPDIR/st")
+	rw=$(grep -cE 'p(read|write)64\([0-9]+, .*, (64|256), [0-9]+\)' "$BATS_TEST_TMPDIR/st")
+	[ "$opens" -le 3 ] && [ "$rw" -le 7 ] ||
+		fail "$opens opens, $rw reads and writes: $(cat "$BATS_TEST_TMPDIR/st")"
+	! grep -A1 "openat.*\"$STATE\"" "$BATS_TEST_TMPDIR/st" | grep -q getdents64 ||
+		fail "the state directory was listed"
+}
+
+@test "--fail-state that is missing or read-only is exit 2 with the reason" {
+	run_onepop --fail-state="$BATS_TEST_TMPDIR/none" --auth=passwd-file:"$PASSWD"
+	assert_failure 2
+	grep -qF -- "--fail-state $BATS_TEST_TMPDIR/none" "$POP_ERR"
+	touch "$BATS_TEST_TMPDIR/file"
+	run_onepop --fail-state="$BATS_TEST_TMPDIR/file" --auth=passwd-file:"$PASSWD"
+	assert_failure 2
+	grep -q "not a directory" "$POP_ERR"
+	if is_root; then
+		# Root writes anywhere but on a read-only file system.
+		mkdir -p "$BATS_TEST_TMPDIR/ro"
+		mount -t tmpfs -o size=64k,ro tmpfs "$BATS_TEST_TMPDIR/ro" || skip "cannot mount a tmpfs"
+		run_onepop --fail-state="$BATS_TEST_TMPDIR/ro" --auth=passwd-file:"$PASSWD"
+		umount "$BATS_TEST_TMPDIR/ro"
+	else
+		mkdir -m 500 "$BATS_TEST_TMPDIR/ro"
+		run_onepop --fail-state="$BATS_TEST_TMPDIR/ro" --auth=passwd-file:"$PASSWD"
+	fi
+	assert_failure 2
+	grep -q "cannot write there" "$POP_ERR"
+}
+
+@test "a failure that cannot be written is logged" {
+	from 192.0.2.9 "USER alice" "PASS a" QUIT
+	chmod 000 "$STATE/failures"
+	chattr +i "$STATE/failures" 2>/dev/null || skip "no chattr +i here (root can write a 000 file)"
+	from 192.0.2.9 "USER alice" "PASS b" QUIT
+	chattr -i "$STATE/failures"
+	grep -q "fail-state $STATE/failures: open: .* (this failure is not remembered)" "$POP_ERR" ||
+		fail "$(cat "$POP_ERR")"
 }
 
 @test "--fail-state must be an absolute path" {
@@ -122,8 +217,15 @@ PY
 	assert_output --partial 192.0.2.7
 }
 
-# block ADDR: ADDR is past the limit (5 failures of 3, the last one now).
-block() { printf '%10u %20d\n' 5 "$(date +%s)" >"$STATE/$1"; }
+# block ADDR: ADDR is past the limit (5 failures of 3, the last one now),
+# by failing as a client would, under a higher limit.
+block() {
+	local -a save=("${POP_ARGS[@]}")
+	POP_ARGS=(--fail-state="$STATE" --fail-limit=50 --fail-delay=0)
+	from "$1" "USER alice" "PASS a" "USER alice" "PASS b" "USER alice" "PASS c" QUIT
+	from "$1" "USER alice" "PASS d" "USER alice" "PASS e" QUIT
+	POP_ARGS=("${save[@]}")
+}
 
 @test "a refused address gets one line before the greeting and nothing is read" {
 	block 192.0.2.10
@@ -136,8 +238,8 @@ block() { printf '%10u %20d\n' 5 "$(date +%s)" >"$STATE/$1"; }
 	assert_output --partial 'session end: user=- rhost=192.0.2.10 end=auth-failures'
 	refute_output --partial 'C: USER'
 	# Not one more failure counted: the state is as it was.
-	run cat "$STATE/192.0.2.10"
-	assert_output --regexp '^ +5 +[0-9]+$'
+	run record_of 192.0.2.10
+	assert_output --regexp '^192\.0\.2\.10 +5 +[0-9]+$'
 	# --preauth has no login to refuse: it is served.
 	POP_ARGS+=(--preauth=alice)
 	from 192.0.2.10 STAT QUIT

@@ -258,9 +258,13 @@ common_teardown() {
 
 # ---------------------------------------------------------------- pipe driver
 
-# The options every pipe session gets; tests add theirs in POP_ARGS.
+# The options every pipe session gets; tests add theirs in POP_ARGS. The
+# fixture mixes {PLAIN} and crypt users, for which onepop would offer
+# only PLAIN by default: the suites name every mechanism so that each is
+# exercised (test/mechanisms.bats checks the default).
 pop_std_args() {
-	printf '%s\n' "--auth=passwd-file:$PASSWD" "--mailbox=$MAILBOX" --fail-delay=0
+	printf '%s\n' "--auth=passwd-file:$PASSWD" "--mailbox=$MAILBOX" --fail-delay=0 \
+		--auth-mechanisms=plain,cram-md5,apop
 }
 
 # _pop_exec GENERATOR [ARGS...]: GENERATOR's output is onepop's stdin; the raw

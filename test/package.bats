@@ -38,7 +38,7 @@ teardown() {
 		./usr/share/doc/onepop/examples/inetd.conf ./usr/share/doc/onepop/copyright; do
 		assert_output --partial " $f"
 	done
-	assert_output --regexp 'drwx------ root/root .* \./var/lib/onepop/fail-state/'
+	assert_output --regexp 'drwx------ root/root .* \./var/lib/onepop/$'
 	assert_output --regexp '/usr/lib/[^/]+/onepop/onepop-tls\.so'
 	assert_output --regexp '/usr/lib/[^/]+/onepop/onepop-pam\.so'
 	# every file under /etc is a conffile (dh_installdeb)
@@ -77,7 +77,7 @@ teardown() {
 	assert_output --regexp ':/nonexistent:/usr/sbin/nologin$'
 	[ "$(stat -c '%a %U' "$ROOT/run/onepop/empty")" = "555 root" ]
 	[ -z "$(ls -A "$ROOT/run/onepop/empty")" ]
-	[ "$(stat -c '%a %U' "$ROOT/var/lib/onepop/fail-state")" = "700 root" ]
+	[ "$(stat -c '%a %U' "$ROOT/var/lib/onepop")" = "700 root" ]
 	# nothing listens: the sockets are installed, not enabled
 	[ ! -e "$ROOT/etc/systemd/system/sockets.target.wants/onepop.socket" ]
 	[ ! -e "$ROOT/etc/systemd/system/sockets.target.wants/onepops.socket" ]

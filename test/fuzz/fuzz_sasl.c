@@ -170,7 +170,7 @@ static void session(int mode, const uint8_t *data, size_t size)
 	    lseek(in_fd, 0, SEEK_SET) < 0 || dprintf(in_fd, "%s%s\r\n", lead[mode - 2], b64) < 0 || lseek(in_fd, 0, SEEK_SET) < 0 ||
 	    dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0)
 		fuzz_die("fds");
-	session_run(&opt, &backend_maildir, auth);
+	session_run(&opt, &backend_maildir, auth, NULL);
 	in = logged_in();
 	want = mode != 4 && is_alice(data, size);
 	if (in != want) {

@@ -128,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ftruncate(in_fd, 0) < 0 || (size && pwrite(in_fd, data, size, 0) != (ssize_t)size) ||
 	    lseek(in_fd, 0, SEEK_SET) < 0 || dup2(in_fd, STDIN_FILENO) < 0)
 		fuzz_die("input");
-	session_run(&opt, &ops, auth);
+	session_run(&opt, &ops, auth, NULL);
 	if (dirty) {
 		build_maildir();
 		dirty = 0;

@@ -7,12 +7,16 @@ usage: tcp_client.py PORT ACTION...
   sleep:SECS   pause
   until:PATH   pause until PATH exists (10 s at most)
   close        close the connection now, without reading the rest
+  tls          start TLS on the connection (implicit TLS, or after STLS's
+               +OK); the certificate is not checked (a test's own)
+  touch:PATH   create PATH (tells the test a point was reached)
 At the end (without close) it reads until the server closes (10 s at most).
 Everything received goes to stdout as is, as it arrives; exits 1 on a
 timeout.
 """
 import os
 import socket
+import ssl
 import sys
 import time
 
@@ -51,6 +55,13 @@ def main():
                     sys.stderr.write("tcp_client: %s never appeared\n" % arg)
                     return 1
                 time.sleep(0.05)
+        elif verb == "tls":
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(s)
+        elif verb == "touch":
+            open(arg, "w").close()
         elif verb == "close":
             s.close()
             closed = True
