@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "backend.h"
+#include "checkconfig.h"
 #include "config.h"
 #include "failstate.h"
 #include "log.h"
@@ -73,6 +74,7 @@ int main(int argc, char **argv)
 	/* Run by a checkpassword program as its "next program". */
 	if (argc == 2 && strcmp(argv[1], CHECKPASSWORD_REPLY_ARG) == 0)
 		return checkpassword_reply_main();
+	checkconfig_argv(argc, argv);
 	if (options_parse(&opt, argc, argv) < 0) {
 		fputs("Try 'onepop --help'.\n", stderr);
 		return EXIT_USAGE;
@@ -90,6 +92,8 @@ int main(int argc, char **argv)
 			puts(backends[i]->name);
 		return 0;
 	}
+	if (opt.check_config)
+		return checkconfig_run(&opt);
 	log_open(opt.debug);
 	if (adopt_listen_fds() < 0)
 		return config_error("LISTEN_FDS: expected one accepted stream socket (Accept=yes)", NULL);

@@ -17,7 +17,8 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_TEST_COMMANDS, OPT_TRANSMIT_ERRORS, OPT_EXEC, OPT_EXEC_ARG, OPT_FAITHFUL,
        OPT_MAIL_GROUP, OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT,
        OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN, OPT_EXPIRE, OPT_LOGIN_DELAY,
-       OPT_PRIVSEP_USER, OPT_PRIVSEP_DIR, OPT_AUTH_MECHANISMS, OPT_TLS_TICKET_KEY };
+       OPT_PRIVSEP_USER, OPT_PRIVSEP_DIR, OPT_AUTH_MECHANISMS, OPT_TLS_TICKET_KEY,
+       OPT_CHECK_CONFIG };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -57,6 +58,7 @@ static const struct option longopts[] = {
 	{ "auth-mechanisms", required_argument, NULL, OPT_AUTH_MECHANISMS },
 	{ "privsep-dir", required_argument, NULL, OPT_PRIVSEP_DIR },
 	{ "config", required_argument, NULL, 'c' },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -125,6 +127,8 @@ void options_usage(void)
 	      "      --scan=USER         dry run: print the list USER's session would\n"
 	      "                          see (number, size, UIDL), change nothing, exit\n"
 	      "  -c, --config=FILE       read options from FILE (key = value)\n"
+	      "  -t, --check-config      check the options and every file they name,\n"
+	      "                          print the effective settings, exit 0 or 2\n"
 	      "  -d, --debug             log commands and replies, also to stderr\n"
 	      "  -V, --version           print the version and exit\n"
 	      "  -h, --help              print this help and exit\n", stdout);
@@ -236,6 +240,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 		free(copy);
 		return parse_uint("login-delay", val, MAX_LOGIN_DELAY, &o->login_delay);
 	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, 60000, &o->fail_delay_ms);
+	case OPT_CHECK_CONFIG: o->check_config = parse_bool(copy); free(copy); break;
 	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;
 	case OPT_ALLOW_ROOT: o->allow_root = parse_bool(copy); free(copy); break;
 	case OPT_TLS:
@@ -364,7 +369,8 @@ static int config_load(struct options *o, const char *path, int depth)
 		fprintf(stderr, "onepop: %s: %s\n", path, strerror(errno));
 		return -EINVAL;
 	}
-	while (r == 0 && fgets(line, sizeof(line), f)) {
+	/* Every bad line is reported (--check-config lists them all). */
+	while (fgets(line, sizeof(line), f)) {
 		char *key = trim(line), *eq, *val = NULL;
 		const struct option *opt;
 
@@ -384,8 +390,8 @@ static int config_load(struct options *o, const char *path, int depth)
 			fprintf(stderr, "onepop: %s:%d: unknown key or missing value: %s\n",
 			        path, lineno, key);
 			r = -EINVAL;
-		} else {
-			r = apply(o, opt->val, val, depth);
+		} else if (apply(o, opt->val, val, depth) < 0) {
+			r = -EINVAL;
 		}
 	}
 	fclose(f);

@@ -60,6 +60,7 @@ struct options {
 	bool debug;
 	bool allow_root;
 	bool list_backends;
+	bool check_config;          /* --check-config, -t: check and exit */
 	bool help;
 	bool version;
 };
