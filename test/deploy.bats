@@ -161,7 +161,10 @@ installed_units() {
 	grep -qx 'Accept=yes' onepop.socket
 	grep -qx 'Accept=yes' onepops.socket
 	grep -qx 'StandardInput=socket' onepop@.service
-	grep -qx 'CapabilityBoundingSet=CAP_SETUID CAP_SETGID' onepop@.service
+	grep -qx 'CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_SYS_CHROOT' onepop@.service
+	# Privilege separation: chroot allowed back, the empty root made.
+	grep -q '^SystemCallFilter=.* chroot' onepop@.service
+	grep -qx 'RuntimeDirectory=onepop/empty' onepop@.service
 	grep -qx 'PrivateNetwork=yes' onepop@.service
 }
 
