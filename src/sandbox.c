@@ -28,10 +28,28 @@
  * needs its count below the limit. */
 #define SANDBOX_MAX_FDS 8
 
+/* The user from /etc/passwd itself, as useradd --system makes it: every
+ * session looks it up, and getpwnam() would load the NSS modules
+ * (libnss_systemd and what it links) into each one. The name service is
+ * asked only when the file has no such line. */
+static struct passwd *privsep_user(const char *user)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw = NULL;
+
+	if (f) {
+		while ((pw = fgetpwent(f)))
+			if (strcmp(pw->pw_name, user) == 0)
+				break;
+		fclose(f);
+	}
+	return pw ? pw : getpwnam(user);
+}
+
 int sandbox_prepare(const char *user, const char *dir, struct sandbox *ret,
                     char *err, size_t errlen)
 {
-	struct passwd *pw = getpwnam(user);
+	struct passwd *pw = privsep_user(user);
 	char parent[MAX_PATH], *slash;
 	struct stat st;
 	struct dirent *e;

@@ -558,25 +558,29 @@ static void preauth_process(struct session *s)
 	_exit(0);
 }
 
-/* Reap the pre-auth process, waiting at most about grace seconds, then
- * killing it; logs how it ended when that was not a plain exit. */
+/* Reap the pre-auth process, waiting at most grace seconds (for SIGCHLD,
+ * not by polling), then killing it; logs how it ended when that was not
+ * a plain exit or our own SIGKILL. */
 static void reap(pid_t pid, unsigned grace)
 {
+	struct timespec ts = { .tv_sec = (time_t)grace };
+	sigset_t chld, old;
 	int status;
+	pid_t r;
 
-	for (unsigned i = 0; i < grace * 100; i++) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			goto done;
-		if (r < 0 && errno != EINTR)
-			return;
-		usleep(10000);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0) {
+		if (sigtimedwait(&chld, NULL, &ts) < 0 && errno == EAGAIN) {
+			kill(pid, SIGKILL);
+			r = waitpid(pid, &status, 0);
+			break;
+		}
 	}
-	kill(pid, SIGKILL);
-	if (waitpid(pid, &status, 0) != pid)
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r != pid)
 		return;
-done:
 	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
 		log_msg(LOG_ERR, "privsep: the pre-auth process was killed by signal %d "
 		        "(nobody logged in by it)", WTERMSIG(status));
