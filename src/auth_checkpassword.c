@@ -110,9 +110,10 @@ static int parse_reply(char *buf, struct user_info *ret, const char *user)
 	u.uid = (uid_t)uid;
 	u.gid = (gid_t)gid;
 	u.has_ids = true;
-	/* As before: the checkpassword program may answer for system
-	 * accounts, whose groups then apply (initgroups). */
-	u.system_user = true;
+	/* The identity is the one PROG chose: its uid and gid, not the
+	 * groups of whatever system account has the name the client typed
+	 * (a virtual user named like one must not get its groups). */
+	u.system_user = false;
 	u.name = strdup(user);
 	u.home = strdup(home);
 	if (!u.name || !u.home) {
