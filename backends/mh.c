@@ -201,7 +201,8 @@ static int list_numbers(struct mh *h)
 		h->nums[h->count++] = n;
 	}
 	closedir(d);
-	qsort(h->nums, h->count, sizeof(*h->nums), cmp_num);
+	if (h->count)   /* an empty folder has no array: qsort(NULL) is UB */
+		qsort(h->nums, h->count, sizeof(*h->nums), cmp_num);
 	return 0;
 }
 

@@ -61,3 +61,25 @@ onepop_pid() {
 	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
 	assert_equal "$groups" "$FIX_GID"
 }
+
+# ---------------------------------------------------------------- item 17
+# Under UBSan (the sanitize build, halt_on_error) these were qsort(NULL, 0);
+# test/fuzz/regress/uidlist/dovecot-header-only replays the first.
+
+@test "#17 a dovecot-uidlist with only its header line serves the names' UIDLs" {
+	printf '3 V1\n' >"$MAILDIR/dovecot-uidlist"
+	POP_ARGS=(--uidl-format=dovecot)
+	pop "${LOGIN[@]}" STAT "UIDL 1" QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+	assert_line --index 4 --regexp '^\+OK 1 [0-9]+\.M[0-9]+P[0-9]+\.fixture$'
+}
+
+@test "#17 an empty MH folder logs in with no messages" {
+	mkdir "$BATS_TEST_TMPDIR/mh"
+	fix_owner "$BATS_TEST_TMPDIR/mh"
+	POP_ARGS=(--backend=mh --mailbox="$BATS_TEST_TMPDIR/mh")
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 "+OK 0 0"
+}
