@@ -90,7 +90,9 @@ static int open_locked(struct mbox *m, bool lock)
 {
 	for (int tries = 0; tries < 5; tries++) {
 		struct stat st, now;
-		int fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		/* O_NONBLOCK: a FIFO at the path must not hang the session
+		 * before the type check refuses it; regular files ignore it. */
+		int fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
 		if (fd < 0)
 			return errno == ENOENT ? 0 : -errno;

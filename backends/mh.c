@@ -136,7 +136,10 @@ static FILE *open_msg(struct mh *h, unsigned long num)
 	int fd;
 
 	snprintf(name, sizeof(name), "%lu", num);
-	fd = openat(h->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named like a message must not hang the session
+	 * (with the lock held) before the type is checked. Regular files
+	 * ignore the flag. */
+	fd = openat(h->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {

@@ -5,6 +5,7 @@
 
 setup() {
 	load helpers
+	load stores
 	common_setup
 	CP=$BATS_TEST_TMPDIR/checkpassword
 	MADE_USER= MADE_GROUP=
@@ -82,4 +83,98 @@ onepop_pid() {
 	pop "${LOGIN[@]}" STAT QUIT
 	assert_success
 	assert_line --index 3 "+OK 0 0"
+}
+
+# ---------------------------------------------------------------- item 9
+# A FIFO where a mail writer controls the names used to hang the session
+# (holding the lock) with --timeout unable to end it.
+
+@test "#9 a FIFO named like an MH message is not a message and hangs nothing" {
+	store_setup mh
+	mkfifo "$MAILBOX/40"
+	fix_owner "$MAILBOX"
+	POP_ARGS+=(--timeout=2)
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+	[ -p "$MAILBOX/40" ]
+}
+
+@test "#9 a FIFO as .mh_sequences (read by --expire) hangs nothing" {
+	store_setup mh
+	mkfifo "$MAILBOX/.mh_sequences"
+	fix_owner "$MAILBOX"
+	POP_ARGS+=(--timeout=2 --expire=1)
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+	[ -p "$MAILBOX/.mh_sequences" ]
+}
+
+@test "#9 a FIFO as the MH session lock is refused, not waited on" {
+	store_setup mh
+	mkfifo "$MAILBOX/.onepop.lock"
+	fix_owner "$MAILBOX"
+	POP_ARGS+=(--timeout=2)
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_line --index 2 --regexp '^-ERR \[SYS/TEMP\] '
+}
+
+@test "#9 a FIFO as the mbox file is refused at once" {
+	store_setup mbox
+	rm "$MAILBOX"
+	mkfifo "$MAILBOX"
+	fix_owner "$BATS_TEST_TMPDIR/spool"
+	POP_ARGS+=(--timeout=2 --mailbox="$MAILBOX")
+	pop "${LOGIN[@]}" QUIT
+	assert_line --index 2 --regexp '^-ERR \[SYS/TEMP\] '
+}
+
+# hang_shim: an LD_PRELOAD object whose openat() of the name $HANG_NAME
+# never returns (it sleeps through signals): a stand-in for any step of a
+# scan that blocks for good.
+hang_shim() {
+	local cc=${CC:-cc}
+	command -v "$cc" >/dev/null || skip "no C compiler to build the shim"
+	cat >"$BATS_TEST_TMPDIR/hang.c" <<-'C'
+	#define _GNU_SOURCE
+	#include <dlfcn.h>
+	#include <fcntl.h>
+	#include <stdarg.h>
+	#include <stdlib.h>
+	#include <string.h>
+	#include <unistd.h>
+	static int call(const char *fn, int dfd, const char *path, int flags, mode_t mode)
+	{
+		int (*real)(int, const char *, int, ...) = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, fn);
+		const char *want = getenv("HANG_NAME");
+		if (want && strcmp(path, want) == 0)
+			for (;;)
+				pause();
+		return real(dfd, path, flags, mode);
+	}
+	#define WRAP(fn) int fn(int dfd, const char *path, int flags, ...) { \
+		mode_t mode = 0; va_list ap; va_start(ap, flags); \
+		if (flags & (O_CREAT | O_TMPFILE)) mode = (mode_t)va_arg(ap, int); \
+		va_end(ap); return call(#fn, dfd, path, flags, mode); }
+	WRAP(openat)
+	WRAP(openat64)
+	C
+	"$cc" -shared -fPIC -o "$BATS_TEST_TMPDIR/hang.so" "$BATS_TEST_TMPDIR/hang.c" -ldl
+}
+
+@test "#9 the idle alarm stays armed during the scan: a stuck scan ends, the lock goes with it" {
+	hang_shim
+	store_setup mh
+	POP_ARGS+=(--timeout=2)
+	local start=$SECONDS
+	LD_PRELOAD=$BATS_TEST_TMPDIR/hang.so HANG_NAME=3 pop "${LOGIN[@]}" STAT QUIT
+	# Ended by onepop itself (not by the test's 20 s limit) within the
+	# timeout and its grace.
+	[ "$status" -ne 124 ] && [ "$status" -ne 137 ] || fail "still hanging after ${POP_LIMIT}s"
+	[ $((SECONDS - start)) -lt 15 ] || fail "took $((SECONDS - start)) s"
+	refute_output --partial "+OK 5 "
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
 }
