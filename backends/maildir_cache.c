@@ -34,6 +34,7 @@
 
 #include "maildir.h"
 #include "numparse.h"
+#include "tmpfile.h"
 
 #define CACHE_MAGIC "onepop-maildir-cache 2\n"
 /* "RAW WIRE INO " is at most 3 × 20 digits + 3 spaces; "cur/" + name + LF. */
@@ -282,7 +283,7 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
                         const struct maildir_list *l)
 {
 	uint64_t sum = SUM_INIT;
-	char *vbuf = NULL;
+	char *vbuf = NULL, tmp[sizeof(MAILDIR_CACHE_TMP) + 24];
 	bool ok = true;
 	FILE *f;
 	int fd;
@@ -293,13 +294,12 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 		if (strchr(maildir_path(l, i, buf), '\n'))
 			return;
 	}
-	fd = openat(dir_fd, MAILDIR_CACHE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	            0600);
+	fd = tmpfile_create(dir_fd, MAILDIR_CACHE_TMP, 0600, tmp, sizeof(tmp));
 	if (fd < 0)
 		return;
 	if (!(f = fdopen(fd, "w"))) {
 		close(fd);
-		unlinkat(dir_fd, MAILDIR_CACHE_TMP, 0);
+		unlinkat(dir_fd, tmp, 0);
 		return;
 	}
 	/* 64 KB writes rather than stdio's 4 KB (1,500 writes at 100,000);
@@ -339,6 +339,6 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 	ok = ok && fflush(f) == 0 && !ferror(f);
 	ok = fclose(f) == 0 && ok;
 	free(vbuf);
-	if (!ok || renameat(dir_fd, MAILDIR_CACHE_TMP, dir_fd, MAILDIR_CACHE) < 0)
-		unlinkat(dir_fd, MAILDIR_CACHE_TMP, 0);
+	if (!ok || renameat(dir_fd, tmp, dir_fd, MAILDIR_CACHE) < 0)
+		unlinkat(dir_fd, tmp, 0);
 }

@@ -45,6 +45,7 @@
 #include "backend.h"
 #include "maildir.h"
 #include "numparse.h"
+#include "tmpfile.h"
 
 #define LEDGER_NAME "onepop-uidl"
 #define LEDGER_TMP "onepop-uidl.tmp"
@@ -608,18 +609,21 @@ out:
 	return r;
 }
 
+/* The temporary ledger's name: LEDGER_TMP, or that and a pid when the
+ * name was taken by something that cannot be removed (tmpfile.h). */
+static char tmp_name[sizeof(LEDGER_TMP) + 24];
+
 /* The temporary ledger, opened for writing, or NULL. */
 static FILE *tmp_open(int dir_fd, int *ret_fd)
 {
-	int fd = openat(dir_fd, LEDGER_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	                0600);
+	int fd = tmpfile_create(dir_fd, LEDGER_TMP, 0600, tmp_name, sizeof(tmp_name));
 	FILE *f;
 
 	if (fd < 0)
 		return NULL;
 	if (!(f = fdopen(fd, "w"))) {
 		close(fd);
-		unlinkat(dir_fd, LEDGER_TMP, 0);
+		unlinkat(dir_fd, tmp_name, 0);
 		return NULL;
 	}
 	*ret_fd = fd;
@@ -633,8 +637,8 @@ static bool tmp_finish(int dir_fd, FILE *f, int fd, bool ok)
 	 * the ledger; the file's times need not be. */
 	ok = ok && fflush(f) == 0 && !ferror(f) && fdatasync(fd) == 0;
 	ok = fclose(f) == 0 && ok;
-	if (!ok || renameat(dir_fd, LEDGER_TMP, dir_fd, LEDGER_NAME) < 0) {
-		unlinkat(dir_fd, LEDGER_TMP, 0);
+	if (!ok || renameat(dir_fd, tmp_name, dir_fd, LEDGER_NAME) < 0) {
+		unlinkat(dir_fd, tmp_name, 0);
 		return false;
 	}
 	return true;

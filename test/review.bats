@@ -178,3 +178,55 @@ hang_shim() {
 	assert_success
 	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
 }
+
+# ---------------------------------------------------------------- items 13, 18
+# Temporary files are made with O_EXCL: what a mail writer leaves at the
+# name (a hard link to another file, a FIFO, a directory) is neither
+# written through nor in the way.
+
+@test "#18 a hard link at the login-delay record's temporary name is not written through" {
+	printf 'precious\n' >"$BATS_TEST_TMPDIR/victim"
+	ln "$BATS_TEST_TMPDIR/victim" "$MAILDIR/onepop-login.tmp"
+	fix_owner "$MAILDIR" "$BATS_TEST_TMPDIR/victim"
+	POP_ARGS=(--login-delay=600)
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim")" precious
+	grep -q '^onepop-login 1 ' "$MAILDIR/onepop-login"
+}
+
+@test "#18 a hard link at the UIDL ledger's temporary name is not written through" {
+	printf 'precious\n' >"$BATS_TEST_TMPDIR/victim"
+	ln "$BATS_TEST_TMPDIR/victim" "$MAILDIR/onepop-uidl.tmp"
+	fix_owner "$MAILDIR" "$BATS_TEST_TMPDIR/victim"
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim")" precious
+	grep -q '^onepop-uidl 1 ' "$MAILDIR/onepop-uidl"
+}
+
+@test "#18 a FIFO at the cache's temporary name neither hangs the session nor stops the cache" {
+	mkfifo "$MAILDIR/onepop.cache.tmp"
+	fix_owner "$MAILDIR"
+	POP_ARGS=(--timeout=3)
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+	grep -q '^onepop-maildir-cache ' "$MAILDIR/onepop.cache"
+}
+
+@test "#13 a directory at onepop.cache.tmp does not keep a bad cache in place" {
+	head -c 100000 /dev/zero | tr '\0' x >"$MAILDIR/onepop.cache"
+	mkdir -p "$MAILDIR/onepop.cache.tmp/full"
+	mkdir -p "$MAILDIR/onepop-uidl.tmp/full"
+	fix_owner "$MAILDIR"
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+	# Replaced by a good one, and the ledger written too.
+	grep -q '^onepop-maildir-cache ' "$MAILDIR/onepop.cache"
+	grep -q '^onepop-uidl 1 ' "$MAILDIR/onepop-uidl"
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+}
