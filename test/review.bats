@@ -230,3 +230,47 @@ hang_shim() {
 	pop "${LOGIN[@]}" STAT QUIT
 	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
 }
+
+# ---------------------------------------------------------------- item 15
+
+@test "#15 exec: a 4 MiB message reaches a slow client whole (the timeout is idleness, per read)" {
+	local helper=$BATS_TEST_TMPDIR/bighelper
+	cat >"$helper" <<-'SH'
+	#!/bin/bash
+	# One message of 65536 lines of 62 x's and CRLF: 4 MiB on the wire.
+	line=$(printf 'x%.0s' {1..62})
+	msg() { yes "$line" | head -n 65536 | sed 's/$/\r/'; }
+	while read -r req arg; do
+		case $req in
+		HELLO) echo "OK 1 big" ;;
+		LIST) echo "OK 1"; echo "4194304 big1"; echo . ;;
+		RETR) echo "OK 4194304"; msg; echo END ;;
+		COMMIT) for ((i = 0; i < arg; i++)); do read -r _; done; echo OK ;;
+		*) exit 0 ;;
+		esac
+	done
+	SH
+	chmod 755 "$helper"
+	local -a std
+	mapfile -t std < <(pop_std_args)
+	# The reader takes 64 KiB every 0.1 s: about 6.5 s for the message,
+	# more than twice --timeout.
+	export PY=$PYTHON
+	run bash -c 'printf "USER alice\r\nPASS secret\r\nRETR 1\r\nQUIT\r\n" |
+		timeout -k 2 60 "$@" 2>/dev/null | "$PY" -c "
+import sys, time
+got = bytearray()
+while True:
+    b = sys.stdin.buffer.read1(65536)
+    if not b:
+        break
+    got += b
+    time.sleep(0.1)
+lines = bytes(got).split(b\"\\r\\n\")
+print(\"x-lines\", sum(1 for l in lines if l == b\"x\" * 62))
+print(\"dot\", b\"\\r\\n.\\r\\n+OK\" in got)
+"' _ "$ONEPOP" "${std[@]}" --backend=exec "--exec=$helper" --timeout=3
+	assert_success
+	assert_line "x-lines 65536"
+	assert_line "dot True"
+}
