@@ -8,13 +8,14 @@ setup() {
 	load stores
 	common_setup
 	CP=$BATS_TEST_TMPDIR/checkpassword
-	MADE_USER= MADE_GROUP=
+	MADE_USER= MADE_GROUP= PAM_SERVICE_FILE=
 }
 
 teardown() {
 	common_teardown
 	if [ -n "$MADE_USER" ]; then retry_lock userdel "$MADE_USER" 2>/dev/null || :; fi
 	if [ -n "$MADE_GROUP" ]; then retry_lock groupdel "$MADE_GROUP" 2>/dev/null || :; fi
+	if [ -n "$PAM_SERVICE_FILE" ]; then rm -f "$PAM_SERVICE_FILE"; fi
 }
 
 # onepop_pid NAME: the onepop process of session NAME (its timeout's child).
@@ -23,6 +24,11 @@ onepop_pid() {
 	pid=$(child_pids "${SESSION_PID[$1]}" | head -1)
 	[ -n "$pid" ] || fail "cannot find the onepop process of session $1"
 	echo "$pid"
+}
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+	[ -r "/proc/$1/stat" ] && ! sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^Z'
 }
 
 # ---------------------------------------------------------------- item 6
@@ -273,4 +279,52 @@ print(\"dot\", b\"\\r\\n.\\r\\n+OK\" in got)
 	assert_success
 	assert_line "x-lines 65536"
 	assert_line "dot True"
+}
+
+# ---------------------------------------------------------------- item 11
+
+@test "#11 checkpassword: a program that hangs is killed at the time limit, -ERR [SYS/TEMP]" {
+	cat >"$CP" <<-SCRIPT
+	#!/bin/bash
+	echo \$\$ >"$BATS_TEST_TMPDIR/cp.pid"
+	sleep 30 &
+	echo \$! >"$BATS_TEST_TMPDIR/cp.child"
+	wait
+	SCRIPT
+	chmod 755 "$CP"
+	POP_ARGS=(--auth="checkpassword:$CP" --timeout=2)
+	local start=$SECONDS
+	pop "USER carol" "PASS x" QUIT
+	[ $((SECONDS - start)) -lt 10 ] || fail "took $((SECONDS - start)) s"
+	assert_line --index 2 --regexp '^-ERR \[SYS/TEMP\] '
+	# The program and what it started are gone (or zombies waiting for
+	# an init that reaps slowly).
+	! alive "$(cat "$BATS_TEST_TMPDIR/cp.pid")" || fail "the checkpassword program still runs"
+	! alive "$(cat "$BATS_TEST_TMPDIR/cp.child")" || fail "what it started still runs"
+}
+
+@test "#11 pam: a module that hangs is killed at the time limit, -ERR [SYS/TEMP]" {
+	require_root
+	run_onepop --auth=pam:onepop-probe --preauth=nobody
+	[ "$status" -ne 2 ] || skip "onepop was built without PAM"
+	ls /lib/*/security/pam_exec.so >/dev/null 2>&1 || skip "pam_exec.so is not installed"
+	local tag=$RANDOM start
+	cat >"$BATS_TEST_TMPDIR/hang.sh" <<-SCRIPT
+	#!/bin/sh
+	echo \$\$ >"$BATS_TEST_TMPDIR/pam.pid"
+	exec sleep 30
+	SCRIPT
+	chmod 755 "$BATS_TEST_TMPDIR/hang.sh"
+	PAM_SERVICE_FILE=/etc/pam.d/onepop-hang-$tag
+	printf '%s\n' "auth required pam_exec.so $BATS_TEST_TMPDIR/hang.sh" 'account required pam_permit.so' \
+		>"$PAM_SERVICE_FILE"
+	POP_ARGS=(--auth="pam:onepop-hang-$tag" --timeout=2)
+	start=$SECONDS
+	pop "USER nobody" "PASS x" QUIT
+	rm -f "$PAM_SERVICE_FILE"
+	# pam_exec puts its program in a session of its own (setsid), out of
+	# reach of the kill; the conversation's process itself is gone.
+	kill "$(cat "$BATS_TEST_TMPDIR/pam.pid")" 2>/dev/null || :
+	[ $((SECONDS - start)) -lt 10 ] || fail "took $((SECONDS - start)) s"
+	assert_line --index 2 --regexp '^-ERR \[SYS/TEMP\] '
 }
