@@ -64,10 +64,8 @@ static void mbox_close(struct mailbox *mb)
 
 	if (!m)
 		return;
-	if (m->ctx && m->login_name && mbox_priv_on(&m->lock) == 0) {
+	if (m->ctx && m->login_name)
 		login_delay_end(m->ctx, m->dir_fd, m->login_name, &m->login, m->count);
-		mbox_priv_off(&m->lock);
-	}
 	if (m->dir_fd >= 0)
 		close(m->dir_fd);
 	free(m->login_name);
@@ -120,8 +118,11 @@ static int open_locked(struct mbox *m, bool lock)
 }
 
 /* --login-delay: the record is PATH.onepop-login, beside the mailbox
- * as its dotlock is (the spool directory, written with the kept group),
- * and, like the session, guarded by the flock on the mailbox. */
+ * as its dotlock is, and, like the session, guarded by the flock on the
+ * mailbox. It is written with the user's own credentials, never the kept
+ * group: only the dotlock and the rewrite of the mailbox itself may use
+ * that (in a root:mail 2775 spool the user cannot keep a record, and
+ * --login-delay fails open there, as for any record it cannot write). */
 static int login_begin(struct mbox *m, struct backend_ctx *ctx)
 {
 	const char *base = strrchr(m->path, '/');
@@ -140,10 +141,7 @@ static int login_begin(struct mbox *m, struct backend_ctx *ctx)
 	free(copy);
 	if (m->dir_fd < 0)
 		return -errno;
-	if ((r = mbox_priv_on(&m->lock)) < 0)
-		return r;
 	r = login_delay_begin(ctx, m->dir_fd, m->login_name, &m->login);
-	mbox_priv_off(&m->lock);
 	return r;
 }
 

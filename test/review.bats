@@ -328,3 +328,66 @@ print(\"dot\", b\"\\r\\n.\\r\\n+OK\" in got)
 	[ $((SECONDS - start)) -lt 10 ] || fail "took $((SECONDS - start)) s"
 	assert_line --index 2 --regexp '^-ERR \[SYS/TEMP\] '
 }
+
+# ---------------------------------------------------------------- item 7
+# The kept group mail is for the dotlock and the rewrite of the spool file
+# only, and only where the user cannot point the path elsewhere.
+
+# spool_user7: a system user outside group mail, a root:mail 2775 spool
+# with the user's mailbox, and a home of the user's own.
+spool_user7() {
+	require_root
+	getent group mail >/dev/null || skip "no group mail"
+	command -v useradd >/dev/null || skip "no useradd"
+	MADE_USER=op-s$(printf '%05d' $((RANDOM % 100000)))
+	retry_lock useradd -M -N -g nogroup -d /nonexistent -s /usr/sbin/nologin "$MADE_USER" ||
+		skip "cannot create a user"
+	! id -nG "$MADE_USER" | grep -qw mail || fail "$MADE_USER is in group mail"
+	store_setup mbox
+	SPOOL=$BATS_TEST_TMPDIR/spool
+	U_HOME=$BATS_TEST_TMPDIR/uhome
+	mkdir -p "$U_HOME"
+	mv "$MAILBOX" "$SPOOL/$MADE_USER"
+	chown root:mail "$SPOOL"
+	chmod 2775 "$SPOOL"
+	chown "$MADE_USER:mail" "$SPOOL/$MADE_USER"
+	chmod 660 "$SPOOL/$MADE_USER"
+	chown "$MADE_USER:nogroup" "$U_HOME"
+	printf '%s:{PLAIN}secret:%s:%s::%s::\n' "$MADE_USER" "$(id -u "$MADE_USER")" \
+		"$(id -g "$MADE_USER")" "$U_HOME" >"$PASSWD"
+	LOGIN=("USER $MADE_USER" "PASS secret")
+}
+
+@test "#7 the login-delay record is made with the user's own group, not the kept mail group" {
+	spool_user7
+	# An mbox in the user's own directory: nothing needs the mail group.
+	mv "$SPOOL/$MADE_USER" "$U_HOME/mbox"
+	chown "$MADE_USER:nogroup" "$U_HOME/mbox"
+	POP_ARGS=(--backend=mbox --mailbox=%h/mbox --login-delay=60)
+	pop "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+	assert_equal "$(stat -c '%U %G' "$U_HOME/mbox.onepop-login")" "$MADE_USER nogroup"
+}
+
+@test "#7 a symlink of the user's to the spool gets no file made there with the mail group" {
+	spool_user7
+	ln -s "$SPOOL" "$U_HOME/Mail"
+	chown -h "$MADE_USER:nogroup" "$U_HOME/Mail"
+	POP_ARGS=(--backend=mbox --mailbox=%h/Mail/%u --login-delay=60)
+	pop "${LOGIN[@]}" STAT "DELE 1" QUIT
+	# Whatever the answers, nothing but the mailbox is in the spool.
+	run ls -A "$SPOOL"
+	assert_output "$MADE_USER"
+}
+
+@test "#7 the spool itself still gets the dotlock and rewrite with the mail group" {
+	spool_user7
+	POP_ARGS=(--backend=mbox --mailbox="$SPOOL/%u" --login-delay=60)
+	pop "${LOGIN[@]}" STAT "DELE 1" QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+	assert_equal "$(stat -c '%U %G %a' "$SPOOL/$MADE_USER")" "$MADE_USER mail 660"
+	run ls -A "$SPOOL"
+	assert_output "$MADE_USER"
+}
