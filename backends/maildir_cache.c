@@ -213,8 +213,8 @@ static int parse_entry(char *line, size_t len, struct maildir_list *l, struct or
 	return 0;
 }
 
-static int load(struct maildir_lines *f, const struct maildir_stamp now[2],
-                struct maildir_list *l, bool *ret_fresh)
+static int load(struct maildir_lines *f, const struct maildir_stamp now[2], size_t max_count,
+                bool fresh_only, struct maildir_list *l, bool *ret_fresh)
 {
 	struct maildir_stamp was[2];
 	struct order prev = { 0 };
@@ -230,11 +230,15 @@ static int load(struct maildir_lines *f, const struct maildir_stamp now[2],
 		if (maildir_lines_next(f, &line, CACHE_LINE) < 0 ||
 		    parse_stamp(line, subs[i], &was[i]) < 0)
 			return -EBADMSG;
+	if (fresh_only && !(stamp_equal(&was[0], &now[0]) && stamp_equal(&was[1], &now[1])))
+		return -ESTALE;
 	for (;;) {
 		if ((n = maildir_lines_next(f, &line, CACHE_LINE)) < 0)
 			return -EBADMSG;   /* truncated: no end line */
 		if (!strncmp(line, "end ", 4))
 			break;
+		if (l->count >= max_count)
+			return -EBADMSG;   /* more than the mailbox holds */
 		sum = line_sum(sum, line, (size_t)n);
 		if (parse_entry(line, (size_t)n, l, &prev) < 0)
 			return -EBADMSG;
@@ -251,9 +255,11 @@ static int load(struct maildir_lines *f, const struct maildir_stamp now[2],
 	return 0;
 }
 
-int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
-                       struct maildir_list *ret_list, bool *ret_fresh)
+int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2], size_t max_count,
+                       bool fresh_only, struct maildir_list *ret_list, bool *ret_fresh)
 {
+	/* The magic, two stamp lines and the end line; then a line a message. */
+	const uint64_t head = 4 * (uint64_t)CACHE_LINE;
 	struct maildir_list l = { 0 };
 	struct maildir_lines f;
 	bool fresh = false;
@@ -263,12 +269,14 @@ int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
 	fd = openat(dir_fd, MAILDIR_CACHE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : -EBADMSG;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_CACHE_MAX) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_CACHE_MAX ||
+	    (max_count < (MAILDIR_CACHE_MAX - head) / CACHE_LINE &&
+	     (uint64_t)st.st_size > head + (uint64_t)max_count * CACHE_LINE)) {
 		close(fd);
 		return -EBADMSG;
 	}
 	maildir_lines_init(&f, fd);
-	r = load(&f, stamps, &l, &fresh);
+	r = load(&f, stamps, max_count, fresh_only, &l, &fresh);
 	close(fd);
 	if (r < 0) {
 		maildir_list_free(&l);

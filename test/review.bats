@@ -391,3 +391,46 @@ spool_user7() {
 	run ls -A "$SPOOL"
 	assert_output "$MADE_USER"
 }
+
+# max_rss_kb FILE: the peak RSS /usr/bin/time wrote to FILE (kB).
+max_rss_kb() { tail -1 "$1"; }
+
+# pop_rss LINE...: pop, with onepop's peak RSS in kB in $RSS_KB.
+pop_rss() {
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time to measure RSS"
+	local real=$ONEPOP
+	ONEPOP=$BATS_TEST_TMPDIR/timed-onepop
+	printf '#!/bin/sh\nexec /usr/bin/time -f %%M -o "%s" "%s" "$@"\n' \
+		"$BATS_TEST_TMPDIR/rss" "$real" >"$ONEPOP"
+	chmod 755 "$ONEPOP"
+	pop "$@"
+	ONEPOP=$real
+	RSS_KB=$(max_rss_kb "$BATS_TEST_TMPDIR/rss")
+	echo "# peak RSS ${RSS_KB} kB" >&3
+}
+
+@test "#13 a 64 MB onepop.cache of valid-looking lines costs no memory for a 5-message Maildir" {
+	awk 'BEGIN {
+		print "onepop-maildir-cache 2"; print "new 0 0 0 0"; print "cur 0 0 0 0"
+		for (i = 0; i < 1500000; i++) printf "10 11 %d new/%d.M%dP1.hostile\n", i + 1, 1000000000 + i, i
+		print "end 1500000 0000000000000000"
+	}' >"$MAILDIR/onepop.cache"
+	fix_owner "$MAILDIR"
+	pop_rss "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+	[ "$RSS_KB" -lt 32768 ] || fail "peak RSS $RSS_KB kB"
+}
+
+@test "#13 a 64 MB UIDL ledger costs no memory for a 5-message Maildir" {
+	{
+		echo "onepop-uidl 1 0"
+		head -c 67108864 /dev/zero | tr '\0' 'u'
+		echo
+	} >"$MAILDIR/onepop-uidl"
+	fix_owner "$MAILDIR"
+	pop_rss "${LOGIN[@]}" STAT QUIT
+	assert_success
+	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
+	[ "$RSS_KB" -lt 32768 ] || fail "peak RSS $RSS_KB kB"
+}
