@@ -71,7 +71,7 @@ static void mbox_close(struct mailbox *mb)
 	free(m->login_name);
 	if (m->rd)
 		fclose(m->rd);
-	free(m->line);
+	free(m->buf);
 	mbox_lock_free(&m->lock);
 	if (m->fd >= 0)
 		close(m->fd);      /* releases the session flock */
@@ -230,26 +230,69 @@ static int mbox_msg_open(struct mailbox *mb, size_t idx)
 		close(fd);
 		return r;
 	}
+	if (!m->buf && !(m->buf = malloc(MBOX_READ_BUF))) {
+		fclose(m->rd);
+		m->rd = NULL;
+		return -ENOMEM;
+	}
 	m->rd_left = m->msgs[idx].end - m->msgs[idx].body;
+	m->buf_start = m->buf_end = 0;
+	m->line_start = true;
 	m->line_len = m->line_pos = 0;
 	return 0;
 }
 
-/* Next line of the open message, unquoted, in m->line. 0 at the end. */
+/* Read more of the message into buf, after what is there. */
+static int fill(struct mbox *m)
+{
+	size_t want = MBOX_READ_BUF - m->buf_end, n;
+
+	if ((off_t)want > m->rd_left)
+		want = (size_t)m->rd_left;
+	if (want == 0)
+		return 0;
+	n = fread(m->buf + m->buf_end, 1, want, m->rd);
+	if (n == 0)
+		return ferror(m->rd) ? -EIO : 0;   /* shorter than at scan: stop */
+	m->buf_end += n;
+	m->rd_left -= (off_t)n;
+	return 1;
+}
+
+/* Next line of the open message, or part of a long one, unquoted, in
+ * m->line. 0 at the end. */
 static int next_line(struct mbox *m)
 {
-	ssize_t n;
+	const char *p, *lf;
+	size_t have;
+	int r;
 
-	if (m->rd_left <= 0)
-		return 0;
-	n = getline(&m->line, &m->line_cap, m->rd);
-	if (n <= 0)
-		return ferror(m->rd) ? -EIO : 0;   /* shorter than at scan: stop */
-	if (n > m->rd_left)
-		n = m->rd_left;
-	m->rd_left -= n;
-	m->line_len = (size_t)n;
-	m->line_pos = mbox_is_quoted_from(m->line, m->line_len) ? 1 : 0;
+	for (;;) {
+		p = m->buf + m->buf_start;
+		have = m->buf_end - m->buf_start;
+		lf = memchr(p, '\n', have);
+		/* The start of a line must be seen far enough to tell a quoted
+		 * From_ line (or whole); a part needs just some octets. */
+		if (lf || (have > 0 && (!m->line_start || have > MBOX_QUOTE_MAX + 5)) ||
+		    (have > 0 && m->rd_left == 0))
+			break;
+		if (m->buf_start > 0) {
+			memmove(m->buf, p, have);
+			m->buf_start = 0;
+			m->buf_end = have;
+		}
+		if ((r = fill(m)) < 0)
+			return r;
+		if (r == 0 && have == 0)
+			return 0;
+		if (r == 0)
+			break;
+	}
+	m->line = p;
+	m->line_len = lf ? (size_t)(lf - p) + 1 : have;
+	m->line_pos = m->line_start && mbox_is_quoted_from(p, m->line_len) ? 1 : 0;
+	m->buf_start += m->line_len;
+	m->line_start = lf != NULL;
 	return 1;
 }
 

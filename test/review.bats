@@ -434,3 +434,67 @@ pop_rss() {
 	assert_line --index 3 "+OK 5 $TOTAL_OCTETS"
 	[ "$RSS_KB" -lt 32768 ] || fail "peak RSS $RSS_KB kB"
 }
+
+# ---------------------------------------------------------------- item 12
+# A message of one 64 MiB line: STAT and RETR must not cost memory in
+# proportion (before: the parsers held the whole line).
+
+# long_line_message FILE [FROM_LINE]: a header, then one 64 MiB line of x.
+long_line_message() {
+	{
+		[ -z "${2:-}" ] || printf '%s\n' "$2"
+		printf 'From: a@example.org\nSubject: one long line\n\n'
+		head -c 67108864 /dev/zero | tr '\0' x
+		printf '\n'
+	} >"$1"
+}
+
+# rss_session: USER/PASS/STAT/RETR 1/QUIT through onepop under
+# /usr/bin/time; checks that RETR sends exactly what STAT announced, the
+# long line whole; sets RSS_KB.
+rss_session() {
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time to measure RSS"
+	local -a std
+	mapfile -t std < <(pop_std_args)
+	printf 'USER alice\r\nPASS secret\r\nSTAT\r\nRETR 1\r\nQUIT\r\n' |
+		timeout -k 2 60 /usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/rss" \
+			"$ONEPOP" "${std[@]}" "${POP_ARGS[@]}" >"$RAW" 2>"$POP_ERR"
+	RSS_KB=$(max_rss_kb "$BATS_TEST_TMPDIR/rss")
+	echo "# peak RSS ${RSS_KB} kB" >&3
+	run "$PYTHON" - "$RAW" <<-'PY'
+	import sys
+	raw = open(sys.argv[1], "rb").read()
+	lines = raw.split(b"\r\n", 4)
+	stat = lines[3].split()
+	assert stat[:2] == [b"+OK", b"1"], lines[3]
+	assert lines[4].startswith(b"+OK"), lines[4][:80]
+	body = lines[4].split(b"\r\n", 1)[1]
+	end = body.index(b"\r\n.\r\n")
+	msg = body[:end + 2]
+	assert len(msg) == int(stat[2]), (len(msg), stat[2])
+	assert msg.endswith(b"\r\n\r\n" + b"x" * 67108864 + b"\r\n"), "the long line is not whole"
+	assert body[end + 5:].startswith(b"+OK"), "no QUIT reply"
+	print("ok")
+	PY
+	assert_success
+	assert_output ok
+}
+
+@test "#12 mbox: a 64 MiB line is scanned and sent in bounded memory" {
+	store_setup mbox
+	long_line_message "$MAILBOX" "From a@example.org Thu Jan  1 00:00:00 2024"
+	fix_owner "$BATS_TEST_TMPDIR/spool"
+	POP_ARGS+=(--mailbox="$MAILBOX")
+	rss_session
+	[ "$RSS_KB" -lt 32768 ] || fail "peak RSS $RSS_KB kB"
+}
+
+@test "#12 mh: a 64 MiB line is scanned and sent in bounded memory" {
+	store_setup mh
+	rm -f "$MAILBOX"/*
+	long_line_message "$MAILBOX/1"
+	fix_owner "$MAILBOX"
+	POP_ARGS+=(--mailbox="$MAILBOX")
+	rss_session
+	[ "$RSS_KB" -lt 32768 ] || fail "peak RSS $RSS_KB kB"
+}
