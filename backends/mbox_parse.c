@@ -232,7 +232,8 @@ static void message_line(struct parse *ps, const char *line, size_t len, bool fi
 		line++;
 		len--;
 	}
-	ps->last_byte = len ? line[len - 1] : before;
+	if (len)
+		ps->last_byte = line[len - 1];
 	/* Every line ending counts as CRLF on the wire. */
 	ps->size += len;
 	ps->last_lf = whole && ps->last_byte == '\n';

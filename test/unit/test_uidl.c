@@ -215,7 +215,9 @@ static void long_lines_in_parts(void)
 
 		o += (size_t)sprintf(text + o, "From: a\r\n%s", shapes[k]);
 		for (size_t i = 0; i < 3000; i++)
-			text[o++] = i % 97 == 0 ? '\r' : (char)('a' + i % 26);
+			text[o++] = "abcdefghijklmnopqrstuvwxyz"[i % 26];
+		for (size_t i = o - 3000; i < o; i += 97)
+			text[i] = '\r';
 		o += (size_t)sprintf(text + o, "\r\r\n %s", "cont\r\n");
 		for (size_t i = 0; i < 600; i++)
 			text[o++] = '\r';
