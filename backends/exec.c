@@ -30,7 +30,7 @@ extern const struct backend_ops backend_exec;
 
 static struct {
 	const char *argv[MAX_EXEC_ARGS + 2];
-	unsigned timeout;           /* seconds for one whole reply; 0 = none */
+	unsigned timeout;           /* seconds the helper may stay silent; 0 = none */
 	bool keep_stderr;           /* --debug: the helper's stderr is ours */
 } conf;
 
@@ -45,7 +45,6 @@ struct exec_mailbox {
 	bool committed;
 	bool in_message;            /* a RETR reply is being read */
 	uint64_t remaining;         /* its octets still to come */
-	long long deadline;         /* CLOCK_MONOTONIC ms for this reply; <0: none */
 	size_t start, end;          /* unread bytes in buf */
 	char buf[MAX_EXEC_LINE * 4];
 	char (*uidls)[MAX_UIDL + 1];    /* what scan's msginfo points to */
@@ -78,21 +77,27 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for fd until the reply's deadline: 0, or -ETIMEDOUT. */
-static int wait_fd(struct exec_mailbox *xm, int fd, short events)
+/* Wait until fd is ready: 0, or -ETIMEDOUT when the helper stayed idle
+ * for the whole timeout. The timeout is for idleness, counted afresh at
+ * each wait, not for a whole reply: a big message to a slow client takes
+ * as long as the client takes (the session's own alarm bounds a client
+ * that stops reading), and data already waiting is never refused. */
+static int wait_fd(int fd, short events)
 {
+	long long deadline = conf.timeout ? now_ms() + conf.timeout * 1000LL : -1;
+
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = events };
-		long long left = xm->deadline < 0 ? -1 : xm->deadline - now_ms();
+		long long left = deadline < 0 ? -1 : deadline - now_ms();
 		int r;
 
-		if (xm->deadline >= 0 && left <= 0)
-			return -ETIMEDOUT;
-		r = poll(&p, 1, left < 0 ? -1 : left > 60000 ? 60000 : (int)left);
+		r = poll(&p, 1, left < 0 ? -1 : left <= 0 ? 0 : left > 60000 ? 60000 : (int)left);
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return -errno;
+		if (deadline >= 0 && now_ms() >= deadline)
+			return -ETIMEDOUT;
 	}
 }
 
@@ -133,7 +138,7 @@ static int fill(struct exec_mailbox *xm)
 		xm->start = 0;
 	}
 	for (;;) {
-		r = wait_fd(xm, xm->from_fd, POLLIN);
+		r = wait_fd(xm->from_fd, POLLIN);
 		if (r < 0)
 			return fail(xm, r);
 		n = read(xm->from_fd, xm->buf + xm->end, sizeof(xm->buf) - xm->end);
@@ -179,7 +184,7 @@ static int write_all(struct exec_mailbox *xm, const char *p, size_t len)
 {
 	while (len > 0) {
 		ssize_t n;
-		int r = wait_fd(xm, xm->to_fd, POLLOUT);
+		int r = wait_fd(xm->to_fd, POLLOUT);
 
 		if (r < 0)
 			return fail(xm, r);
@@ -195,8 +200,9 @@ static int write_all(struct exec_mailbox *xm, const char *p, size_t len)
 	return 0;
 }
 
-/* Send one request line; the reply to it must be complete within the
- * idle timeout, so a slow or silent helper cannot hold the session. */
+/* Send one request line; the helper may be silent for at most the idle
+ * timeout at any point of its reply, so a silent one cannot hold the
+ * session. */
 static int request(struct exec_mailbox *xm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int request(struct exec_mailbox *xm, const char *fmt, ...)
@@ -214,7 +220,6 @@ static int request(struct exec_mailbox *xm, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -EINVAL;
-	xm->deadline = conf.timeout ? now_ms() + conf.timeout * 1000LL : -1;
 	last_error[0] = '\0';
 	return write_all(xm, line, (size_t)n);
 }

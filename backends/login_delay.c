@@ -14,6 +14,7 @@
 #include "limits.h"
 #include "login_delay.h"
 #include "options.h"
+#include "tmpfile.h"
 
 /* The record in the file, or all zeros when it is missing or damaged. */
 static void record_read(int dir_fd, const char *name, struct login_record *ret)
@@ -40,13 +41,13 @@ static void record_read(int dir_fd, const char *name, struct login_record *ret)
 
 void login_delay_save(int dir_fd, const char *name, const struct login_record *rec)
 {
-	char line[128], tmp[300];   /* a file name (NAME_MAX) and ".tmp" */
+	char line[128], want[300], tmp[320];   /* a file name (NAME_MAX) and ".tmp" */
 	int fd, len;
 	bool ok;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp))
+	if ((size_t)snprintf(want, sizeof(want), "%s.tmp", name) >= sizeof(want))
 		return;
-	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = tmpfile_create(dir_fd, want, 0600, tmp, sizeof(tmp));
 	if (fd < 0)
 		return;
 	len = snprintf(line, sizeof(line), "onepop-login 1 %" PRId64 " %" PRId64 " %d %d\n",

@@ -919,7 +919,11 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 		return r;
 	if ((r = read_stamps(md, stamps, &trusted)) < 0)
 		return r;
-	if (maildir_cache_load(md->dir_fd, stamps, &old, &fresh) == 0 && fresh && trusted) {
+	/* The cache is built whole only when its stamps say it lists the
+	 * directories as they are; otherwise it is read after them, for the
+	 * sizes it still knows, and never for more messages than they hold. */
+	if (trusted && maildir_cache_load(md->dir_fd, stamps, SIZE_MAX, true, &old, &fresh) == 0 &&
+	    fresh) {
 		/* Nothing was added, removed or renamed since the cache was made:
 		 * no readdir, no sort; each file's size is still checked. */
 		md->list = old;
@@ -937,6 +941,9 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 			maildir_list_free(&old);
 			return r;
 		}
+		maildir_list_free(&old);
+		if (maildir_cache_load(md->dir_fd, stamps, md->list.count, false, &old, &fresh) < 0)
+			old = (struct maildir_list){ 0 };
 		size_all(md, &old, &changed);
 	}
 	maildir_list_free(&old);

@@ -34,6 +34,7 @@
 
 #include "maildir.h"
 #include "numparse.h"
+#include "tmpfile.h"
 
 #define CACHE_MAGIC "onepop-maildir-cache 2\n"
 /* "RAW WIRE INO " is at most 3 × 20 digits + 3 spaces; "cur/" + name + LF. */
@@ -212,8 +213,8 @@ static int parse_entry(char *line, size_t len, struct maildir_list *l, struct or
 	return 0;
 }
 
-static int load(struct maildir_lines *f, const struct maildir_stamp now[2],
-                struct maildir_list *l, bool *ret_fresh)
+static int load(struct maildir_lines *f, const struct maildir_stamp now[2], size_t max_count,
+                bool fresh_only, struct maildir_list *l, bool *ret_fresh)
 {
 	struct maildir_stamp was[2];
 	struct order prev = { 0 };
@@ -229,11 +230,15 @@ static int load(struct maildir_lines *f, const struct maildir_stamp now[2],
 		if (maildir_lines_next(f, &line, CACHE_LINE) < 0 ||
 		    parse_stamp(line, subs[i], &was[i]) < 0)
 			return -EBADMSG;
+	if (fresh_only && !(stamp_equal(&was[0], &now[0]) && stamp_equal(&was[1], &now[1])))
+		return -ESTALE;
 	for (;;) {
 		if ((n = maildir_lines_next(f, &line, CACHE_LINE)) < 0)
 			return -EBADMSG;   /* truncated: no end line */
 		if (!strncmp(line, "end ", 4))
 			break;
+		if (l->count >= max_count)
+			return -EBADMSG;   /* more than the mailbox holds */
 		sum = line_sum(sum, line, (size_t)n);
 		if (parse_entry(line, (size_t)n, l, &prev) < 0)
 			return -EBADMSG;
@@ -250,9 +255,11 @@ static int load(struct maildir_lines *f, const struct maildir_stamp now[2],
 	return 0;
 }
 
-int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
-                       struct maildir_list *ret_list, bool *ret_fresh)
+int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2], size_t max_count,
+                       bool fresh_only, struct maildir_list *ret_list, bool *ret_fresh)
 {
+	/* The magic, two stamp lines and the end line; then a line a message. */
+	const uint64_t head = 4 * (uint64_t)CACHE_LINE;
 	struct maildir_list l = { 0 };
 	struct maildir_lines f;
 	bool fresh = false;
@@ -262,12 +269,14 @@ int maildir_cache_load(int dir_fd, const struct maildir_stamp stamps[2],
 	fd = openat(dir_fd, MAILDIR_CACHE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : -EBADMSG;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_CACHE_MAX) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_CACHE_MAX ||
+	    (max_count < (MAILDIR_CACHE_MAX - head) / CACHE_LINE &&
+	     (uint64_t)st.st_size > head + (uint64_t)max_count * CACHE_LINE)) {
 		close(fd);
 		return -EBADMSG;
 	}
 	maildir_lines_init(&f, fd);
-	r = load(&f, stamps, &l, &fresh);
+	r = load(&f, stamps, max_count, fresh_only, &l, &fresh);
 	close(fd);
 	if (r < 0) {
 		maildir_list_free(&l);
@@ -282,7 +291,7 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
                         const struct maildir_list *l)
 {
 	uint64_t sum = SUM_INIT;
-	char *vbuf = NULL;
+	char *vbuf = NULL, tmp[sizeof(MAILDIR_CACHE_TMP) + 24];
 	bool ok = true;
 	FILE *f;
 	int fd;
@@ -293,13 +302,12 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 		if (strchr(maildir_path(l, i, buf), '\n'))
 			return;
 	}
-	fd = openat(dir_fd, MAILDIR_CACHE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	            0600);
+	fd = tmpfile_create(dir_fd, MAILDIR_CACHE_TMP, 0600, tmp, sizeof(tmp));
 	if (fd < 0)
 		return;
 	if (!(f = fdopen(fd, "w"))) {
 		close(fd);
-		unlinkat(dir_fd, MAILDIR_CACHE_TMP, 0);
+		unlinkat(dir_fd, tmp, 0);
 		return;
 	}
 	/* 64 KB writes rather than stdio's 4 KB (1,500 writes at 100,000);
@@ -339,6 +347,6 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 	ok = ok && fflush(f) == 0 && !ferror(f);
 	ok = fclose(f) == 0 && ok;
 	free(vbuf);
-	if (!ok || renameat(dir_fd, MAILDIR_CACHE_TMP, dir_fd, MAILDIR_CACHE) < 0)
-		unlinkat(dir_fd, MAILDIR_CACHE_TMP, 0);
+	if (!ok || renameat(dir_fd, tmp, dir_fd, MAILDIR_CACHE) < 0)
+		unlinkat(dir_fd, tmp, 0);
 }

@@ -45,12 +45,20 @@
 #include "backend.h"
 #include "maildir.h"
 #include "numparse.h"
+#include "tmpfile.h"
 
 #define LEDGER_NAME "onepop-uidl"
 #define LEDGER_TMP "onepop-uidl.tmp"
 #define LEDGER_MAGIC "onepop-uidl 1 "
 /* A ledger bigger than this is not ours. */
 #define LEDGER_MAX (256ULL << 20)
+/* Nor one of more lines than this many a message now listed, and this
+ * many more: what it can hold beyond the messages are those gone since
+ * the last session, and it is read whole, so a hostile one must not cost
+ * more than the mailbox could need. Beyond it the ledger is rebuilt from
+ * the names (logged as unreadable). */
+#define LEDGER_LINES_PER_MSG 8
+#define LEDGER_LINES_EXTRA 4096
 /* Octets of a message that its digest covers. */
 #define LEDGER_HEAD 4096
 /* Files older than the last session's start by this much look "old"
@@ -233,8 +241,17 @@ static int ledger_parse(struct ledger *lg, size_t len)
 	return -EBADMSG;   /* no end line: truncated */
 }
 
-/* 0 and the ledger, -ENOENT when there is none, -EBADMSG when unusable. */
-static int ledger_load(int dir_fd, struct ledger *lg)
+/* The largest ledger file worth reading for count messages. */
+static uint64_t ledger_cap(size_t count)
+{
+	uint64_t lines = (uint64_t)count * LEDGER_LINES_PER_MSG + LEDGER_LINES_EXTRA;
+
+	return lines > LEDGER_MAX / LEDGER_LINE ? LEDGER_MAX : lines * LEDGER_LINE;
+}
+
+/* 0 and the ledger, -ENOENT when there is none, -EBADMSG when unusable
+ * (or bigger than count messages can need). */
+static int ledger_load(int dir_fd, size_t count, struct ledger *lg)
 {
 	struct stat st;
 	ssize_t n;
@@ -244,7 +261,7 @@ static int ledger_load(int dir_fd, struct ledger *lg)
 	fd = openat(dir_fd, LEDGER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : -EBADMSG;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX ||
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > ledger_cap(count) ||
 	    !(lg->buf = malloc((size_t)st.st_size + 1))) {
 		close(fd);
 		return -EBADMSG;
@@ -415,7 +432,7 @@ static bool ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledge
 	fd = openat(dir_fd, LEDGER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LEDGER_MAX) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > ledger_cap(l->count)) {
 		close(fd);
 		return false;
 	}
@@ -487,7 +504,7 @@ int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledg
 	if ((r = maildir_name_uidls(l)) < 0 ||
 	    !(meta->msgs = calloc(l->count ? l->count : 1, sizeof(*meta->msgs))))
 		return r < 0 ? r : -ENOMEM;
-	r = ledger_load(dir_fd, &lg);
+	r = ledger_load(dir_fd, l->count, &lg);
 	if (r == -ENOMEM)
 		return r;
 	meta->dirty = r < 0;
@@ -608,18 +625,21 @@ out:
 	return r;
 }
 
+/* The temporary ledger's name: LEDGER_TMP, or that and a pid when the
+ * name was taken by something that cannot be removed (tmpfile.h). */
+static char tmp_name[sizeof(LEDGER_TMP) + 24];
+
 /* The temporary ledger, opened for writing, or NULL. */
 static FILE *tmp_open(int dir_fd, int *ret_fd)
 {
-	int fd = openat(dir_fd, LEDGER_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	                0600);
+	int fd = tmpfile_create(dir_fd, LEDGER_TMP, 0600, tmp_name, sizeof(tmp_name));
 	FILE *f;
 
 	if (fd < 0)
 		return NULL;
 	if (!(f = fdopen(fd, "w"))) {
 		close(fd);
-		unlinkat(dir_fd, LEDGER_TMP, 0);
+		unlinkat(dir_fd, tmp_name, 0);
 		return NULL;
 	}
 	*ret_fd = fd;
@@ -633,8 +653,8 @@ static bool tmp_finish(int dir_fd, FILE *f, int fd, bool ok)
 	 * the ledger; the file's times need not be. */
 	ok = ok && fflush(f) == 0 && !ferror(f) && fdatasync(fd) == 0;
 	ok = fclose(f) == 0 && ok;
-	if (!ok || renameat(dir_fd, LEDGER_TMP, dir_fd, LEDGER_NAME) < 0) {
-		unlinkat(dir_fd, LEDGER_TMP, 0);
+	if (!ok || renameat(dir_fd, tmp_name, dir_fd, LEDGER_NAME) < 0) {
+		unlinkat(dir_fd, tmp_name, 0);
 		return false;
 	}
 	return true;

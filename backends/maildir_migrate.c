@@ -128,7 +128,8 @@ static int pairs_load(int dir_fd, const char *file, char format, struct pair **r
 		n++;
 	}
 	fclose(f);
-	qsort(p, n, sizeof(*p), by_base);
+	if (n)      /* a header-only list has no array: qsort(NULL) is UB */
+		qsort(p, n, sizeof(*p), by_base);
 	*ret = p;
 	*ret_n = n;
 	return 0;

@@ -64,16 +64,14 @@ static void mbox_close(struct mailbox *mb)
 
 	if (!m)
 		return;
-	if (m->ctx && m->login_name && mbox_priv_on(&m->lock) == 0) {
+	if (m->ctx && m->login_name)
 		login_delay_end(m->ctx, m->dir_fd, m->login_name, &m->login, m->count);
-		mbox_priv_off(&m->lock);
-	}
 	if (m->dir_fd >= 0)
 		close(m->dir_fd);
 	free(m->login_name);
 	if (m->rd)
 		fclose(m->rd);
-	free(m->line);
+	free(m->buf);
 	mbox_lock_free(&m->lock);
 	if (m->fd >= 0)
 		close(m->fd);      /* releases the session flock */
@@ -90,7 +88,9 @@ static int open_locked(struct mbox *m, bool lock)
 {
 	for (int tries = 0; tries < 5; tries++) {
 		struct stat st, now;
-		int fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		/* O_NONBLOCK: a FIFO at the path must not hang the session
+		 * before the type check refuses it; regular files ignore it. */
+		int fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
 		if (fd < 0)
 			return errno == ENOENT ? 0 : -errno;
@@ -118,8 +118,11 @@ static int open_locked(struct mbox *m, bool lock)
 }
 
 /* --login-delay: the record is PATH.onepop-login, beside the mailbox
- * as its dotlock is (the spool directory, written with the kept group),
- * and, like the session, guarded by the flock on the mailbox. */
+ * as its dotlock is, and, like the session, guarded by the flock on the
+ * mailbox. It is written with the user's own credentials, never the kept
+ * group: only the dotlock and the rewrite of the mailbox itself may use
+ * that (in a root:mail 2775 spool the user cannot keep a record, and
+ * --login-delay fails open there, as for any record it cannot write). */
 static int login_begin(struct mbox *m, struct backend_ctx *ctx)
 {
 	const char *base = strrchr(m->path, '/');
@@ -138,10 +141,7 @@ static int login_begin(struct mbox *m, struct backend_ctx *ctx)
 	free(copy);
 	if (m->dir_fd < 0)
 		return -errno;
-	if ((r = mbox_priv_on(&m->lock)) < 0)
-		return r;
 	r = login_delay_begin(ctx, m->dir_fd, m->login_name, &m->login);
-	mbox_priv_off(&m->lock);
 	return r;
 }
 
@@ -230,26 +230,69 @@ static int mbox_msg_open(struct mailbox *mb, size_t idx)
 		close(fd);
 		return r;
 	}
+	if (!m->buf && !(m->buf = malloc(MBOX_READ_BUF))) {
+		fclose(m->rd);
+		m->rd = NULL;
+		return -ENOMEM;
+	}
 	m->rd_left = m->msgs[idx].end - m->msgs[idx].body;
+	m->buf_start = m->buf_end = 0;
+	m->line_start = true;
 	m->line_len = m->line_pos = 0;
 	return 0;
 }
 
-/* Next line of the open message, unquoted, in m->line. 0 at the end. */
+/* Read more of the message into buf, after what is there. */
+static int fill(struct mbox *m)
+{
+	size_t want = MBOX_READ_BUF - m->buf_end, n;
+
+	if ((off_t)want > m->rd_left)
+		want = (size_t)m->rd_left;
+	if (want == 0)
+		return 0;
+	n = fread(m->buf + m->buf_end, 1, want, m->rd);
+	if (n == 0)
+		return ferror(m->rd) ? -EIO : 0;   /* shorter than at scan: stop */
+	m->buf_end += n;
+	m->rd_left -= (off_t)n;
+	return 1;
+}
+
+/* Next line of the open message, or part of a long one, unquoted, in
+ * m->line. 0 at the end. */
 static int next_line(struct mbox *m)
 {
-	ssize_t n;
+	const char *p, *lf;
+	size_t have;
+	int r;
 
-	if (m->rd_left <= 0)
-		return 0;
-	n = getline(&m->line, &m->line_cap, m->rd);
-	if (n <= 0)
-		return ferror(m->rd) ? -EIO : 0;   /* shorter than at scan: stop */
-	if (n > m->rd_left)
-		n = m->rd_left;
-	m->rd_left -= n;
-	m->line_len = (size_t)n;
-	m->line_pos = mbox_is_quoted_from(m->line, m->line_len) ? 1 : 0;
+	for (;;) {
+		p = m->buf + m->buf_start;
+		have = m->buf_end - m->buf_start;
+		lf = memchr(p, '\n', have);
+		/* The start of a line must be seen far enough to tell a quoted
+		 * From_ line (or whole); a part needs just some octets. */
+		if (lf || (have > 0 && (!m->line_start || have > MBOX_QUOTE_MAX + 5)) ||
+		    (have > 0 && m->rd_left == 0))
+			break;
+		if (m->buf_start > 0) {
+			memmove(m->buf, p, have);
+			m->buf_start = 0;
+			m->buf_end = have;
+		}
+		if ((r = fill(m)) < 0)
+			return r;
+		if (r == 0 && have == 0)
+			return 0;
+		if (r == 0)
+			break;
+	}
+	m->line = p;
+	m->line_len = lf ? (size_t)(lf - p) + 1 : have;
+	m->line_pos = m->line_start && mbox_is_quoted_from(p, m->line_len) ? 1 : 0;
+	m->buf_start += m->line_len;
+	m->line_start = lf != NULL;
 	return 1;
 }
 

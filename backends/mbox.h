@@ -20,6 +20,10 @@ struct mbox_msg {
 	char uidl[MAX_UIDL + 1];    /* what scan's msginfo points to */
 };
 
+/* RETR reads a message in parts of at most this many octets, however
+ * long its lines (more than MBOX_QUOTE_MAX + 5). */
+#define MBOX_READ_BUF 65536
+
 struct mbox {
 	struct mailbox base;
 	char *path;
@@ -30,9 +34,12 @@ struct mbox {
 	size_t count;
 	off_t scan_size;    /* bytes seen at scan; later ones arrived since */
 	FILE *rd;           /* the open message */
-	off_t rd_left;
-	char *line;         /* its current line, already unquoted */
-	size_t line_cap, line_len, line_pos;
+	off_t rd_left;      /* its octets not yet in buf */
+	char *buf;          /* MBOX_READ_BUF octets of it, read ahead */
+	size_t buf_start, buf_end;
+	bool line_start;    /* buf_start is at the start of a line */
+	const char *line;   /* the current line or part of one, unquoted */
+	size_t line_len, line_pos;
 	struct backend_ctx *ctx;    /* NULL when opened without one */
 	/* --login-delay: PATH.onepop-login, in the mailbox's directory */
 	int dir_fd;
@@ -46,6 +53,11 @@ struct mbox {
  * parse the first limit bytes and return -ESTALE unless they hold
  * exactly the messages recorded at scan (mbox_parse.c). */
 int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info);
+/* Whether a line starting with line (len octets of it, which must hold
+ * the whole line or at least MBOX_QUOTE_MAX + 5 octets) is a quoted
+ * From_ line. Long lines are read in parts; the bound makes the start of
+ * a line enough to decide, the same way at scan and at RETR. */
+#define MBOX_QUOTE_MAX 1024
 bool mbox_is_quoted_from(const char *line, size_t len);
 
 /* Rewrite without the deleted messages (mbox_rewrite.c); with --expire,

@@ -5,11 +5,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "limits.h"
 #include "mbox_lock.h"
+
+/* Whether every directory leading to path's last component, and every
+ * symlink on the way, belongs to root: then the user can neither point
+ * the path elsewhere nor swap a directory on it for a symlink. */
+static bool path_trusted(const char *path)
+{
+	char prefix[MAX_PATH];
+	size_t len = strlen(path);
+
+	if (path[0] != '/' || len >= sizeof(prefix))
+		return false;
+	for (size_t i = 1; i <= len; i++) {
+		struct stat st;
+
+		if (path[i] != '/')
+			continue;
+		if (i == len)
+			break;
+		memcpy(prefix, path, i);
+		prefix[i] = '\0';
+		if (lstat(prefix, &st) < 0 || (S_ISLNK(st.st_mode) && st.st_uid != 0))
+			return false;
+		if (stat(prefix, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0)
+			return false;
+	}
+	return true;
+}
 
 int mbox_lock_init(struct mbox_lock *l, const char *path)
 {
@@ -21,7 +49,10 @@ int mbox_lock_init(struct mbox_lock *l, const char *path)
 		l->dotlock = NULL;
 		return -ENOMEM;
 	}
-	if (getresgid(&rgid, &egid, &sgid) == 0 && sgid != rgid) {
+	/* The kept group only where the user cannot choose what the path
+	 * leads to: else a symlink of theirs (~/Mail to /var/mail) would get
+	 * the group's dotlocks and files made wherever they point it. */
+	if (getresgid(&rgid, &egid, &sgid) == 0 && sgid != rgid && path_trusted(path)) {
 		l->has_priv = true;
 		l->priv_gid = sgid;
 	}

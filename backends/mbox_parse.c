@@ -1,10 +1,12 @@
 /* The mbox parser, shared by the scan at login and the check before the
  * rewrite at QUIT.
  *
- * The file is read with pread(2) in blocks of SCAN_BLOCK bytes (grown
- * only for a longer line) and split into lines with memchr; nothing but
- * the headers is digested (for the UIDLs), so the scan costs about a
- * copy of the file from the page cache.
+ * The file is read with pread(2) in blocks of SCAN_BLOCK bytes and split
+ * into lines with memchr; a line longer than the block comes in parts of
+ * at most SCAN_BLOCK bytes (so memory does not grow with the longest
+ * line a sender can write); nothing but the headers is digested (for the
+ * UIDLs), so the scan costs about a copy of the file from the page
+ * cache.
  *
  * What the rewrite relies on is recorded per message: the offsets of its
  * From_ line, body and end, and a 64-bit fingerprint of its From_ line
@@ -47,18 +49,11 @@ static int reader_fill(struct reader *rd)
 	size_t want;
 	ssize_t n;
 
-	/* Keep the partial line; grow only when it fills the buffer. */
+	/* Keep the partial line (never a full buffer: reader_line hands
+	 * that out as a part). */
 	memmove(rd->buf, rd->buf + rd->pos, rd->len - rd->pos);
 	rd->len -= rd->pos;
 	rd->pos = 0;
-	if (rd->len == rd->cap) {
-		char *p = realloc(rd->buf, rd->cap * 2);
-
-		if (!p)
-			return -ENOMEM;
-		rd->buf = p;
-		rd->cap *= 2;
-	}
 	want = rd->cap - rd->len;
 	if (rd->left >= 0 && (off_t)want > rd->left)
 		want = (size_t)rd->left;
@@ -76,17 +71,19 @@ static int reader_fill(struct reader *rd)
 	return 0;
 }
 
-/* The next line with its LF (the last one may have none): 1, 0 at the
- * end, or a negative errno. */
-static int reader_line(struct reader *rd, const char **line, size_t *len)
+/* The next line with its LF (the last one may have none), or the next
+ * part of a line longer than the buffer (*whole false: more of the same
+ * line follows): 1, 0 at the end, or a negative errno. */
+static int reader_line(struct reader *rd, const char **line, size_t *len, bool *whole)
 {
 	for (;;) {
 		const char *p = rd->buf + rd->pos;
 		const char *lf = memchr(p, '\n', rd->len - rd->pos);
 		int r;
 
-		if (lf || (rd->eof && rd->pos < rd->len)) {
+		if (lf || (rd->eof && rd->pos < rd->len) || (rd->pos == 0 && rd->len == rd->cap)) {
 			*len = lf ? (size_t)(lf - p) + 1 : rd->len - rd->pos;
+			*whole = lf || rd->eof;
 			*line = p;
 			rd->pos += *len;
 			return 1;
@@ -98,13 +95,16 @@ static int reader_line(struct reader *rd, const char **line, size_t *len)
 	}
 }
 
-/* A quoted From_ line (mboxrd): ">", more ">"s, then "From ". */
+/* A quoted From_ line (mboxrd): ">", more ">"s (at most MBOX_QUOTE_MAX),
+ * then "From ". */
 bool mbox_is_quoted_from(const char *line, size_t len)
 {
 	size_t i = 0;
 
-	while (i < len && line[i] == '>')
+	while (i < len && i <= MBOX_QUOTE_MAX && line[i] == '>')
 		i++;
+	if (i > MBOX_QUOTE_MAX)
+		return false;
 	return i > 0 && len - i >= 5 && memcmp(line + i, "From ", 5) == 0;
 }
 
@@ -127,6 +127,7 @@ struct parse {
 	struct uidl_popa3d p3;  /* m->uidl_popa3d: the UIDL, d only the fp */
 	uint64_t size;          /* wire octets of cur so far */
 	bool last_lf;           /* cur's last line ended in LF */
+	char last_byte;         /* the last octet of cur so far (a part's CR) */
 };
 
 static int grow(struct parse *ps)
@@ -214,22 +215,34 @@ static int end_message(struct parse *ps, off_t end, size_t blank)
 	return 0;
 }
 
-/* One line of a message (not its From_ line): size and UIDL digest. */
-static void message_line(struct parse *ps, const char *line, size_t len)
+/* One line of a message (not its From_ line), or a part of one (first:
+ * it starts the line; whole: it ends it): size and UIDL digest. */
+static void message_line(struct parse *ps, const char *line, size_t len, bool first, bool whole)
 {
+	char before = ps->last_byte;
+
 	/* popa3d hashes the line as stored, still quoted. */
-	if (ps->m->uidl_popa3d && !ps->check)
-		uidl_popa3d_line(&ps->p3, line, len);
-	if (len && (line[0] == '>') && mbox_is_quoted_from(line, len)) {
+	if (ps->m->uidl_popa3d && !ps->check) {
+		if (first)
+			uidl_popa3d_line(&ps->p3, line, len);
+		else
+			uidl_popa3d_more(&ps->p3, line, len);
+	}
+	if (first && len && (line[0] == '>') && mbox_is_quoted_from(line, len)) {
 		line++;
 		len--;
 	}
+	if (len)
+		ps->last_byte = line[len - 1];
 	/* Every line ending counts as CRLF on the wire. */
 	ps->size += len;
-	ps->last_lf = line[len - 1] == '\n';
-	if (ps->last_lf && (len < 2 || line[len - 2] != '\r'))
+	ps->last_lf = whole && ps->last_byte == '\n';
+	if (ps->last_lf && (len >= 2 ? line[len - 2] != '\r' : len == 1 && (first || before != '\r')))
 		ps->size++;
-	uidl_digest_line(ps->d, line, len);
+	if (first && whole)
+		uidl_digest_line(ps->d, line, len);
+	else
+		uidl_digest_part(ps->d, line, len, whole);
 }
 
 /* Past the header, the lines that neither start a message nor are
@@ -265,7 +278,7 @@ int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 	const char *line;
 	size_t len, prev_blank = 0;
 	off_t off = 0;
-	bool in_msg = false;
+	bool in_msg = false, whole = true, at_start = true, in_from = false;
 	int r;
 
 	if (!(rd.buf = malloc(rd.cap)))
@@ -274,10 +287,23 @@ int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 	for (;;) {
 		bool from;
 
-		if (in_msg && !ps.d->in_header && !(m->uidl_popa3d && !ps.check))
+		if (at_start && in_msg && !ps.d->in_header && !(m->uidl_popa3d && !ps.check))
 			skip_body(&ps, &rd, &off, &prev_blank);
-		if ((r = reader_line(&rd, &line, &len)) <= 0)
+		if ((r = reader_line(&rd, &line, &len, &whole)) <= 0)
 			break;
+		if (!at_start) {
+			/* More of a long line: of the From_ line, or of the message. */
+			if (in_from) {
+				uidl_digest_raw(ps.d, line, len);
+				ps.cur.body += (off_t)len;
+			} else {
+				message_line(&ps, line, len, false, whole);
+			}
+			off += (off_t)len;
+			at_start = whole;
+			in_from = in_from && !whole;
+			continue;
+		}
 		/* line points into bytes pread() filled; the analyzer cannot see that. */
 		from = len >= 5 && line[0] == 'F' && // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult)
 		            memcmp(line, "From ", 5) == 0 &&
@@ -301,11 +327,13 @@ int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 			if (m->uidl_popa3d)
 				uidl_popa3d_init(&ps.p3);
 			in_msg = true;
+			in_from = !whole;
 		} else {
-			message_line(&ps, line, len);
+			message_line(&ps, line, len, true, whole);
 		}
-		prev_blank = is_blank(line, len) ? len : 0;
+		prev_blank = whole && is_blank(line, len) ? len : 0;
 		off += (off_t)len;
+		at_start = whole;
 	}
 	/* A last blank line is the final separator, as MDAs write it. */
 	if (r == 0 && in_msg)

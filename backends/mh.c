@@ -136,7 +136,10 @@ static FILE *open_msg(struct mh *h, unsigned long num)
 	int fd;
 
 	snprintf(name, sizeof(name), "%lu", num);
-	fd = openat(h->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named like a message must not hang the session
+	 * (with the lock held) before the type is checked. Regular files
+	 * ignore the flag. */
+	fd = openat(h->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
@@ -146,23 +149,40 @@ static FILE *open_msg(struct mh *h, unsigned long num)
 	return f;
 }
 
-/* Size and UIDL of one message file. */
+/* Size and UIDL of one message file, read in blocks: a line longer than
+ * a block goes to the digest in parts, so memory does not grow with it. */
 static int read_info(FILE *f, struct msginfo *info, char uidl[MAX_UIDL + 1])
 {
 	struct uidl_digest d;
 	struct wire_size ws;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char buf[MSG_CHUNK];
+	bool start = true;      /* buf[0] starts a line */
+	size_t n;
 	int r;
 
 	wire_size_init(&ws);
 	uidl_digest_init(&d);
-	while ((n = getline(&line, &cap, f)) > 0) {
-		wire_size_feed(&ws, line, (size_t)n);
-		uidl_digest_line(&d, line, (size_t)n);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		const char *p = buf, *end = buf + n, *lf;
+
+		wire_size_feed(&ws, buf, n);
+		/* Past the header only the size matters. */
+		for (; p < end && d.in_header; p = lf + 1) {
+			if (!(lf = memchr(p, '\n', (size_t)(end - p)))) {
+				uidl_digest_part(&d, p, (size_t)(end - p), false);
+				start = false;
+				break;
+			}
+			if (start)
+				uidl_digest_line(&d, p, (size_t)(lf + 1 - p));
+			else
+				uidl_digest_part(&d, p, (size_t)(lf + 1 - p), true);
+			start = true;
+		}
 	}
-	free(line);
+	/* A last line without LF is a line too. */
+	if (!start)
+		uidl_digest_part(&d, "", 0, true);
 	r = ferror(f) ? -EIO : wire_size_end(&ws, &info->size);
 	uidl_digest_end(&d, uidl);
 	info->uidl = uidl;
@@ -201,7 +221,8 @@ static int list_numbers(struct mh *h)
 		h->nums[h->count++] = n;
 	}
 	closedir(d);
-	qsort(h->nums, h->count, sizeof(*h->nums), cmp_num);
+	if (h->count)   /* an empty folder has no array: qsort(NULL) is UB */
+		qsort(h->nums, h->count, sizeof(*h->nums), cmp_num);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "limits.h"
 #include "mh_sequences.h"
+#include "tmpfile.h"
 
 #define SEQ_FILE ".mh_sequences"
 /* A sequences file is a few lines; a bigger one is not one we write. */
@@ -87,6 +88,17 @@ static int mh_sequence_filter(const char *value, const unsigned long *gone, size
 	}
 	*ret_out = buf;
 	return 0;
+}
+
+/* 0 if fd is a regular file; -EINVAL for a FIFO, device or the like
+ * (opened with O_NONBLOCK, so that opening it could not hang). */
+static int regular(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return S_ISREG(st.st_mode) ? 0 : -EINVAL;
 }
 
 /* The whole file, NUL-terminated. */
@@ -260,11 +272,12 @@ static int filter_file(char *text, const struct seq_change *c, char **ret)
 static int write_new(int dir_fd, const char *tmp, const char *text, mode_t mode)
 {
 	size_t len = strlen(text);
-	int fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	char name[80];
+	int fd = tmpfile_create(dir_fd, tmp, 0600, name, sizeof(name));
 	int r = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while (r == 0 && len > 0) {
 		ssize_t n = write(fd, text, len);
 		if (n < 0 && errno != EINTR)
@@ -278,10 +291,10 @@ static int write_new(int dir_fd, const char *tmp, const char *text, mode_t mode)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && renameat(dir_fd, tmp, dir_fd, SEQ_FILE) < 0)
+	if (r == 0 && renameat(dir_fd, name, dir_fd, SEQ_FILE) < 0)
 		r = -errno;
 	if (r < 0)
-		(void)unlinkat(dir_fd, tmp, 0);
+		(void)unlinkat(dir_fd, name, 0);
 	return r;
 }
 
@@ -300,9 +313,15 @@ int mh_sequences_update(int dir_fd, const unsigned long *gone, size_t ngone,
 	int fd, r = -EWOULDBLOCK;
 
 	/* Made only to record retrieved messages; never just to be empty. */
-	fd = openat(dir_fd, SEQ_FILE, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (nseen ? O_CREAT : 0), 0600);
+	fd = openat(dir_fd, SEQ_FILE,
+	            O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (nseen ? O_CREAT : 0), 0600);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
+	if ((r = regular(fd)) < 0) {
+		close(fd);
+		return r;
+	}
+	r = -EWOULDBLOCK;
 	for (int tries = 0; tries < MBOX_LOCK_WAIT * 10; tries++) {
 		struct timespec ts = { 0, 100000000L };
 		if (fcntl(fd, F_SETLK, &fl) == 0) {
@@ -333,14 +352,16 @@ int mh_sequences_update(int dir_fd, const unsigned long *gone, size_t ngone,
 int mh_sequences_members(int dir_fd, const char *name, const unsigned long *nums, size_t count,
                          bool *in)
 {
-	int fd = openat(dir_fd, SEQ_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(dir_fd, SEQ_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	char *text = NULL, *line, *next;
 	int r;
 
 	memset(in, 0, count * sizeof(*in));
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	r = slurp(fd, &text);
+	r = regular(fd);
+	if (r == 0)
+		r = slurp(fd, &text);
 	close(fd);
 	for (line = text; r == 0 && line && *line; line = next) {
 		char *colon, *save = NULL, *tok;

@@ -27,6 +27,9 @@ void uidl_digest_init(struct uidl_digest *d)
 	d->in_header = true;
 	d->skipping = false;
 	d->have_xuidl = false;
+	d->part_open = d->part_judged = d->part_fed = false;
+	d->head_len = 0;
+	d->held_cr = 0;
 }
 
 /* MD5Update(buf), through the stage: the digest is the same. */
@@ -118,6 +121,97 @@ void uidl_digest_line(struct uidl_digest *d, const char *line, size_t len)
 	}
 	digest_feed(d, line, n);
 	digest_feed(d, "\n", 1);
+}
+
+static void feed_crs(struct uidl_digest *d, uint64_t n)
+{
+	static const char crs[] = "\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r";
+
+	for (; n > 0; n -= n < 16 ? n : 16)
+		digest_feed(d, crs, n < 16 ? (size_t)n : 16);
+}
+
+/* Content of a line fed in parts; trailing CRs wait for what follows
+ * (only the LF: they are the line ending's, and left out). */
+static void part_feed(struct uidl_digest *d, const char *buf, size_t len)
+{
+	size_t n = len;
+
+	while (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n == 0) {
+		d->held_cr += len;
+		return;
+	}
+	feed_crs(d, d->held_cr);
+	digest_feed(d, buf, n);
+	d->part_fed = true;
+	d->held_cr = len - n;
+}
+
+/* What uidl_digest_line decides from a line's start, on its head. */
+static void part_judge(struct uidl_digest *d)
+{
+	d->part_judged = true;
+	if (d->head[0] != ' ' && d->head[0] != '\t') {
+		d->skipping = false;
+		if (maybe_mutable(d->head[0]))
+			for (int i = 0; mutable_headers[i].name && !d->skipping; i++)
+				d->skipping = header_is(d->head, d->head_len, mutable_headers[i].name,
+				                        mutable_headers[i].len);
+	}
+	if (!d->skipping)
+		part_feed(d, d->head, d->head_len);
+}
+
+void uidl_digest_part(struct uidl_digest *d, const char *buf, size_t len, bool line_end)
+{
+	if (!d->in_header)
+		return;
+	if (!d->part_open && line_end) {
+		uidl_digest_line(d, buf, len);
+		return;
+	}
+	d->part_open = true;
+	if (!d->part_judged) {
+		size_t k = sizeof(d->head) - d->head_len;
+
+		if (k > len)
+			k = len;
+		memcpy(d->head + d->head_len, buf, k);
+		d->head_len += k;
+		buf += k;
+		len -= k;
+		if (line_end && len == 0) {
+			/* Short after all: the whole line is in head. */
+			uidl_digest_line(d, d->head, d->head_len);
+			goto reset;
+		}
+		if (d->head_len < sizeof(d->head))
+			return;
+		part_judge(d);
+	}
+	if (d->skipping) {
+		if (line_end)
+			goto reset;
+		return;
+	}
+	if (!line_end) {
+		part_feed(d, buf, len);
+		return;
+	}
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	part_feed(d, buf, len);
+	/* Only CRs before the LF: a blank line, the end of the header. */
+	if (!d->part_fed)
+		d->in_header = false;
+	else
+		digest_feed(d, "\n", 1);
+reset:
+	d->part_open = d->part_judged = d->part_fed = false;
+	d->head_len = 0;
+	d->held_cr = 0;
 }
 
 void uidl_digest_end(struct uidl_digest *d, char out[MAX_UIDL + 1])

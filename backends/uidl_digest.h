@@ -24,6 +24,9 @@
  * (spilled false) can be hashed with others at once (md5_lanes.h). A multiple of
  * 64 (MD5's block), so a full stage is hashed straight from it. */
 #define UIDL_DIGEST_STAGE 4096
+/* A header line fed in parts is judged (left out or not) on its first
+ * this many octets: longer than any header name. */
+#define UIDL_DIGEST_HEAD 256
 
 struct uidl_digest {
 	MD5_CTX ctx;
@@ -34,6 +37,13 @@ struct uidl_digest {
 	bool skipping;      /* continuation lines of a left-out header */
 	bool have_xuidl;
 	char xuidl[MAX_UIDL + 1];
+	/* A line fed in parts (uidl_digest_part): */
+	bool part_open;     /* one is under way */
+	bool part_judged;   /* its first octets decided skipping */
+	bool part_fed;      /* some of its content went to the digest */
+	size_t head_len;
+	uint64_t held_cr;   /* CRs kept back: the line ending's, if only it follows */
+	char head[UIDL_DIGEST_HEAD];
 };
 
 void uidl_digest_init(struct uidl_digest *d);
@@ -41,6 +51,12 @@ void uidl_digest_init(struct uidl_digest *d);
 void uidl_digest_raw(struct uidl_digest *d, const char *buf, size_t len);
 /* One message line with its line ending; ignored after the header. */
 void uidl_digest_line(struct uidl_digest *d, const char *line, size_t len);
+/* The next part of a line too long to hold whole (read in bounded
+ * chunks); line_end when it completes the line (ends with its LF, or is
+ * the last line). Gives the digest uidl_digest_line gives for the whole
+ * line, but for an X-UIDL header longer than UIDL_DIGEST_HEAD octets,
+ * which is not taken. Memory stays bounded whatever the line's length. */
+void uidl_digest_part(struct uidl_digest *d, const char *buf, size_t len, bool line_end);
 /* The UIDL: the X-UIDL value, or the 32 hex digits of the digest. */
 void uidl_digest_end(struct uidl_digest *d, char out[MAX_UIDL + 1]);
 /* The same, and the digest's first 64 bits in *fp (also with X-UIDL). */

@@ -59,6 +59,12 @@ void uidl_popa3d_line(struct uidl_popa3d *p, const char *line, size_t len)
 		MD5Update(&p->ctx, (const unsigned char *)line, len);
 }
 
+void uidl_popa3d_more(struct uidl_popa3d *p, const char *buf, size_t len)
+{
+	if (p->in_header && p->chosen)
+		MD5Update(&p->ctx, (const unsigned char *)buf, len);
+}
+
 void uidl_popa3d_end(struct uidl_popa3d *p, char out[MAX_UIDL + 1])
 {
 	static const char hex[] = "0123456789abcdef";

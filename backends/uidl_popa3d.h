@@ -35,6 +35,8 @@ void uidl_popa3d_init(struct uidl_popa3d *p);
 /* One raw line of the message after its From_ line, with its line
  * ending; ignored after the header. */
 void uidl_popa3d_line(struct uidl_popa3d *p, const char *line, size_t len);
+/* More of the same line, when it comes in parts (a long one). */
+void uidl_popa3d_more(struct uidl_popa3d *p, const char *buf, size_t len);
 /* The 16 hex digits popa3d shows. */
 void uidl_popa3d_end(struct uidl_popa3d *p, char out[MAX_UIDL + 1]);
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "auth_helper.h"
 #include "limits.h"
 #include "numparse.h"
 
@@ -80,6 +81,8 @@ static void child_exec(const struct checkpassword *cp, int cred_fd, int reply_fd
 		_exit(111);
 	/* Everything else we hold (a listening socket, the journal) stays ours. */
 	close_range(4, ~0U, 0);
+	/* Its own process group: past the time limit, all of it is killed. */
+	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGALRM, SIG_DFL);
 	execve(cp->prog, argv, envp);
@@ -110,9 +113,10 @@ static int parse_reply(char *buf, struct user_info *ret, const char *user)
 	u.uid = (uid_t)uid;
 	u.gid = (gid_t)gid;
 	u.has_ids = true;
-	/* As before: the checkpassword program may answer for system
-	 * accounts, whose groups then apply (initgroups). */
-	u.system_user = true;
+	/* The identity is the one PROG chose: its uid and gid, not the
+	 * groups of whatever system account has the name the client typed
+	 * (a virtual user named like one must not get its groups). */
+	u.system_user = false;
 	u.name = strdup(user);
 	u.home = strdup(home);
 	if (!u.name || !u.home) {
@@ -158,22 +162,11 @@ static int cp_verify(struct auth *a, const char *user, const char *pass,
 	write_all(cred[1], "", 1);
 	close(cred[1]);
 	cred[1] = -1;
-	for (;;) {
-		ssize_t n = read(out[0], reply + have, sizeof(reply) - 1 - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		if (have == sizeof(reply) - 1)
-			break;
-	}
+	/* Within the time limit, or PROG and all it started are killed: a
+	 * program that hangs must not hold the session. */
+	if (auth_helper_collect(pid, out[0], reply, sizeof(reply) - 1, &have, &status) < 0)
+		status = -1;
 	reply[have] = '\0';
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			status = -1;
-			break;
-		}
 	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 1)
 		r = -EACCES;
 	else if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)

@@ -1,14 +1,20 @@
 /* --auth=pam[:SERVICE]: system users through PAM (service "onepop" unless
  * named), then uid, gid and home from passwd for the name PAM settled on.
  * Runs pam_authenticate and pam_acct_mgmt (expired or locked accounts are
- * refused); no PAM session is opened: a POP3 session is not a login. */
+ * refused); no PAM session is opened: a POP3 session is not a login.
+ * The conversation runs in a child process with a time limit. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <security/pam_appl.h>
 
 #include "auth.h"
+#include "auth_helper.h"
+#include "limits.h"
 
 extern const struct auth_ops auth_pam;
 
@@ -56,27 +62,71 @@ fail:
 	return PAM_CONV_ERR;
 }
 
+/* In the child: run the PAM conversation and write the result (an int),
+ * then the name PAM settled on (PAM_USER), to fd; never returns. */
+static void pam_child(const struct pam *p, const char *user, const char *pass, int fd)
+{
+	struct pam_conv c = { .conv = conv, .appdata_ptr = (void *)pass };
+	pam_handle_t *h = NULL;
+	const void *item = NULL;
+	int pr;
+
+	/* Its own process group: past the time limit, it and whatever its
+	 * modules started (unix_chkpwd) are killed together. */
+	setpgid(0, 0);
+	pr = pam_start(p->service, user, &c, &h);
+	if (pr == PAM_SUCCESS)
+		pr = pam_authenticate(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	if (pr == PAM_SUCCESS)
+		pr = pam_acct_mgmt(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	/* A module may map the name (PAM_USER); the session serves that account. */
+	if (pr != PAM_SUCCESS || pam_get_item(h, PAM_USER, &item) != PAM_SUCCESS || !item)
+		item = user;
+	if (write(fd, &pr, sizeof(pr)) != (ssize_t)sizeof(pr) ||
+	    write(fd, item, strlen(item)) != (ssize_t)strlen(item))
+		_exit(111);
+	if (h)
+		pam_end(h, pr);
+	_exit(0);
+}
+
+/* PAM runs its modules in this process, and a module may wait on the
+ * network for as long as it likes: the conversation runs in a child that
+ * is killed past the time limit (auth_helper.h), as Dovecot kills its
+ * auth workers. */
 static int pam_verify(struct auth *a, const char *user, const char *pass,
                       struct user_info *ret)
 {
 	struct pam *p = (struct pam *)a;
-	struct pam_conv c = { .conv = conv, .appdata_ptr = (void *)pass };
-	pam_handle_t *h = NULL;
-	const void *item = NULL;
-	int pr, r;
+	char buf[sizeof(int) + MAX_USER + 2];   /* one more: a longer name is refused */
+	int fds[2], pr, status, r;
+	size_t have = 0;
+	pid_t pid;
 
-	pr = pam_start(p->service, user, &c, &h);
-	if (pr != PAM_SUCCESS)
-		return -EIO;
-	pr = pam_authenticate(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
-	if (pr == PAM_SUCCESS)
-		pr = pam_acct_mgmt(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		pam_child(p, user, pass, fds[1]);
+	}
+	close(fds[1]);
+	r = auth_helper_collect(pid, fds[0], buf, sizeof(buf) - 1, &have, &status);
+	close(fds[0]);
+	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || have <= sizeof(int) ||
+	    have > sizeof(int) + MAX_USER)
+		return -EIO;    /* killed, crashed or cut short: try again later */
+	buf[have] = '\0';
+	memcpy(&pr, buf, sizeof(pr));
 	switch (pr) {
 	case PAM_SUCCESS:
-		/* A module may map the name (PAM_USER); serve that account. */
-		if (pam_get_item(h, PAM_USER, &item) != PAM_SUCCESS || !item)
-			item = user;
-		r = auth_system_lookup(item, ret);
+		r = auth_system_lookup(buf + sizeof(int), ret);
 		if (r == -ENOENT)
 			r = -EACCES;
 		break;
@@ -89,7 +139,7 @@ static int pam_verify(struct auth *a, const char *user, const char *pass,
 		r = -EIO;
 		break;
 	}
-	pam_end(h, pr);
+	explicit_bzero(buf, sizeof(buf));
 	return r;
 }
 

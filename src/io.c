@@ -61,11 +61,13 @@ static void arm(const struct io *io)
 		alarm(io->timeout);
 }
 
-/* Work between reads (a mailbox scan, a commit) is not idle time. */
-static void disarm(void)
+/* Work between reads (a mailbox scan, a commit) gets a fresh timeout
+ * rather than none: a backend stuck on something a mail writer planted
+ * must not hold the mailbox lock for good. Past it, the flag is set and
+ * TIMEOUT_GRACE later the process ends. */
+static void arm_work(const struct io *io)
 {
-	if (!timed_out)
-		alarm(0);
+	arm(io);
 }
 
 int io_flush(struct io *io)
@@ -88,7 +90,7 @@ int io_flush(struct io *io)
 		}
 		done += (size_t)n;
 	}
-	disarm();
+	arm_work(io);
 	io->out_len = 0;
 	return 0;
 }
@@ -274,7 +276,7 @@ enum io_status io_read_line(struct io *io, char **ret_line, size_t *ret_len)
 			return IO_TIMEOUT;
 		arm(io);
 		n = io->t.read(io->t.ctx, io->in + io->in_end, sizeof(io->in) - io->in_end);
-		disarm();
+		arm_work(io);
 		if (n < 0 && errno == EINTR) {
 			if (timed_out)
 				return IO_TIMEOUT;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "auth_helper.h"
 #include "backend.h"
 #include "checkconfig.h"
 #include "config.h"
@@ -131,6 +132,7 @@ int main(int argc, char **argv)
 			return config_error(err, NULL);
 	}
 	if (opt.auth) {
+		auth_helper_set_timeout(opt.timeout);   /* checkpassword, PAM: auth_helper.h */
 		r = auth_open(opt.auth, &auth);
 		if (r < 0)
 			return config_error(r == -EINVAL ? "bad --auth" : strerror(-r), opt.auth);

@@ -1,5 +1,6 @@
 /* Mailbox path templates. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "template.h"
@@ -32,14 +33,25 @@ int template_expand(const char *tpl, const char *user, const char *home,
                     char *out, size_t size)
 {
 	const char *at = strchr(user, '@');
-	size_t o = 0;
+	size_t o = 0, comp = 0;     /* where the current path component starts */
+	bool from_name = false;     /* it holds an expansion of %u, %n or %d */
 
 	if (!valid_part(user, strlen(user)))
 		return -EINVAL;
-	for (const char *p = tpl; *p; p++) {
+	for (const char *p = tpl;; p++) {
 		const char *s = p;
 		size_t n = 1;
 
+		/* A name part that expands to nothing must not collapse a
+		 * component: "/srv/%d/%n" for "@home" is not "/srv/home//". */
+		if (*p == '/' || !*p) {
+			if (o == comp && from_name)
+				return -EINVAL;
+			comp = o + 1;
+			from_name = false;
+			if (!*p)
+				break;
+		}
 		if (*p == '%') {
 			switch (*++p) {
 			case 'u': s = user; n = strlen(user); break;
@@ -55,6 +67,7 @@ int template_expand(const char *tpl, const char *user, const char *home,
 			}
 			if (strchr("und", *p) && n > 0 && !valid_part(s, n))
 				return -EINVAL;
+			from_name = from_name || strchr("und", *p);
 		}
 		if (o + n >= size)
 			return -ENAMETOOLONG;

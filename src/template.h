@@ -9,7 +9,9 @@ int template_check(const char *tpl);
 
 /* Expand %u (user), %n (local part), %d (domain), %h (home), %% into
  * out. %u/%n/%d must match an allowlist (letters, digits, "._+-=@", not
- * starting with "."), so a login name can never add a path component.
+ * starting with "."), so a login name can never add a path component;
+ * one that expands to an empty path component ("/m/%d/%n" for a name
+ * without a domain) is refused too.
  * Returns 0, -EINVAL (bad template or name), -ENOENT (%h but no home),
  * -ENAMETOOLONG. */
 int template_expand(const char *tpl, const char *user, const char *home,

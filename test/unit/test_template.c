@@ -21,7 +21,19 @@ int main(void)
 	CHECK(!strcmp(ex("%h/Maildir", "alice", "/home/alice", &r), "/home/alice/Maildir") && r == 0);
 	CHECK(!strcmp(ex("/var/mail/%u", "alice", "", &r), "/var/mail/alice") && r == 0);
 	CHECK(!strcmp(ex("/m/%d/%n", "bob@example.org", NULL, &r), "/m/example.org/bob") && r == 0);
-	CHECK(!strcmp(ex("/m/%d/%n", "bob", NULL, &r), "/m//bob") && r == 0);
+	/* an empty %d or %n must not collapse a component (issue 15 #18) */
+	ex("/m/%d/%n", "bob", NULL, &r);
+	CHECK(r == -EINVAL);
+	ex("/srv/%d/%n/Maildir", "@home", NULL, &r);
+	CHECK(r == -EINVAL);
+	ex("/m/%n", "bob@", NULL, &r);
+	CHECK(r == 0);
+	ex("/m/%d", "bob@", NULL, &r);
+	CHECK(r == -EINVAL);
+	CHECK(!strcmp(ex("/m/%n%d/x", "bob", NULL, &r), "/m/bob/x") && r == 0);
+	CHECK(!strcmp(ex("/m/x%d/%u", "bob", NULL, &r), "/m/x/bob") && r == 0);
+	/* the operator's own "//" is the operator's business */
+	CHECK(!strcmp(ex("/m//%u", "bob", NULL, &r), "/m//bob") && r == 0);
 	CHECK(!strcmp(ex("/m/100%%/%u", "bob", NULL, &r), "/m/100%/bob") && r == 0);
 	/* a %u that came from the template text is never expanded again */
 	CHECK(!strcmp(ex("/m/%u", "a%ub", NULL, &r), "") && r == -EINVAL);

@@ -159,6 +159,79 @@ static void md5_lanes_match_md5(void)
 	CHECK(memcmp(out[0], "\x90\x01\x50\x98\x3c\xd2\x4f\xb0\xd6\x96\x3f\x7d\x28\xe1\x7f\x72", 16) == 0);
 }
 
+/* The digest of a header fed whole, line by line. */
+static void digest_whole(const char *text, char out[MAX_UIDL + 1])
+{
+	struct uidl_digest d;
+	const char *p = text, *lf;
+
+	uidl_digest_init(&d);
+	for (; *p; p = lf + 1) {
+		if (!(lf = strchr(p, '\n'))) {
+			uidl_digest_line(&d, p, strlen(p));
+			break;
+		}
+		uidl_digest_line(&d, p, (size_t)(lf + 1 - p));
+	}
+	uidl_digest_end(&d, out);
+}
+
+/* The same text in parts of at most chunk octets, lines cut anywhere. */
+static void digest_parts(const char *text, size_t chunk, char out[MAX_UIDL + 1])
+{
+	struct uidl_digest d;
+	const char *p = text, *end = text + strlen(text);
+
+	uidl_digest_init(&d);
+	while (p < end) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n = lf ? (size_t)(lf + 1 - p) : (size_t)(end - p);
+		bool line_end = true;
+
+		if (n > chunk) {
+			n = chunk;
+			line_end = false;
+		}
+		uidl_digest_part(&d, p, n, line_end);
+		p += n;
+	}
+	uidl_digest_end(&d, out);
+}
+
+/* A long line fed in bounded parts (issue 15 #12) digests as it would
+ * whole: long header lines, mutable ones left out, continuations, CRs
+ * before the LF and in the middle, a blank line of CRs ending the header. */
+static void long_lines_in_parts(void)
+{
+	static const char *const shapes[] = { "Subject: ", "Status: ", " ", "X-Keywords: ",
+	                                      "Received: ", "\r\r" };
+	char *text = malloc(1 << 20), want[MAX_UIDL + 1], got[MAX_UIDL + 1];
+	static const size_t chunks[] = { 1, 7, 64, 255, 256, 257, 4096, 100000 };
+
+	if (!text)
+		abort();
+	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+		size_t o = 0;
+
+		o += (size_t)sprintf(text + o, "From: a\r\n%s", shapes[k]);
+		for (size_t i = 0; i < 3000; i++)
+			text[o++] = "abcdefghijklmnopqrstuvwxyz"[i % 26];
+		for (size_t i = o - 3000; i < o; i += 97)
+			text[i] = '\r';
+		o += (size_t)sprintf(text + o, "\r\r\n %s", "cont\r\n");
+		for (size_t i = 0; i < 600; i++)
+			text[o++] = '\r';
+		o += (size_t)sprintf(text + o, "\nBody: not hashed\n");
+		text[o] = '\0';
+		digest_whole(text, want);
+		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+			digest_parts(text, chunks[c], got);
+			CHECK(strcmp(want, got) == 0);
+		}
+	}
+	free(text);
+}
+
 int main(void)
 {
 	md5_lanes_match_md5();
@@ -166,6 +239,7 @@ int main(void)
 	suffix_cut_to_fit();
 	crafted_collisions();
 	popa3d_digest();
+	long_lines_in_parts();
 	free(bufs);
 	free(msgs);
 	return unit_done("uidl");
