@@ -40,6 +40,9 @@ struct auth_ops {
 
 struct auth {
 	const struct auth_ops *ops;
+	/* The client's address for the next check (PAM's PAM_RHOST), set by
+	 * the verifier (login.c); NULL when unknown. */
+	const char *rhost;
 };
 
 /* Set up the source named by SPEC ("passwd-file:PATH", ...). */

@@ -64,6 +64,16 @@ fail:
 
 /* In the child: run the PAM conversation and write the result (an int),
  * then the name PAM settled on (PAM_USER), to fd; never returns. */
+/* PAM_FAIL_DELAY: modules (pam_unix, pam_faildelay) ask for a delay after
+ * a failure; the verifier answers every failure at its own deadline
+ * (login.c), the same for every user, so theirs is not slept. */
+static void no_delay(int status, unsigned delay_us, void *appdata)
+{
+	(void)status;
+	(void)delay_us;
+	(void)appdata;
+}
+
 static void pam_child(const struct pam *p, const char *user, const char *pass, int fd)
 {
 	struct pam_conv c = { .conv = conv, .appdata_ptr = (void *)pass };
@@ -75,6 +85,14 @@ static void pam_child(const struct pam *p, const char *user, const char *pass, i
 	 * modules started (unix_chkpwd) are killed together. */
 	setpgid(0, 0);
 	pr = pam_start(p->service, user, &c, &h);
+	/* Who is asking, for pam_access host rules, pam_unix's log line and
+	 * fail2ban jails on PAM's messages (Dovecot sets the same). */
+	if (pr == PAM_SUCCESS && p->base.rhost)
+		pr = pam_set_item(h, PAM_RHOST, p->base.rhost);
+	if (pr == PAM_SUCCESS)
+		pr = pam_set_item(h, PAM_TTY, "onepop");
+	if (pr == PAM_SUCCESS)
+		pr = pam_set_item(h, PAM_FAIL_DELAY, (const void *)no_delay);
 	if (pr == PAM_SUCCESS)
 		pr = pam_authenticate(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
 	if (pr == PAM_SUCCESS)

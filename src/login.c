@@ -128,6 +128,8 @@ static int check_cram(struct login *l, const char *user, const char *digest,
 static int verify(struct login *l, enum login_mech mech, const char *user,
                   const char *response, struct user_info *ret)
 {
+	if (l->auth)
+		l->auth->rhost = l->remote;
 	switch (mech) {
 	case MECH_PLAIN:
 		if (!(login_mechs(l) & MECHS_PLAIN))

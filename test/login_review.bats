@@ -88,3 +88,62 @@ hash_kinds() {
 		fail "right $right ms, wrong $wrong ms"
 	assert_store_unchanged
 }
+
+# pam_service NAME LINE...: a PAM service file for this test (removed in
+# teardown by pam_cleanup).
+pam_service() {
+	local name=$1
+	shift
+	PAM_FILES+=("/etc/pam.d/$name")
+	printf '%s\n' "$@" >"/etc/pam.d/$name"
+}
+pam_cleanup() {
+	local f
+	for f in "${PAM_FILES[@]}"; do rm -f "$f"; done
+	[ -z "${PAM_TEST_USER:-}" ] || retry_lock userdel "$PAM_TEST_USER"
+}
+pam_or_skip() {
+	require_root
+	run_onepop --auth=pam:onepop-probe --preauth=nobody
+	[ "$status" -ne 2 ] || skip "onepop was built without PAM"
+	ls /lib/*/security/pam_exec.so /lib/*/security/pam_unix.so >/dev/null 2>&1 ||
+		skip "pam_exec.so or pam_unix.so is not installed"
+	PAM_FILES=()
+}
+
+@test "PAM sees the client: PAM_RHOST is the client's address, PAM_TTY is set" {
+	pam_or_skip
+	local tag=$RANDOM
+	cat >"$BATS_TEST_TMPDIR/env.sh" <<-SCRIPT
+	#!/bin/sh
+	echo "rhost=\$PAM_RHOST tty=\$PAM_TTY user=\$PAM_USER" >>"$BATS_TEST_TMPDIR/pam.env"
+	SCRIPT
+	chmod 755 "$BATS_TEST_TMPDIR/env.sh"
+	pam_service "onepop-env-$tag" "auth required pam_exec.so $BATS_TEST_TMPDIR/env.sh" \
+		"auth required pam_deny.so" "account required pam_permit.so"
+	POP_ARGS=(--auth="pam:onepop-env-$tag")
+	TCPREMOTEIP=192.0.2.61 pop "USER nobody" "PASS x" QUIT
+	pam_cleanup
+	assert_line --index 2 --regexp '^-ERR \[AUTH\] '
+	run cat "$BATS_TEST_TMPDIR/pam.env"
+	assert_output "rhost=192.0.2.61 tty=onepop user=nobody"
+}
+
+@test "PAM: a wrong password for a real user and an unknown user answer at the same deadline (pam_unix's own delay is not slept)" {
+	pam_or_skip
+	local tag=$RANDOM
+	PAM_TEST_USER=op-t$tag
+	retry_lock useradd -M -d /nonexistent -s /usr/sbin/nologin "$PAM_TEST_USER"
+	retry_lock chpasswd <<<"$PAM_TEST_USER:right-one"
+	# pam_unix without nodelay: it asks for its 2 s failure delay.
+	pam_service "onepop-delay-$tag" "auth required pam_unix.so" "account required pam_unix.so"
+	run "$PYTHON" "$LIBDIR/fail_timing.py" 2 "$PAM_TEST_USER" no-such-user-$tag -- \
+		"$ONEPOP" --auth="pam:onepop-delay-$tag" --mailbox="$MAILBOX" --fail-delay=1000
+	pam_cleanup
+	assert_success
+	echo "$output" | sed 's/^/# /' >&3
+	min=$(cut -d' ' -f2 <<<"$output" | sort -n | head -n1)
+	max=$(cut -d' ' -f2 <<<"$output" | sort -n | tail -n1)
+	[ "$min" -ge 990 ] || fail "a failure answered in $min ms"
+	[ $((max - min)) -le 250 ] || fail "failures took $min..$max ms: PAM's delay or the user shows"
+}
