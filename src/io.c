@@ -65,6 +65,11 @@ static void arm(const struct io *io)
  * rather than none: a backend stuck on something a mail writer planted
  * must not hold the mailbox lock for good. Past it, the flag is set and
  * TIMEOUT_GRACE later the process ends. */
+void io_arm(const struct io *io)
+{
+	arm(io);
+}
+
 static void arm_work(const struct io *io)
 {
 	arm(io);

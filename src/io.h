@@ -76,6 +76,10 @@ int io_reply(struct io *io, bool ok, const char *fmt, ...)
 int io_line(struct io *io, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Start the idle timer now: for the process that takes a session over
+ * (privsep.h) and works on it before its first read or write. */
+void io_arm(const struct io *io);
+
 /* True once the idle timer fired. */
 bool io_timed_out(void);
 

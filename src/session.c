@@ -642,6 +642,8 @@ static enum end_reason split(struct session *s, const struct sandbox *sb)
 	}
 	io_preload(&s->io, m.input, m.input_len);
 	explicit_bzero(m.input, sizeof(m.input));
+	/* The scan and the first reply are bounded like any command. */
+	io_arm(&s->io);
 	s->state = STATE_AUTHORIZATION;
 	r = session_login(s, &m.user);
 	user_info_clear(&m.user);
