@@ -1219,6 +1219,9 @@ static int roll_forward(struct maildir *md)
 {
 	int r = intent_replay(md->dir_fd, MAILDIR_INTENT, replay_line, md);
 
+	/* A record being written when the session was killed: never acted on. */
+	(void)unlinkat(md->dir_fd, MAILDIR_INTENT ".tmp", 0);
+
 	if (r == -EBADMSG)
 		r = 0;
 	if (r == 1 && (r = sync_subdirs(md->dir_fd)) == 0)
