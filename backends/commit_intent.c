@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "commit_intent.h"
@@ -40,6 +41,7 @@ static void put(struct intent_writer *w, const char *s, size_t len)
 
 int intent_begin(struct intent_writer *w, int dir_fd, const char *name)
 {
+	w->fd = -1;
 	w->dir_fd = dir_fd;
 	w->name = name;
 	w->err = 0;
@@ -107,6 +109,13 @@ int intent_commit(struct intent_writer *w)
 bool intent_unavailable(int err)
 {
 	return err == -ENOSPC || err == -EDQUOT || err == -EACCES || err == -EPERM;
+}
+
+bool intent_store_full(int dir_fd)
+{
+	struct statvfs sv;
+
+	return fstatvfs(dir_fd, &sv) == 0 && (sv.f_bavail == 0 || (sv.f_files && sv.f_favail == 0));
 }
 
 /* The line count of a complete record read from f (positioned after the

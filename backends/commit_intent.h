@@ -43,6 +43,10 @@ void intent_abort(struct intent_writer *w);
  * record (deleting is how a user frees a full disk), as it did before. */
 bool intent_unavailable(int err);
 
+/* Whether the file system of dir_fd has no block or no inode left for
+ * us: an -ENOSPC there is the disk's state, not a passing fault. */
+bool intent_store_full(int dir_fd);
+
 /* Carry out record name in dir_fd, if there is one: fn(line, arg) for
  * each line of a complete record. 1 when a record was replayed (the
  * caller makes its work durable, then calls intent_remove), 0 when there
