@@ -155,6 +155,8 @@ static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct ma
 		md->locked = true;
 		r = maildir_lock(md->dir_fd, ctx ? ctx->remote : NULL, &md->lock_fd,
 		                 ctx ? ctx->holder : NULL, ctx ? sizeof(ctx->holder) : 0);
+		if (r == 0 && intent_store_full(md->dir_fd))
+			r = -ENOSPC;   /* locked, but nothing else of ours fits */
 		if (r == -ENOSPC || r == -EDQUOT) {
 			/* No block or inode left: the flock alone (a second
 			 * session is told IN-USE without who), and none of our

@@ -115,6 +115,10 @@ static int mh_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox
 		}
 		h->locked = true;
 		r = session_lock_take(h->dir_fd, ".onepop.lock");
+		if (r >= 0 && intent_store_full(h->dir_fd)) {
+			h->lock_fd = r;
+			r = -ENOSPC;   /* locked, but nothing else of ours fits */
+		}
 		if (r == -ENOSPC || r == -EDQUOT) {
 			h->full = true;
 			if (ctx)
