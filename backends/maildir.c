@@ -695,12 +695,13 @@ static int relocate(struct maildir *md, size_t i)
 	struct maildir_list *l = &md->list;
 	const char *base = maildir_base(l, i), *found = NULL;
 	size_t blen = l->msgs[i].base_len;
-	char now[MAILDIR_PATH_MAX];
+	char buf[MAILDIR_PATH_MAX];
+	const char *now;
 	bool fresh = false;
 
 	if (!l->moved && !(l->moved = calloc(l->count ? l->count : 1, sizeof(*l->moved))))
 		return -ENOENT;
-	maildir_path(l, i, now);
+	now = maildir_path(l, i, buf);
 	for (int pass = 0; pass < 2 && !found; pass++) {
 		if (!md->find.built || pass == 1) {
 			if (maildir_find_build(md->dir_fd, &md->find) < 0)
