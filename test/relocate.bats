@@ -69,3 +69,32 @@ opens() {
 	echo "# openat calls: $still with no message moved, $moved with all moved; $((SECONDS - start)) s" >&3
 	[ "$((moved - still))" -lt 20 ] || fail "$((moved - still)) more openat calls for $N moved messages"
 }
+
+# twice_session: message 1 is moved, read (found again), moved once more,
+# then deleted.
+twice_session() {
+	local i f
+	printf 'USER alice\r\nPASS secret\r\nSTAT\r\n'
+	for ((i = 0; i < 400; i++)); do
+		grep -q '^+OK [0-9]* messages' "$RAW" 2>/dev/null && break
+		sleep 0.05
+	done
+	f=$(cd "$MAILDIR/new" && ls | sort | head -n 1)
+	mv "$MAILDIR/new/$f" "$MAILDIR/cur/$f:2,S"
+	printf 'RETR 1\r\nNOOP\r\n'
+	for ((i = 0; i < 400; i++)); do
+		tr -d '\r' <"$RAW" | grep -qE '^\+OK ?$' && break
+		sleep 0.05
+	done
+	mv "$MAILDIR/cur/$f:2,S" "$MAILDIR/cur/$f:2,RS"
+	printf 'DELE 1\r\nQUIT\r\n'
+}
+
+@test "relocate: a message moved, read, then moved again is still deleted at QUIT" {
+	local first
+	first=$(cd "$MAILDIR/new" && ls | sort | head -n 1)
+	pop_gen twice_session
+	assert_success
+	assert_line "+OK goodbye"
+	! ls "$MAILDIR"/cur/"$first"* "$MAILDIR"/new/"$first"* 2>/dev/null || fail "message 1 was not deleted"
+}
