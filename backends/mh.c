@@ -378,7 +378,8 @@ static int roll_forward(struct mh *h)
 	if (r == -EBADMSG)
 		r = 0;
 	if (r == 1) {
-		qsort(rp.gone, rp.ngone, sizeof(*rp.gone), cmp_num);
+		if (rp.ngone > 1)
+			qsort(rp.gone, rp.ngone, sizeof(*rp.gone), cmp_num);
 		r = 0;
 		if (rp.ngone && fsync(h->dir_fd) < 0 && errno != EINVAL)
 			r = -errno;
