@@ -64,6 +64,21 @@ full_store() {
 	esac
 	chown -R "$FIX_UID:$FIX_GID" "$FS"/*
 	POP_ARGS+=(--backend="$BACKEND")
+	# The same store off the tmpfs, for what a clean session leaves.
+	REF=$BATS_TEST_TMPDIR/ref
+	mkdir -p "$REF"
+	cp -a "$FS"/* "$REF/"
+}
+
+# reference_digest: the store as a session with room to spare leaves it
+# after the same deletions.
+reference_digest() {
+	local mailbox=$MAILBOX maildir=$MAILDIR
+	MAILBOX=$REF/${MAILBOX#"$FS"/}
+	MAILDIR=$MAILBOX
+	_pop_exec _gen_lines "${LOGIN[@]}" "DELE 1" "DELE 6" QUIT >/dev/null || fail "reference session failed"
+	store_digest
+	MAILBOX=$mailbox MAILDIR=$maildir
 }
 
 # fill blocks|inodes: as root, take every free block, or every free inode.
@@ -104,6 +119,9 @@ full_session() {
 		run ls -A "$MAILDIR"
 		refute_output --partial onepop
 	fi
+	# Byte for byte what a session with room to spare leaves.
+	[ "$(store_digest | grep -v onepop)" = "$(reference_digest | grep -v onepop)" ] ||
+		fail "the store differs from a clean session's"
 	# The next session sees the deletions.
 	pop "${LOGIN[@]}" STAT QUIT
 	assert_success
