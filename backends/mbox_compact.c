@@ -2,7 +2,7 @@
  * (mbox_rewrite.c) needs room for a second copy of the mailbox, which a
  * full disk does not have, and deleting is how the user frees it. So the
  * kept messages are moved down over the deleted ones within the file and
- * the file is cut short, as popa3d and qpopper always do. Each byte is
+ * the file is cut short. Each byte is
  * read before anything is written over it, so a crash in the middle
  * loses no message; it can leave one message twice, or a cut copy of
  * one, which the next scan lists as messages. Status marks (--expire)
