@@ -54,6 +54,10 @@ struct backend_ctx {
 	unsigned login_wait;
 	/* out, from scan: messages --expire removed */
 	size_t expired;
+	/* out, from open: the file system had no block or inode left, so the
+	 * backend locks without a file of its own and writes none of its
+	 * caches, ledger or login-delay record this session */
+	bool store_full;
 	/* out: on -EWOULDBLOCK, who holds the lock, e.g. "from 192.0.2.1
 	 * since 2024-05-01T10:00:00Z" (our own text: safe to send), or "" */
 	char holder[BACKEND_HOLDER_MAX];
@@ -118,6 +122,12 @@ struct backend_ops {
 	/* UPDATE state (RFC 1939 §6): remove the messages whose deleted[i] is
 	 * true, crash-safely. Mail that arrived since scan must survive. */
 	int (*commit)(struct mailbox *mb, const bool *deleted, size_t count);
+
+	/* Optional: after a successful commit, before the QUIT reply, give
+	 * up the session lock, so that a client that logs in again as soon
+	 * as it has "+OK" is not refused [IN-USE]. What close does after it
+	 * must need no lock. */
+	void (*release)(struct mailbox *mb);
 
 	/* Unlock and free. Must accept NULL. Nothing not committed changes. */
 	void (*close)(struct mailbox *mb);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "commit_intent.h"
 #include "login_delay.h"
 #include "maildir.h"
 #include "options.h"
@@ -34,6 +35,7 @@ struct maildir {
 	struct mailbox base;
 	int dir_fd;
 	int lock_fd;
+	bool locked;        /* holds the flock on dir_fd */
 	bool lock_touch;    /* lock_fd is the lock file: keep it young */
 	int msg_fd;         /* the open message, or -1 */
 	struct maildir_list list;
@@ -54,14 +56,25 @@ struct maildir {
 	/* The list is not what the cache holds: written at close, after the
 	 * client has its replies (the session does not need it). */
 	bool cache_dirty;
+	/* The file system had no block or inode left for the lock: this
+	 * session writes none of its own files (cache, ledger, stamp). */
+	bool full;
+	struct maildir_find find;   /* for relocate(), built on first need */
 };
 
 extern const struct backend_ops backend_maildir;
 
 static const char *const subdirs[2] = { "new", "cur" };
 
+/* The record of an UPDATE under way (commit_intent.h): one line a
+ * message, "n NAME" with its base name, or "x HEX" for a name holding a
+ * byte a line cannot. */
+#define MAILDIR_INTENT "onepop-intent"
+
 static void resize_wrong(struct maildir *md);
 static bool writable(const struct maildir *md);
+static int roll_forward(struct maildir *md);
+static void maildir_release(struct mailbox *mb);
 
 static void maildir_close(struct mailbox *mb)
 {
@@ -69,21 +82,43 @@ static void maildir_close(struct mailbox *mb)
 
 	if (!md)
 		return;
-	if (md->ctx)
-		login_delay_end(md->ctx, md->dir_fd, MAILDIR_LOGIN, &md->login, md->list.count);
+	maildir_release(mb);
 	if (md->wrong_count)
 		resize_wrong(md);
+	/* After the lock is gone (at QUIT, before the reply): a cache is
+	 * replaced atomically and checked by whoever reads it, so a session
+	 * that starts meanwhile at worst finds it stale. */
 	if (md->cache_dirty && writable(md))
 		maildir_cache_save(md->dir_fd, md->stamps, md->stamps_trusted, &md->list);
+	maildir_find_free(&md->find);
 	free(md->wrong);
 	maildir_list_free(&md->list);
 	free(md->meta.msgs);
 	if (md->msg_fd >= 0)
 		close(md->msg_fd);
-	maildir_unlock(md->dir_fd, md->lock_fd);
 	if (md->dir_fd >= 0)
 		close(md->dir_fd);
 	free(md);
+}
+
+/* Give up the session lock (at QUIT, before the reply, or at close):
+ * what this session does after it needs none. */
+static void maildir_release(struct mailbox *mb)
+{
+	struct maildir *md = (struct maildir *)mb;
+
+	if (md->ctx)
+		login_delay_end(md->ctx, md->dir_fd, MAILDIR_LOGIN, &md->login, md->list.count);
+	if (md->lock_fd >= 0 || md->locked) {
+		/* The file first: the flock keeps local sessions out until
+		 * the file is gone, so none finds it and judges it stale. */
+		maildir_unlock(md->dir_fd, md->lock_fd);
+		md->lock_fd = -1;
+		md->lock_touch = false;
+		if (md->locked)
+			(void)flock(md->dir_fd, LOCK_UN);
+		md->locked = false;
+	}
 }
 
 static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb)
@@ -117,15 +152,33 @@ static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct ma
 				maildir_lock_holder(md->dir_fd, ctx->holder, sizeof(ctx->holder));
 			goto fail;
 		}
+		md->locked = true;
 		r = maildir_lock(md->dir_fd, ctx ? ctx->remote : NULL, &md->lock_fd,
 		                 ctx ? ctx->holder : NULL, ctx ? sizeof(ctx->holder) : 0);
+		if (r == 0 && intent_store_full(md->dir_fd))
+			r = -ENOSPC;   /* locked, but nothing else of ours fits */
+		if (r == -ENOSPC || r == -EDQUOT) {
+			/* No block or inode left: the flock alone (a second
+			 * session is told IN-USE without who), and none of our
+			 * own files this session, so that the user can still
+			 * fetch and delete mail, which frees space. */
+			md->full = true;
+			if (ctx)
+				ctx->store_full = true;
+			r = 0;
+		}
 		if (r == -EACCES || r == -EROFS)
 			r = 0;   /* read-only: the flock alone */
 		if (r < 0)
 			goto fail;
 		md->lock_touch = md->lock_fd >= 0;
+		/* Under the lock: an UPDATE a crash interrupted is finished
+		 * before anything is listed (all or nothing). */
+		if ((r = roll_forward(md)) < 0)
+			goto fail;
 		/* Under the lock: no other session reads or writes the record. */
-		if ((r = login_delay_begin(ctx, md->dir_fd, MAILDIR_LOGIN, &md->login)) < 0)
+		if (!md->full &&
+		    (r = login_delay_begin(ctx, md->dir_fd, MAILDIR_LOGIN, &md->login)) < 0)
 			goto fail;
 	}
 	*ret_mb = &md->base;
@@ -634,40 +687,40 @@ static int read_subdir(struct maildir *md, int s)
 }
 
 /* Find message i again by base name after another process renamed it
- * (new/ to cur/, or a flag change), and record its name. 0 or -ENOENT. */
+ * (new/ to cur/, or a flag change), and record its name. The directories
+ * are read once for all such messages (maildir_find.c), and again only
+ * when that reading is older than the message's move. 0 or -ENOENT. */
 static int relocate(struct maildir *md, size_t i)
 {
 	struct maildir_list *l = &md->list;
-	const char *base = maildir_base(l, i);
+	const char *base = maildir_base(l, i), *found = NULL;
 	size_t blen = l->msgs[i].base_len;
+	char buf[MAILDIR_PATH_MAX];
+	const char *now;
+	bool fresh = false;
 
 	if (!l->moved && !(l->moved = calloc(l->count ? l->count : 1, sizeof(*l->moved))))
 		return -ENOENT;
-	for (int s = 1; s >= 0; s--) {
-		int fd = openat(md->dir_fd, subdirs[s], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		struct dirent *de;
-		DIR *d;
-
-		if (fd < 0 || !(d = fdopendir(fd))) {
-			if (fd >= 0)
-				close(fd);
-			continue;
+	now = maildir_path(l, i, buf);
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		if (!md->find.built || pass == 1) {
+			if (maildir_find_build(md->dir_fd, &md->find) < 0)
+				return -ENOENT;
+			fresh = true;
 		}
-		while ((de = readdir(d))) {
-			char *path;
-			if (strncmp(de->d_name, base, blen) != 0 ||
-			    (de->d_name[blen] != ':' && de->d_name[blen] != '\0'))
-				continue;
-			if (asprintf(&path, "%s/%s", subdirs[s], de->d_name) < 0)
-				break;
-			free(l->moved[i]);
-			l->moved[i] = path;
-			closedir(d);
-			return 0;
-		}
-		closedir(d);
+		found = maildir_find(&md->find, base, blen);
+		/* The name that just failed: the reading predates the move. */
+		if (found && !strcmp(found, now))
+			found = NULL;
+		if (fresh)
+			break;
 	}
-	return -ENOENT;
+	if (!found)
+		return -ENOENT;
+	free(l->moved[i]);
+	if (!(l->moved[i] = strdup(found)))
+		return -ENOENT;
+	return 0;
 }
 
 /* Open message i's file: O_NONBLOCK so a FIFO planted in cur/ cannot hang
@@ -877,10 +930,11 @@ static int size_all(struct maildir *md, const struct maildir_list *old, bool *re
 	return 0;
 }
 
-/* Whether this session may write its files (not a dry run). */
+/* Whether this session may write its files (not a dry run, and not on
+ * a file system found full at login). */
 static bool writable(const struct maildir *md)
 {
-	return !(md->ctx && md->ctx->readonly);
+	return !(md->ctx && md->ctx->readonly) && !md->full;
 }
 
 /* The UIDL of each listed message: its name's, or the one the ledger
@@ -1094,11 +1148,130 @@ static void mark_seen(struct maildir *md, const bool *deleted, size_t count)
 	}
 }
 
+/* The intent line of message i (commit_intent.h). */
+static void intent_name(struct intent_writer *w, const char *base, size_t blen)
+{
+	static const char hex[] = "0123456789abcdef";
+	char line[2 + 2 * MAILDIR_MAX_NAME + 1];
+	bool plain = maildir_printable(base, blen);
+
+	line[0] = plain ? 'n' : 'x';
+	line[1] = ' ';
+	for (size_t k = 0; k < blen; k++) {
+		unsigned char c = (unsigned char)base[k];
+		if (plain) {
+			line[2 + k] = (char)c;
+		} else {
+			line[2 + 2 * k] = hex[c >> 4];
+			line[3 + 2 * k] = hex[c & 15];
+		}
+	}
+	line[2 + (plain ? blen : 2 * blen)] = '\0';
+	intent_line(w, line);
+}
+
+/* Make the unlinks in new/ and cur/ durable. */
+static int sync_subdirs(int dir_fd)
+{
+	for (int s = 0; s < 2; s++) {
+		int fd = openat(dir_fd, subdirs[s], O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+		if (fd < 0 || (fsync(fd) < 0 && errno != EINVAL))
+			r = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* One line of a record left by an interrupted UPDATE: remove that
+ * message wherever it is now (gone already is what was asked). */
+static int replay_line(char *line, void *arg)
+{
+	struct maildir *md = arg;
+	char base[MAILDIR_MAX_NAME + 1];
+	const char *found;
+	size_t blen = 0, len = strlen(line);
+
+	if (len < 3 || line[1] != ' ')
+		return -EBADMSG;
+	if (line[0] == 'n' && len - 2 <= MAILDIR_MAX_NAME) {
+		blen = len - 2;
+		memcpy(base, line + 2, blen);
+	} else if (line[0] == 'x' && len % 2 == 0 && (len - 2) / 2 <= MAILDIR_MAX_NAME) {
+		for (size_t k = 2; k < len; k += 2) {
+			unsigned v;
+			if (sscanf(line + k, "%2x", &v) != 1)
+				return -EBADMSG;
+			base[blen++] = (char)v;
+		}
+	} else {
+		return -EBADMSG;
+	}
+	base[blen] = '\0';
+	if (!blen || base[0] == '.' || memchr(base, '/', blen) || memchr(base, ':', blen) ||
+	    memchr(base, '\0', blen))
+		return -EBADMSG;
+	if (!md->find.built && maildir_find_build(md->dir_fd, &md->find) < 0)
+		return -ENOMEM;
+	if ((found = maildir_find(&md->find, base, blen)) &&
+	    unlinkat(md->dir_fd, found, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* Finish an UPDATE that a crash interrupted (its intent record is
+ * there), under the lock, before the scan. A record that is not ours is
+ * dropped; a failure leaves it for the next session and fails this one
+ * ([SYS/TEMP]), as the failed UPDATE did. */
+static int roll_forward(struct maildir *md)
+{
+	int r = intent_replay(md->dir_fd, MAILDIR_INTENT, replay_line, md);
+
+	/* A record being written when the session was killed: never acted on. */
+	(void)unlinkat(md->dir_fd, MAILDIR_INTENT ".tmp", 0);
+
+	if (r == -EBADMSG)
+		r = 0;
+	if (r == 1 && (r = sync_subdirs(md->dir_fd)) == 0)
+		intent_remove(md->dir_fd, MAILDIR_INTENT);
+	/* The directories changed: the next relocate reads them again. */
+	maildir_find_free(&md->find);
+	return r;
+}
+
+/* UPDATE (RFC 1939 §6), all or nothing as the client can tell: the
+ * names to remove are recorded and made durable first, so that a kill
+ * or a power loss in the middle is finished by the next session. With no
+ * block or inode left for the record, the unlinks go ahead without it:
+ * deleting is how the user frees a full disk. */
 static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 {
 	struct maildir *md = (struct maildir *)mb;
+	struct intent_writer *w = NULL;
+	bool any = false, recorded = false;
 	int r = 0;
 
+	for (size_t i = 0; i < count && i < md->list.count && !any; i++)
+		any = deleted[i];
+	if (any && !(md->ctx && md->ctx->readonly)) {
+		if (!(w = malloc(sizeof(*w))))
+			return -ENOMEM;
+		r = md->full ? -ENOSPC : intent_begin(w, md->dir_fd, MAILDIR_INTENT);
+		if (r == 0) {
+			for (size_t i = 0; i < count && i < md->list.count; i++)
+				if (deleted[i])
+					intent_name(w, maildir_base(&md->list, i),
+					            md->list.msgs[i].base_len);
+			r = intent_commit(w);
+		}
+		free(w);
+		recorded = r == 0;
+		if (r < 0 && !intent_unavailable(r))
+			return r;
+		r = 0;
+	}
 	for (size_t i = 0; i < count && i < md->list.count; i++) {
 		char buf[MAILDIR_PATH_MAX];
 
@@ -1115,23 +1288,17 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	}
 	if (r == 0 && md->ctx && md->ctx->opt && md->ctx->opt->expire && md->ctx->retrieved)
 		mark_seen(md, deleted, count);
-	if (r == 0 && md->ctx && md->meta.applied) {
-		bool any = false;
-		for (size_t i = 0; i < count && !any; i++)
-			any = deleted[i];
-		/* The ledger forgets what was deleted, so those are not
-		 * counted as gone next time. */
-		if (any)
-			maildir_ledger_save(md->dir_fd, &md->list, &md->meta, deleted, md->scanned);
-	}
+	/* The ledger forgets what was deleted, so those are not counted as
+	 * gone next time. */
+	if (r == 0 && md->ctx && md->meta.applied && any && writable(md))
+		maildir_ledger_save(md->dir_fd, &md->list, &md->meta, deleted, md->scanned);
 	/* Make the unlinks durable before "+OK" tells the client so. */
-	for (int s = 0; r == 0 && s < 2; s++) {
-		int fd = openat(md->dir_fd, s ? "cur" : "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || (fsync(fd) < 0 && errno != EINVAL))
-			r = -errno;
-		if (fd >= 0)
-			close(fd);
-	}
+	if (r == 0)
+		r = sync_subdirs(md->dir_fd);
+	/* Done and durable: the record has served. (On a failure it stays,
+	 * and the next session finishes the UPDATE.) */
+	if (r == 0 && recorded)
+		intent_remove(md->dir_fd, MAILDIR_INTENT);
 	return r;
 }
 
@@ -1147,6 +1314,7 @@ const struct backend_ops backend_maildir = {
 	.msg_close = maildir_msg_close,
 	.msg_size_wrong = maildir_msg_size_wrong,
 	.commit = maildir_commit,
+	.release = maildir_release,
 	.close = maildir_close,
 	.configure = maildir_migrate_configure,
 };

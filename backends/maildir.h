@@ -205,6 +205,20 @@ int maildir_expire_run(int dir_fd, unsigned days, int64_t now, size_t *ret_remov
 /* The --login-delay record in the Maildir (login_delay.h). */
 #define MAILDIR_LOGIN "onepop-login"
 
+/* Where the files of new/ and cur/ are, by base name (maildir_find.c). */
+struct maildir_find {
+	char *names;            /* "sub/NAME\0"... */
+	size_t len, cap;
+	uint32_t *offs;         /* into names, sorted by base name */
+	size_t count, offs_cap;
+	bool built;
+};
+/* Read new/ and cur/ (again): 0 or -ENOMEM. */
+int maildir_find_build(int dir_fd, struct maildir_find *f);
+/* "sub/NAME" of a file whose base name is base (blen octets), or NULL. */
+const char *maildir_find(const struct maildir_find *f, const char *base, size_t blen);
+void maildir_find_free(struct maildir_find *f);
+
 /* Take DIR/onepop-session.lock for this session (maildir_lock.c): 0 and
  * *ret_fd, or -EWOULDBLOCK with holder (if holder_size) describing the
  * session that has it ("from ADDR since TIME", or "" if unknown). */

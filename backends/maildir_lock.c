@@ -7,17 +7,20 @@
  * instead of waiting on a lock nobody explains. Older locks holding only
  * "HOST PID" are still understood.
  *
- * A lock left by a crash (kill -9, power loss) is stale, and taken over
- * at once, when:
- *   - it is from this host and its process is gone, or its pid now
- *     belongs to a process started after the lock was taken (pid reuse);
+ * The caller holds the flock on the Maildir directory (maildir.c), which
+ * every local session holds for as long as its lock file exists. So a
+ * lock file found then is stale, and taken over at once, when:
+ *   - it names this host: no session here holds the mailbox (whatever
+ *     its pid is now: gone, reused, pid 1, a process that is not onepop,
+ *     or a lock planted to lock the user out);
+ *   - it names pid 1 or less, which no session is, on any host;
  *   - it is from another host sharing the store (NFS) and has not been
- *     touched for MAILDIR_LOCK_STALE seconds: a pid on another host
- *     cannot be checked, and a live session touches its lock at every
- *     message it opens and ends at --timeout when idle. */
+ *     touched for MAILDIR_LOCK_STALE seconds, or is dated that far in the
+ *     future: a pid on another host cannot be checked, and a live session
+ *     touches its lock at every message it opens and ends at --timeout
+ *     when idle. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +70,7 @@ static int lock_parse(const char *text, struct lock_record *ret)
 	struct lock_record r = { 0 };
 	int n = sscanf(text, "%255s %ld %lld %63s", r.host, &r.pid, &r.since, r.addr);
 
-	if (n < 2 || r.pid <= 0)
+	if (n < 2)
 		return -EINVAL;
 	if (n < 3 || r.since < 0)
 		r.since = 0;
@@ -77,50 +80,14 @@ static int lock_parse(const char *text, struct lock_record *ret)
 	return 0;
 }
 
-/* When process pid started, in Unix seconds, from /proc; -1 if unknown. */
-static long long process_start(long pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ticks = 0, btime = 0;
-	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f;
-	int field;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if (!(f = fopen(path, "re")))
-		return -1;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	/* The command name may hold spaces and parentheses: count fields
-	 * from the last ")"; starttime is field 22, the 20th after it. */
-	if (!p || !(p = strrchr(buf, ')')))
-		return -1;
-	for (field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p, " %llu", &ticks) != 1 || hz <= 0)
-		return -1;
-	if (!(f = fopen("/proc/stat", "re")))
-		return -1;
-	while (fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, "btime %llu", &btime) == 1)
-			break;
-	fclose(f);
-	return btime ? (long long)(btime + ticks / (unsigned long long)hz) : -1;
-}
-
-/* Whether the lock's owner is certainly gone. */
+/* Whether the lock's owner cannot be a live session (see above). */
 static bool lock_dead(const struct lock_record *r, const char *our_host, const struct stat *st)
 {
-	long long started;
+	time_t now = time(NULL);
 
-	if (strcmp(r->host, our_host) != 0)
-		return time(NULL) - st->st_mtime > MAILDIR_LOCK_STALE;
-	if (kill((pid_t)r->pid, 0) < 0 && errno == ESRCH)
+	if (!strcmp(r->host, our_host) || r->pid <= 1)
 		return true;
-	/* Alive: the owner only if it is older than the lock (2 s of slack
-	 * for the clock-tick rounding of both times). */
-	started = r->since ? process_start(r->pid) : -1;
-	return started > 0 && started > r->since + 2;
+	return now - st->st_mtime > MAILDIR_LOCK_STALE || st->st_mtime - now > MAILDIR_LOCK_STALE;
 }
 
 static void describe(const struct lock_record *r, char *buf, size_t size)
@@ -164,7 +131,8 @@ static bool lock_take_stale(int dir_fd, const char *our_host, const char *aside,
 	buf[n] = '\0';
 	if (lock_parse(buf, &rec) < 0) {
 		/* Not a lock we understand: only age tells. */
-		if (time(NULL) - st.st_mtime <= MAILDIR_LOCK_STALE)
+		time_t now = time(NULL);
+		if (now - st.st_mtime <= MAILDIR_LOCK_STALE && st.st_mtime - now <= MAILDIR_LOCK_STALE)
 			return false;
 	} else if (!lock_dead(&rec, our_host, &st)) {
 		describe(&rec, holder, holder_size);
@@ -225,7 +193,8 @@ int maildir_lock(int dir_fd, const char *remote, int *ret_fd, char *holder, size
 		return -errno;
 	len = strlen(id);
 	if (write(fd, id, len) != (ssize_t)len) {
-		r = -EIO;
+		/* -ENOSPC: no block left (the caller locks without a file) */
+		r = errno && errno != EINTR ? -errno : -EIO;
 		goto out;
 	}
 	for (int tries = 0; tries < 3; tries++) {

@@ -58,14 +58,25 @@ static int mbox_configure(const struct options *opt)
 	return 0;
 }
 
+/* Give up the session lock (at QUIT, before the reply, or at close). */
+static void mbox_release(struct mailbox *mb)
+{
+	struct mbox *m = (struct mbox *)mb;
+
+	/* The record is the user's own file (made without the mail group). */
+	if (m->ctx && m->login_name)
+		login_delay_end(m->ctx, m->dir_fd, m->login_name, &m->login, m->count);
+	if (m->fd >= 0 && !(m->ctx && m->ctx->readonly))
+		(void)flock(m->fd, LOCK_UN);
+}
+
 static void mbox_close(struct mailbox *mb)
 {
 	struct mbox *m = (struct mbox *)mb;
 
 	if (!m)
 		return;
-	if (m->ctx && m->login_name)
-		login_delay_end(m->ctx, m->dir_fd, m->login_name, &m->login, m->count);
+	mbox_release(mb);
 	if (m->dir_fd >= 0)
 		close(m->dir_fd);
 	free(m->login_name);
@@ -193,6 +204,8 @@ static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_
 	}
 	if (!(m->ctx && m->ctx->readonly) && (r = mbox_lock_take(&m->lock, m->fd)) < 0)
 		return r;
+	if (m->lock.no_dotlock && m->ctx)
+		m->ctx->store_full = true;
 	r = mbox_parse(m, -1, &info);
 	/* --expire: before the list is built, so the expired are not in it. */
 	if (r == 0 && m->ctx && !m->ctx->readonly && m->ctx->opt && m->ctx->opt->expire)
@@ -343,6 +356,7 @@ const struct backend_ops backend_mbox = {
 	.msg_read = mbox_msg_read,
 	.msg_close = mbox_msg_close,
 	.commit = mbox_commit,
+	.release = mbox_release,
 	.close = mbox_close,
 	.configure = mbox_configure,
 };

@@ -70,6 +70,11 @@ int mbox_commit(struct mailbox *mb, const bool *deleted, size_t count);
  * before it appears under the mailbox's name, and its fd is returned. */
 int mbox_replace(struct mbox *m, const bool *deleted, const bool *mark, int *ret_fd);
 int mbox_write_all(int fd, const char *buf, size_t len);
+/* On a full file system, instead of mbox_replace: move the kept messages
+ * down over the deleted ones in the file itself and cut it short
+ * (mbox_compact.c; not crash-safe: a crash can leave a message twice,
+ * never lose one). Under the locks. */
+int mbox_compact(struct mbox *m, const bool *deleted);
 /* Copy [start, end) of the mailbox to out; end < 0: to EOF. */
 int mbox_copy_range(struct mbox *m, int out, off_t start, off_t end);
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commit_intent.h"
 #include "limits.h"
 #include "mbox_lock.h"
 
@@ -123,6 +124,13 @@ int mbox_lock_take(struct mbox_lock *l, int fd)
 	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
 	int r = dotlock_take(l);
 
+	/* No block or inode for a dotlock: the fcntl lock alone (no MDA can
+	 * deliver to a full disk either), so that the user can still fetch
+	 * and delete mail, which frees space. */
+	if (r < 0 && r != -EWOULDBLOCK && intent_store_full(fd)) {
+		l->no_dotlock = true;
+		r = 0;
+	}
 	if (r < 0)
 		return r;
 	for (int tries = 0; tries < MBOX_LOCK_WAIT * 10; tries++) {

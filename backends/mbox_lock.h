@@ -14,6 +14,7 @@ struct mbox_lock {
 	int fd;             /* the mailbox, for the fcntl lock */
 	bool dotlocked;
 	bool fcntl_locked;
+	bool no_dotlock;    /* a full file system had no room for one */
 	bool has_priv;      /* a saved gid to switch to (see privs_drop) */
 	gid_t priv_gid;
 };

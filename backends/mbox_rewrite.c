@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "commit_intent.h"
 #include "limits.h"
 #include "mbox.h"
 #include "options.h"
@@ -222,6 +223,9 @@ int mbox_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	}
 	if ((r = mbox_lock_take(&m->lock, m->fd)) == 0) {
 		r = mbox_replace(m, deleted, mark, NULL);
+		/* No room for the copy: delete in place, which frees space. */
+		if ((r == -ENOSPC || r == -EDQUOT) && any && intent_store_full(m->fd))
+			r = mbox_compact(m, deleted);
 		mbox_lock_release(&m->lock);
 	}
 	free(mark);

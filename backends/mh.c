@@ -6,21 +6,25 @@
  * files, subfolders) is not a message. UIDL: X-UIDL, else a digest of
  * the header (uidl_digest.h), not the number: MH reuses the highest
  * number after it is deleted, and "folder -pack" renumbers everything;
- * an inode is reused just as fast. Lock: flock(2) on .onepop.lock in the
- * folder for the session (a dot-file, so MH tools ignore it; the kernel
- * drops it however the process ends). Commit: unlink the deleted files,
- * then take them out of .mh_sequences (mh_sequences.c). --expire and
- * --login-delay: mh_expire.c and login_delay.c. */
+ * an inode is reused just as fast. Lock: flock(2) on the folder itself,
+ * then on .onepop.lock in it (a dot-file, so MH tools ignore it; what
+ * older onepop sessions lock), which is left out when the file system has
+ * no inode for it; the kernel drops both however the process ends.
+ * Commit: an intent record (commit_intent.h), then unlink the deleted
+ * files, then take them out of .mh_sequences (mh_sequences.c). --expire
+ * and --login-delay: mh_expire.c and login_delay.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "commit_intent.h"
 #include "login_delay.h"
 #include "mh_expire.h"
 #include "mh_sequences.h"
@@ -33,11 +37,17 @@
 #define MH_MAX_NUMBER 999999999UL
 /* --login-delay's record: a dot-file, so MH tools ignore it. */
 #define MH_LOGIN ".onepop-login"
+/* The record of an UPDATE under way: a line "NUMBER DEV INO SIZE MTIME
+ * NSEC" a message, so that a file delivered under a reused number
+ * later is never taken for it. */
+#define MH_INTENT ".onepop-intent"
 
 struct mh {
 	struct mailbox base;
 	int dir_fd;
 	int lock_fd;
+	bool locked;            /* holds the flock on dir_fd */
+	bool full;              /* no inode for the lock file: write nothing */
 	FILE *rd;               /* the open message */
 	unsigned long *nums;    /* message numbers, ascending */
 	char (*uidls)[MAX_UIDL + 1];    /* what scan's msginfo points to */
@@ -48,18 +58,32 @@ struct mh {
 
 extern const struct backend_ops backend_mh;
 
+static int roll_forward(struct mh *h);
+
+/* Give up the session lock (at QUIT, before the reply, or at close). */
+static void mh_release(struct mailbox *mb)
+{
+	struct mh *h = (struct mh *)mb;
+
+	if (h->ctx)
+		login_delay_end(h->ctx, h->dir_fd, MH_LOGIN, &h->login, h->count);
+	if (h->lock_fd >= 0)
+		close(h->lock_fd);
+	h->lock_fd = -1;
+	if (h->locked)
+		(void)flock(h->dir_fd, LOCK_UN);
+	h->locked = false;
+}
+
 static void mh_close(struct mailbox *mb)
 {
 	struct mh *h = (struct mh *)mb;
 
 	if (!h)
 		return;
-	if (h->ctx)
-		login_delay_end(h->ctx, h->dir_fd, MH_LOGIN, &h->login, h->count);
+	mh_release(mb);
 	if (h->rd)
 		fclose(h->rd);
-	if (h->lock_fd >= 0)
-		close(h->lock_fd);
 	if (h->dir_fd >= 0)
 		close(h->dir_fd);
 	free(h->nums);
@@ -83,13 +107,34 @@ static int mh_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox
 	}
 	/* A dry run (--scan) writes nothing, not even the lock file. */
 	if (!ctx || !ctx->readonly) {
-		r = session_lock_take(h->dir_fd, ".onepop.lock");
-		if (r < 0)
+		/* The folder first: it needs no inode, so it works on a full
+		 * file system, and every session takes it. */
+		if (flock(h->dir_fd, LOCK_EX | LOCK_NB) < 0) {
+			r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
 			goto fail;
-		h->lock_fd = r;
+		}
+		h->locked = true;
+		r = session_lock_take(h->dir_fd, ".onepop.lock");
+		if (r >= 0 && intent_store_full(h->dir_fd)) {
+			h->lock_fd = r;
+			r = -ENOSPC;   /* locked, but nothing else of ours fits */
+		}
+		if (r == -ENOSPC || r == -EDQUOT) {
+			h->full = true;
+			if (ctx)
+				ctx->store_full = true;
+		} else if (r < 0) {
+			goto fail;
+		} else {
+			h->lock_fd = r;
+		}
+		/* Under the lock: an UPDATE a crash cut short is finished. */
+		h->ctx = ctx;
+		if ((r = roll_forward(h)) < 0)
+			goto fail;
 	}
 	/* Under the lock: no other session reads or writes the record. */
-	if ((r = login_delay_begin(ctx, h->dir_fd, MH_LOGIN, &h->login)) < 0)
+	if (!h->full && (r = login_delay_begin(ctx, h->dir_fd, MH_LOGIN, &h->login)) < 0)
 		goto fail;
 	h->ctx = ctx;
 	*ret_mb = &h->base;
@@ -295,13 +340,126 @@ static void mh_msg_close(struct mailbox *mb)
 	h->rd = NULL;
 }
 
+/* The intent line of message num as it is now, or -errno. */
+static int intent_of(int dir_fd, unsigned long num, char *line, size_t size)
+{
+	char name[16];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "%lu", num);
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	snprintf(line, size, "%lu %llu %llu %lld %lld %ld", num, (unsigned long long)st.st_dev,
+	         (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+	         (long)st.st_mtim.tv_nsec);
+	return 0;
+}
+
+struct replay {
+	struct mh *h;
+	unsigned long *gone;
+	size_t ngone, cap;
+};
+
+/* One line of a record left by an interrupted UPDATE: the file of that
+ * number, if it is still the one recorded, goes. */
+static int replay_line(char *line, void *arg)
+{
+	struct replay *rp = arg;
+	char name[16], now[128];
+	unsigned long num;
+	int n = 0;
+
+	if (sscanf(line, "%lu%n", &num, &n) != 1 || n <= 0 || !num || num > MH_MAX_NUMBER)
+		return -EBADMSG;
+	if (intent_of(rp->h->dir_fd, num, now, sizeof(now)) < 0 || strcmp(now, line) != 0)
+		return 0;   /* gone, or another message now has the number */
+	snprintf(name, sizeof(name), "%lu", num);
+	if (unlinkat(rp->h->dir_fd, name, 0) < 0 && errno != ENOENT)
+		return -errno;
+	if (rp->ngone == rp->cap) {
+		size_t ncap = rp->cap ? rp->cap * 2 : 64;
+		unsigned long *p = reallocarray(rp->gone, ncap, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		rp->gone = p;
+		rp->cap = ncap;
+	}
+	rp->gone[rp->ngone++] = num;
+	return 0;
+}
+
+/* Finish an UPDATE a crash cut short, before the scan. */
+static int roll_forward(struct mh *h)
+{
+	struct replay rp = { .h = h };
+	int r = intent_replay(h->dir_fd, MH_INTENT, replay_line, &rp);
+
+	(void)unlinkat(h->dir_fd, MH_INTENT ".tmp", 0);
+	if (r == -EBADMSG)
+		r = 0;
+	if (r == 1) {
+		if (rp.ngone > 1)
+			qsort(rp.gone, rp.ngone, sizeof(*rp.gone), cmp_num);
+		r = 0;
+		if (rp.ngone && fsync(h->dir_fd) < 0 && errno != EINVAL)
+			r = -errno;
+		if (r == 0 && rp.ngone)
+			r = mh_sequences_remove(h->dir_fd, rp.gone, rp.ngone);
+		if ((r == -ENOSPC || r == -EDQUOT) && intent_store_full(h->dir_fd))
+			r = 0;   /* a full disk: sequences naming a gone file are harmless */
+		if (r == 0)
+			intent_remove(h->dir_fd, MH_INTENT);
+	}
+	free(rp.gone);
+	return r;
+}
+
+/* Write the intent record of the deletions: 0 when it is durable,
+ * 1 when it could not be made for lack of space (go on without), or a
+ * negative errno. */
+static int record_intent(struct mh *h, const bool *deleted, size_t count)
+{
+	struct intent_writer *w = malloc(sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	w->fd = -1;
+	w->dir_fd = h->dir_fd;
+	snprintf(w->tmp, sizeof(w->tmp), "%s.tmp", MH_INTENT);
+	r = h->full ? -ENOSPC : intent_begin(w, h->dir_fd, MH_INTENT);
+	for (size_t i = 0; r == 0 && i < count && i < h->count; i++) {
+		char line[128];
+		int e;
+
+		if (!deleted[i])
+			continue;
+		if ((e = intent_of(h->dir_fd, h->nums[i], line, sizeof(line))) == 0)
+			intent_line(w, line);
+		else if (e != -ENOENT)
+			r = e;
+	}
+	if (r == 0)
+		r = intent_commit(w);   /* cleans up after itself */
+	else
+		intent_abort(w);
+	free(w);
+	return r < 0 && intent_unavailable(r) ? 1 : r;
+}
+
 static int mh_commit(struct mailbox *mb, const bool *deleted, size_t count)
 {
 	struct mh *h = (struct mh *)mb;
 	unsigned long *gone;
 	size_t ngone = 0;
-	int r = 0;
+	bool any = false;
+	int r = 0, recorded = 1;
 
+	for (size_t i = 0; i < count && i < h->count && !any; i++)
+		any = deleted[i];
+	if (any && (recorded = record_intent(h, deleted, count)) < 0)
+		return recorded;
 	gone = calloc(count ? count : 1, sizeof(*gone));
 	if (!gone)
 		return -ENOMEM;
@@ -324,7 +482,16 @@ static int mh_commit(struct mailbox *mb, const bool *deleted, size_t count)
 		                      h->ctx && h->ctx->opt && h->ctx->opt->expire ? h->ctx->retrieved
 		                                                                   : NULL,
 		                      gone, ngone);
+	/* No room for the new .mh_sequences: the messages are gone all the
+	 * same (that is what frees the disk), and a sequence naming a
+	 * missing message is harmless to MH tools. */
+	if ((r == -ENOSPC || r == -EDQUOT) && intent_store_full(h->dir_fd))
+		r = 0;
 	free(gone);
+	/* Done and durable: the record has served (on a failure it stays,
+	 * and the next session finishes the UPDATE). */
+	if (r == 0 && recorded == 0)
+		intent_remove(h->dir_fd, MH_INTENT);
 	return r;
 }
 
@@ -353,6 +520,7 @@ const struct backend_ops backend_mh = {
 	.msg_read = mh_msg_read,
 	.msg_close = mh_msg_close,
 	.commit = mh_commit,
+	.release = mh_release,
 	.close = mh_close,
 	.configure = mh_configure,
 };

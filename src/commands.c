@@ -101,6 +101,10 @@ static enum cmd_result cmd_quit(struct session *s, int argc, char **argv)
 			session_backend_error(s, r, "some deleted messages not removed");
 			return CMD_FAIL_SERVER;
 		}
+		/* Unlocked before the reply: a client that logs in again as
+		 * soon as it reads it must find the mailbox free. */
+		if (s->backend->release)
+			s->backend->release(s->mb);
 	}
 	io_reply(&s->io, true, "%s", s->opt->goodbye);
 	return CMD_QUIT;

@@ -191,6 +191,9 @@ static int open_mailbox(struct session *s, struct user_info *u)
 		         "before this mailbox is served");
 		return -EAGAIN;
 	}
+	if (s->ctx.store_full)
+		log_msg(LOG_WARNING, "user=%s: mailbox file system full: served without a lock file; "
+		        "caches, UIDL ledger and login-delay record not written", who);
 	if (s->ctx.expired)
 		log_msg(LOG_INFO, "expire: user=%s removed=%zu (retrieved before, older than %u days)",
 		        who, s->ctx.expired, s->opt->expire_days);

@@ -83,8 +83,26 @@ check_outcome() {
 		[ "$status" -eq 0 ] || { [ "$FAULT_KIND" = KILL ] && [ "$status" -eq 137 ]; } ||
 			fail "$what: +OK goodbye but exit status $status"
 	fi
-	# No stale lock: a clean session gets in and sees what is left.
-	run_clean_session "$what" $((5 - ${#INTENDED[@]} + left))
+	# No stale lock: a clean session gets in, finishes an UPDATE that was
+	# cut short (its intent record) and sees what is left: all or none of
+	# the deletions, never some (the client could not know which).
+	run_clean_session_any "$what"
+	left=0
+	for uid in "${INTENDED[@]}"; do
+		! store_path "$MAILDIR" "$uid" >/dev/null || left=$((left + 1))
+	done
+	[ "$left" -eq 0 ] || [ "$left" -eq "${#INTENDED[@]}" ] ||
+		fail "$what: after the next login $left of ${#INTENDED[@]} deletions undone"
+	[ "$quit_ok" = 0 ] || [ "$left" -eq 0 ] || fail "$what: +OK goodbye, deletions undone"
+	[[ $CLEAN_OUT == *"+OK $((5 - ${#INTENDED[@]} + left)) "* ]] ||
+		fail "$what: next session saw: $CLEAN_OUT"
+	got=$(ls -A "$MAILDIR" | grep onepop-intent) || :
+	[ -z "$got" ] || fail "$what: intent record left after the next session: $got"
+}
+
+# run_clean_session_any WHAT: a session that gets in; its reply in CLEAN_OUT.
+run_clean_session_any() {
+	CLEAN_OUT=$(_pop_exec _gen_lines STAT QUIT) || fail "$1: next session failed: $CLEAN_OUT"
 }
 
 run_clean_session() {

@@ -106,6 +106,9 @@ check_outcome() {
 			# dotlock: the next session must break that one (below).
 			[ "$kind" = KILL ] && [[ $name == *.onepop-* ]] && continue
 			[ "$kind" = KILL ] && [ "$STORE_DIR/$name" = "$MAILBOX.lock" ] && continue
+			# MH: the intent record of an UPDATE cut short (the
+			# next session finishes it, checked below).
+			[ "$BACKEND" = mh ] && [[ $name == .onepop-intent* ]] && continue
 			fail "$what: new file $name"
 		}
 		[ "$hash" = "$old" ] || [ "$hash" = "$new" ] ||
@@ -118,7 +121,7 @@ check_outcome() {
 		quit_ok=1
 	fi
 	if [ "$quit_ok" = 1 ]; then
-		diff <(grep -v -e '\.onepop-' -e '\.lock ' "$now") "$new_state" >/dev/null ||
+		diff <(grep -v -e '\.onepop-' -e '\.lock ' "$now") <(grep -v -e '\.onepop-intent' "$new_state") >/dev/null ||
 			fail "$what: +OK goodbye but the store is not as a clean run leaves it"
 		[ "$status" -eq 0 ] || { [ "$kind" = KILL ] && [ "$status" -eq 137 ]; } ||
 			fail "$what: +OK goodbye but exit status $status"
@@ -131,6 +134,18 @@ check_outcome() {
 	mh) msgs=$(grep -cE '^[0-9]+ ' "$now") ;;
 	esac
 	out=$(POP_LIMIT=20 _pop_exec _gen_lines STAT QUIT) || fail "$what: next session failed: $out"
+	if [ "$BACKEND" = mh ]; then
+		# The next login finished an UPDATE cut short: all of its
+		# deletions or none, never some.
+		local after=$BATS_TEST_TMPDIR/after files
+		state >"$after"
+		files=$(grep -E '^[0-9]+ ' "$after")
+		[ "$files" = "$(grep -E '^[0-9]+ ' "$BATS_TEST_TMPDIR/old")" ] ||
+			[ "$files" = "$(grep -E '^[0-9]+ ' "$new_state")" ] ||
+			fail "$what: after the next login, neither none nor all deletions: $files"
+		msgs=$(grep -cE '^[0-9]+ ' "$after")
+		! grep -q onepop-intent "$after" || fail "$what: intent record left after the next login"
+	fi
 	[[ $out == *"+OK $msgs "* ]] || fail "$what: next session: expected $msgs messages: $out"
 	[ ! -e "$MAILBOX.lock" ] || fail "$what: dotlock left behind after the next session"
 }

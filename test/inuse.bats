@@ -10,7 +10,21 @@ setup() {
 }
 teardown() {
 	[ -z "${SLEEPER:-}" ] || { kill "$SLEEPER" 2>/dev/null; wait "$SLEEPER" 2>/dev/null || :; }
+	[ -z "${HOLDER:-}" ] || { kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null || :; }
 	common_teardown
+}
+
+# hold_mailbox: hold the flock on the Maildir that every local session
+# holds (as a live session would), with the lock file written by the test.
+hold_mailbox() {
+	local i
+	flock "$MAILDIR" sleep 60 &
+	HOLDER=$!
+	for ((i = 0; i < 200; i++)); do
+		flock -n "$MAILDIR" true || return 0
+		sleep 0.05
+	done
+	fail "the test could not take the Maildir's flock"
 }
 
 ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
@@ -59,10 +73,11 @@ ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 }
 
 @test "the time shown is the lock's, in UTC" {
-	# A live process of ours holds it, taken at a known time.
+	# A live session holds it (the flock), taken at a known time.
 	printf '%s %s %s 192.0.2.7\n' "$(hostname)" "$$" "$(date +%s)" >"$LOCK"
 	# $$ started before "now", so it is a plausible owner.
 	fix_owner "$LOCK"
+	hold_mailbox
 	local want
 	want=$(date -u -d "@$(cut -d' ' -f3 "$LOCK")" +%Y-%m-%dT%H:%M:%SZ)
 	pop "${LOGIN[@]}" QUIT
@@ -73,6 +88,7 @@ ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 @test "text in the lock file that is not an address never reaches the client" {
 	printf '%s %s %s <script>%%s\n' "$(hostname)" "$$" "$(date +%s)" >"$LOCK"
 	fix_owner "$LOCK"
+	hold_mailbox
 	pop "${LOGIN[@]}" QUIT
 	assert_line --index 2 --regexp "^-ERR \[IN-USE\] mailbox locked by a session since $ISO\$"
 	refute_output --partial script
@@ -81,6 +97,7 @@ ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 @test "an old-style lock (HOST PID) of a live process still gets a plain IN-USE" {
 	printf '%s %s\n' "$(hostname)" "$$" >"$LOCK"
 	fix_owner "$LOCK"
+	hold_mailbox
 	pop "${LOGIN[@]}" QUIT
 	assert_line --index 2 --regexp '^-ERR \[IN-USE\] mailbox is locked by another session$'
 }
@@ -111,6 +128,7 @@ ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 @test "the refusal is logged with the holder" {
 	printf '%s %s %s 192.0.2.7\n' "$(hostname)" "$$" "$(date +%s)" >"$LOCK"
 	fix_owner "$LOCK"
+	hold_mailbox
 	POP_ARGS=(--debug)
 	pop "${LOGIN[@]}" QUIT
 	grep -q 'held by a session from 192.0.2.7 since' "$POP_ERR" || fail "$(cat "$POP_ERR")"

@@ -37,10 +37,19 @@ dead_pid() {
 	[ ! -e "$LOCK" ]
 }
 
-@test "a lock held by a live process on this host is respected" {
+@test "a lock held by a live session on this host is respected" {
 	printf '%s %s\n' "$(hostname)" "$$" >"$LOCK"
 	fix_owner "$LOCK"
+	# What a live session holds besides its lock file: the Maildir's flock.
+	flock "$MAILDIR" sleep 60 &
+	local holder=$! i
+	for ((i = 0; i < 200; i++)); do
+		flock -n "$MAILDIR" true || break
+		sleep 0.05
+	done
 	pop "${LOGIN[@]}" QUIT
+	kill "$holder"
+	wait "$holder" || :
 	assert_line --index 2 --regexp '^-ERR \[IN-USE\] '
 	[ -f "$LOCK" ] || fail "someone else's lock was removed"
 }

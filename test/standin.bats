@@ -120,8 +120,8 @@ MTP='Mail::Transport::POP3->new(hostname => "127.0.0.1", port => $port,
 	done
 }
 
-@test "stand-in: DELE and QUIT hide the message from later connections; the file stays" {
-	standin_start
+@test "stand-in keepfiles: DELE and QUIT hide the message from later connections; the file stays" {
+	standin_start keepfiles
 	client 'my $pop = '"$MTP"' my @ids = $pop->ids; $pop->deleted(1, $ids[0]); $pop->disconnect;'
 	assert_success
 	client 'my $pop = '"$MTP"' print "ids ", join(" ", $pop->ids), "\n"; $pop->disconnect;'
