@@ -154,8 +154,10 @@ int main(int argc, char **argv)
 		r = sandbox_prepare(opt.privsep_user ? opt.privsep_user : DEFAULT_PRIVSEP_USER,
 		                    opt.privsep_dir ? opt.privsep_dir : DEFAULT_PRIVSEP_DIR,
 		                    &sb, err, sizeof(err));
-		if (r < 0)
+		if (r < 0) {
+			auth_close(auth);
 			return config_error(err, NULL);
+		}
 		r = session_run(&opt, backend, auth, &sb);
 	} else {
 		r = session_run(&opt, backend, auth, NULL);
