@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -123,24 +124,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* libFuzzer's -timeout ticks SIGALRM every second, and the session's
- * io_init takes SIGALRM for its idle timeout: a tick landing inside a
- * session would end it as a timeout, and the next one the process
- * (io.c's second expiry), a "crash" with no report. Hold the ticks off
- * for the session and give the signal back to libFuzzer after it; one
- * pending tick is delivered then. A hang inside a session still fails
- * the run (meson's test timeout). */
+/* libFuzzer's -timeout ticks SIGALRM every second (an interval timer),
+ * and the session's io_init takes SIGALRM for its idle timeout: a tick
+ * landing inside a session would end it as a timeout, and the next one
+ * the process (io.c's second expiry), a "crash" with no report. Blocking
+ * the signal is not enough: libFuzzer's RSS thread would take it. Stop
+ * the timer for the session, then give libFuzzer its handler and timer
+ * back. A hang inside a session still fails the run (meson's timeout). */
 static void run_session(void)
 {
+	static const struct itimerval off;
+	struct itimerval ticks;
 	struct sigaction fuzzer;
-	sigset_t alrm, old;
 
-	sigemptyset(&alrm);
-	sigaddset(&alrm, SIGALRM);
-	if (sigaction(SIGALRM, NULL, &fuzzer) < 0 || sigprocmask(SIG_BLOCK, &alrm, &old) < 0)
+	if (sigaction(SIGALRM, NULL, &fuzzer) < 0 || setitimer(ITIMER_REAL, &off, &ticks) < 0)
 		fuzz_die("sigalrm");
 	session_run(&opt, &ops, auth, NULL);
-	if (sigaction(SIGALRM, &fuzzer, NULL) < 0 || sigprocmask(SIG_SETMASK, &old, NULL) < 0)
+	if (sigaction(SIGALRM, &fuzzer, NULL) < 0 || setitimer(ITIMER_REAL, &ticks, NULL) < 0)
 		fuzz_die("sigalrm");
 }
 
