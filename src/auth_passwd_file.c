@@ -55,8 +55,13 @@ static void split(char *line, struct entry *e)
 	e->home = f[5] ? f[5] : (char *)"";
 }
 
-/* Find user's line; *ret_buf holds the line (free it, after wiping). */
-static int find(const struct passwd_file *pf, const char *user,
+/* Calls stop() on each entry, in file order, until it returns true:
+ * then 0, with that entry in *ret and its line in *ret_buf (wipe it).
+ * -ENOENT when no entry stopped the walk, -errno when the file cannot
+ * be read. Every other line is wiped as soon as it is passed. */
+typedef bool entry_stop_fn(const struct entry *e, void *ctx);
+
+static int walk(const struct passwd_file *pf, entry_stop_fn *stop, void *ctx,
                 char **ret_buf, struct entry *ret)
 {
 	FILE *f = fopen(pf->path, "re");
@@ -75,7 +80,7 @@ static int find(const struct passwd_file *pf, const char *user,
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		split(line, &e);
-		if (strcmp(e.user, user) == 0) {
+		if (stop(&e, ctx)) {
 			*ret = e;
 			*ret_buf = line;
 			line = NULL;
@@ -92,6 +97,20 @@ static int find(const struct passwd_file *pf, const char *user,
 	}
 	fclose(f);
 	return r;
+}
+
+static bool is_user(const struct entry *e, void *ctx)
+{
+	const char *const *user = ctx;
+
+	return strcmp(e->user, *user) == 0;
+}
+
+/* Find user's line; *ret_buf holds the line (free it, after wiping). */
+static int find(const struct passwd_file *pf, const char *user,
+                char **ret_buf, struct entry *ret)
+{
+	return walk(pf, is_user, &user, ret_buf, ret);
 }
 
 static void wipe(char *buf)
@@ -278,37 +297,26 @@ static int pf_secret(struct auth *a, const char *user, char **ret)
 	return 0;
 }
 
+/* Stops at the first entry without a {PLAIN} secret; counts entries. */
+static bool not_plain(const struct entry *e, void *ctx)
+{
+	(*(unsigned *)ctx)++;
+	return strncmp(e->pass, "{PLAIN}", 7) != 0;
+}
+
 /* Whether every user has a {PLAIN} secret: only then can APOP and
  * CRAM-MD5 succeed for whoever chooses them (a client that picks the
- * strongest mechanism offered must not be offered one that fails). */
+ * strongest mechanism offered must not be offered one that fails). An
+ * empty or unreadable file has none. */
 static bool pf_has_secrets(struct auth *a)
 {
-	const struct passwd_file *pf = (const struct passwd_file *)a;
-	FILE *f = fopen(pf->path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	bool all = true, any = false;
+	struct entry e;
+	char *buf = NULL;
+	unsigned entries = 0;
+	int r = walk((const struct passwd_file *)a, not_plain, &entries, &buf, &e);
 
-	if (!f)
-		return false;
-	while (all && (n = getline(&line, &cap, f)) >= 0) {
-		struct entry e;
-
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		split(line, &e);
-		any = true;
-		all = strncmp(e.pass, "{PLAIN}", 7) == 0;
-	}
-	if (line) {
-		explicit_bzero(line, cap);
-		free(line);
-	}
-	fclose(f);
-	return all && any;
+	wipe(buf);
+	return r == -ENOENT && entries > 0;
 }
 
 static void pf_free(struct auth *a)
