@@ -16,21 +16,26 @@ setup() {
 }
 teardown() { common_teardown; }
 
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# wait_for TEST...: up to 10 s, until the test command succeeds.
+wait_for() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # preauth_pid: the pre-auth process of the one session behind the
 # socket-activated listener: the child of the monitor, the child of
 # systemd-socket-activate.
 preauth_pid() {
-	local i mon kid
-	for ((i = 0; i < 100; i++)); do
-		mon=$(child_pids "$TCP_PID" | head -n1)
-		[ -n "$mon" ] && kid=$(child_pids "$mon" | head -n1)
-		if [ -n "${kid:-}" ]; then
-			echo "$kid"
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
+	local mon kid
+	mon=$(child_pids "$TCP_PID" | head -n1)
+	[ -n "$mon" ] && kid=$(child_pids "$mon" | head -n1)
+	[ -n "${kid:-}" ] && echo "$kid"
 }
 
 status_field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
@@ -62,11 +67,8 @@ probe() {
 		"until:$go" "send:USER alice\r\nPASS secret\r\nSTAT\r\nQUIT\r\n" \
 		>"$BATS_TEST_TMPDIR/client.out" 2>&1 &
 	local client=$!
-	for ((i = 0; i < 200; i++)); do
-		[ -e "$BATS_TEST_TMPDIR/paused" ] && break
-		sleep 0.05
-	done
-	pid=$(preauth_pid) || fail "no pre-auth process: $(cat "$TCP_ERR")"
+	wait_for test -e "$BATS_TEST_TMPDIR/paused" || fail "the client never got there"
+	pid=$(wait_for preauth_pid) || fail "no pre-auth process: $(cat "$TCP_ERR")"
 	MONITOR_PID=$(child_pids "$TCP_PID" | head -n1)
 	assert_cell "$pid"
 	touch "$go"
@@ -99,11 +101,8 @@ probe() {
 	"$PYTHON" "$LIBDIR/tcp_client.py" "$PORT" "wait:1" "send:USER alice\r\nPASS secret\r\n" \
 		"wait:3" "touch:$BATS_TEST_TMPDIR/in" "until:$go" "send:QUIT\r\n" \
 		>"$BATS_TEST_TMPDIR/client.out" 2>&1 &
-	local client=$! mon i
-	for ((i = 0; i < 200; i++)); do
-		[ -e "$BATS_TEST_TMPDIR/in" ] && break
-		sleep 0.05
-	done
+	local client=$! mon
+	wait_for test -e "$BATS_TEST_TMPDIR/in" || fail "the client never got there"
 	mon=$(child_pids "$TCP_PID" | head -n1)
 	[ -n "$mon" ] || fail "no session process"
 	# No pre-auth process any more, and the session runs as the user.
@@ -120,20 +119,13 @@ kill_preauth() {
 		"touch:$BATS_TEST_TMPDIR/paused" "until:$BATS_TEST_TMPDIR/never" \
 		>"$BATS_TEST_TMPDIR/client.out" 2>&1 &
 	local client=$!
-	for ((i = 0; i < 200; i++)); do
-		[ -e "$BATS_TEST_TMPDIR/paused" ] && break
-		sleep 0.05
-	done
-	pid=$(preauth_pid) || fail "no pre-auth process"
+	wait_for test -e "$BATS_TEST_TMPDIR/paused" || fail "the client never got there"
+	pid=$(wait_for preauth_pid) || fail "no pre-auth process"
 	MONITOR_PID=$(child_pids "$TCP_PID" | head -n1)
 	[ -n "$MONITOR_PID" ] || fail "no monitor"
 	kill "-$sig" "$pid"
 	# The monitor ends the session: the connection closes.
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$MONITOR_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	! kill -0 "$MONITOR_PID" 2>/dev/null || fail "the monitor did not end"
+	wait_for gone "$MONITOR_PID" || fail "the monitor did not end"
 	kill "$client" 2>/dev/null || true
 	wait "$client" 2>/dev/null || true
 	run cat "$TCP_ERR"
