@@ -3,50 +3,11 @@
 # (seed 003), driven by Mail::Transport::POP3 and Net::POP3 as a Mail::Box
 # test suite would: port on the first line, keywords, BREAK, EXIT, statistics.
 
-setup() {
-	load helpers
-	common_setup
-	STANDIN=$BATS_TEST_DIRNAME/../examples/mailbox-test-server
-	perl -MMail::Transport::POP3 -e1 2>/dev/null ||
-		skip "Mail::Transport::POP3 missing (Debian libmail-box-pop3-perl)"
-	MSGS=$BATS_TEST_TMPDIR/t/messages
-	mkdir -p "$MSGS"
-	printf 'From: a@example.org\nSubject: one\n\nbody one\n.dot line\n' >"$MSGS/1"
-	printf 'From: b@example.org\r\nSubject: two\r\n\r\nbody two\r\n' >"$MSGS/2"
-	printf 'From: c@example.org\nSubject: ten\n\nno newline at the end' >"$MSGS/10"
-	chmod -R a+rX "$BATS_TEST_TMPDIR/t"
-	cd "$BATS_TEST_TMPDIR"
-}
+load helpers
+load standin
 
-teardown() {
-	if [ -n "${SPID:-}" ]; then
-		kill "$SPID" 2>/dev/null || :
-		wait "$SPID" 2>/dev/null || :
-	fi
-	common_teardown
-}
-
-# standin_start [KEYWORD...]: start it on t/messages; SPORT is the first line.
-standin_start() {
-	local i
-	SOUT=$BATS_TEST_TMPDIR/standin.out
-	# Made here, not by the child's redirection: head must never race it.
-	: >"$SOUT"
-	"$STANDIN" t/messages "$@" >>"$SOUT" 2>"$SOUT.err" &
-	SPID=$!
-	for ((i = 0; i < 1200; i++)); do
-		SPORT=$(head -n 1 "$SOUT" 2>/dev/null)
-		[ -n "$SPORT" ] && return 0
-		kill -0 "$SPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	fail "the stand-in printed no port: $(cat "$SOUT.err")"
-}
-
-# client SCRIPT: a Perl client; $port is set, output is in $output.
-client() {
-	run timeout 20 perl -MMail::Transport::POP3 -MNet::POP3 -e 'my $port = shift; '"$1" "$SPORT"
-}
+setup() { standin_setup a+rX; }
+teardown() { standin_teardown; }
 
 # standin_exit: EXIT then QUIT; the server must end; $output is its output.
 standin_exit() {
@@ -62,9 +23,6 @@ standin_exit() {
 	SPID=
 	run cat "$SOUT"
 }
-
-MTP='Mail::Transport::POP3->new(hostname => "127.0.0.1", port => $port,
-	username => "user", password => "password") or die "login";'
 
 @test "stand-in: Mail::Transport::POP3 lists and fetches; UIDL is the path, size the bytes on disk" {
 	standin_start
