@@ -155,6 +155,7 @@ static void session(int mode, const uint8_t *data, size_t size)
 {
 	static const char *const lead[] = { "AUTH PLAIN ", "AUTH PLAIN\r\n", "AUTH CRAM-MD5\r\n" };
 	char b64[4 * 200];
+	struct fuzz_alarm alarm;
 	bool in, want;
 	int n;
 
@@ -170,7 +171,9 @@ static void session(int mode, const uint8_t *data, size_t size)
 	    lseek(in_fd, 0, SEEK_SET) < 0 || dprintf(in_fd, "%s%s\r\n", lead[mode - 2], b64) < 0 || lseek(in_fd, 0, SEEK_SET) < 0 ||
 	    dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0)
 		fuzz_die("fds");
+	fuzz_alarm_hold(&alarm);
 	session_run(&opt, &backend_maildir, auth, NULL);
+	fuzz_alarm_give_back(&alarm);
 	in = logged_in();
 	want = mode != 4 && is_alice(data, size);
 	if (in != want) {

@@ -6,14 +6,12 @@
  * Maildir dirty; it is rebuilt before the next input. */
 #include <crypt.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -124,33 +122,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* libFuzzer's -timeout ticks SIGALRM every second (an interval timer),
- * and the session's io_init takes SIGALRM for its idle timeout: a tick
- * landing inside a session would end it as a timeout, and the next one
- * the process (io.c's second expiry), a "crash" with no report. Blocking
- * the signal is not enough: libFuzzer's RSS thread would take it. Stop
- * the timer for the session, then give libFuzzer its handler and timer
- * back. A hang inside a session still fails the run (meson's timeout). */
-static void run_session(void)
-{
-	static const struct itimerval off;
-	struct itimerval ticks;
-	struct sigaction fuzzer;
-
-	if (sigaction(SIGALRM, NULL, &fuzzer) < 0 || setitimer(ITIMER_REAL, &off, &ticks) < 0)
-		fuzz_die("sigalrm");
-	session_run(&opt, &ops, auth, NULL);
-	if (sigaction(SIGALRM, &fuzzer, NULL) < 0 || setitimer(ITIMER_REAL, &ticks, NULL) < 0)
-		fuzz_die("sigalrm");
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct fuzz_alarm alarm;
+
 	if (ftruncate(in_fd, 0) < 0 || (size && pwrite(in_fd, data, size, 0) != (ssize_t)size) ||
 	    lseek(in_fd, 0, SEEK_SET) < 0 || dup2(in_fd, STDIN_FILENO) < 0)
 		fuzz_die("input");
-	run_session();
+	fuzz_alarm_hold(&alarm);
+	session_run(&opt, &ops, auth, NULL);
+	fuzz_alarm_give_back(&alarm);
 	if (dirty) {
 		build_maildir();
 		dirty = 0;

@@ -26,3 +26,19 @@ void fuzz_maildir(char *top, char *maildir, size_t size)
 			fuzz_die(path);
 	}
 }
+
+void fuzz_alarm_hold(struct fuzz_alarm *saved)
+{
+	static const struct itimerval off;
+
+	if (sigaction(SIGALRM, NULL, &saved->handler) < 0 ||
+	    setitimer(ITIMER_REAL, &off, &saved->ticks) < 0)
+		fuzz_die("sigalrm");
+}
+
+void fuzz_alarm_give_back(const struct fuzz_alarm *saved)
+{
+	if (sigaction(SIGALRM, &saved->handler, NULL) < 0 ||
+	    setitimer(ITIMER_REAL, &saved->ticks, NULL) < 0)
+		fuzz_die("sigalrm");
+}

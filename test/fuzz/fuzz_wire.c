@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "io.h"
 #include "wire.h"
 
@@ -85,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wire_size whole, chunked;
 	struct wire_out w;
+	struct fuzz_alarm alarm;
 	uint64_t size_whole, size_chunked;
 	long long top;
 	size_t chunk, len, clen, got;
@@ -98,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	msg = data + 2;
 	len = size - 2;
 
+	fuzz_alarm_hold(&alarm);
 	io_init(&io, -1, -1, 0);
 	io.t = (struct io_transport){ .write = capture };
 	out_len = 0;
@@ -130,5 +133,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	free(canon);
+	fuzz_alarm_give_back(&alarm);
 	return 0;
 }
