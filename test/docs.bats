@@ -156,6 +156,57 @@ check_links() {
 	! grep -q 'interop-table:begin' "$TOP/README.md" || fail "README.md still holds the table"
 }
 
+# onepop.conf(5)'s FORMAT section, as onepop -t reads a file: the
+# effective settings it prints show what each line did.
+conf_check() {
+	if [ "$(id -u)" = 0 ] && ! id onepop >/dev/null 2>&1; then
+		skip "as root, -t checks the privilege-separation user onepop, which is missing (tools/run-tests makes it)"
+	fi
+	printf 'demo:{PLAIN}demo:::::\n' >"$T/passwd"
+	mkdir -p "$T/mail"
+	"$ONEPOP" -t --config="$1"
+}
+
+@test "onepop.conf(5): switches, later lines, values taken literally, nesting" {
+	printf '%s\n' "auth = passwd-file:$T/passwd" "mailbox = $T/mail/%u" >"$T/base.conf"
+	# A switch alone is on, "= no" off; a later line replaces an earlier
+	# one; a '#' inside a value is part of it; config = reads a file.
+	printf '%s\n' "  # a comment" "" "config = $T/base.conf" "allow-plaintext" \
+		"allow-root = yes" "allow-root = no" "greeting =  hello # there  " \
+		"timeout = 30" "timeout=45" >"$T/a.conf"
+	run conf_check "$T/a.conf"
+	assert_success
+	assert_line "allow-plaintext = yes"
+	assert_line "allow-root = no"
+	assert_line "greeting = hello # there"
+	assert_line "timeout = 45"
+	assert_line "auth = passwd-file:$T/passwd"
+	# A later command-line option replaces the file's value.
+	run "$ONEPOP" -t --config="$T/a.conf" --timeout=60
+	assert_success
+	assert_line "timeout = 60"
+	# Four files deep is read, a fifth is refused.
+	cp "$T/base.conf" "$T/n1.conf"
+	for i in 2 3 4 5; do
+		printf 'config = %s\n' "$T/n$((i - 1)).conf" >"$T/n$i.conf"
+	done
+	run conf_check "$T/n4.conf"
+	assert_success
+	run conf_check "$T/n5.conf"
+	assert_failure 2
+	assert_output --partial "nested too deep"
+}
+
+@test "onepop.conf(5): every bad line is reported with its line number, exit 2" {
+	printf '%s\n' "auth = passwd-file:$T/passwd" "no-such-key = 1" "mailbox" \
+		"tls = sometimes" >"$T/bad.conf"
+	run conf_check "$T/bad.conf"
+	assert_failure 2
+	assert_output --partial "bad.conf:2: unknown key or missing value: no-such-key"
+	assert_output --partial "bad.conf:3: unknown key or missing value: mailbox"
+	assert_output --partial "--tls: off, starttls or implicit, not sometimes"
+}
+
 # The checks above, each fed a broken input: they must fail.
 
 @test "the render check fails on a page with an unknown macro" {
