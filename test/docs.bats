@@ -158,16 +158,20 @@ check_links() {
 
 # onepop.conf(5)'s FORMAT section, as onepop -t reads a file: the
 # effective settings it prints show what each line did.
-conf_check() {
+need_privsep_user() {
 	if [ "$(id -u)" = 0 ] && ! id onepop >/dev/null 2>&1; then
 		skip "as root, -t checks the privilege-separation user onepop, which is missing (tools/run-tests makes it)"
 	fi
+}
+
+conf_check() {
 	printf 'demo:{PLAIN}demo:::::\n' >"$T/passwd"
 	mkdir -p "$T/mail"
 	"$ONEPOP" -t --config="$1"
 }
 
 @test "onepop.conf(5): switches, later lines, values taken literally, nesting" {
+	need_privsep_user
 	printf '%s\n' "auth = passwd-file:$T/passwd" "mailbox = $T/mail/%u" >"$T/base.conf"
 	# A switch alone is on, "= no" off; a later line replaces an earlier
 	# one; a '#' inside a value is part of it; config = reads a file.
@@ -198,6 +202,7 @@ conf_check() {
 }
 
 @test "onepop.conf(5): every bad line is reported with its line number, exit 2" {
+	need_privsep_user
 	printf '%s\n' "auth = passwd-file:$T/passwd" "no-such-key = 1" "mailbox" \
 		"tls = sometimes" >"$T/bad.conf"
 	run conf_check "$T/bad.conf"
