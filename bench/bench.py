@@ -1142,7 +1142,7 @@ def main():
     if not has_mbox:
         out += ["", "onepop mbox rows skipped: `onepop --list-backends` does not list mbox."]
     if not peers:
-        out += ["", "popa3d and mailutils-pop3d not measured (not fetched; see README, Benchmark)."]
+        out += ["", "popa3d and mailutils-pop3d not measured (not fetched; see bench/README.md)."]
     text = "\n".join(out) + "\n"
     print(text)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
