@@ -1,6 +1,6 @@
 /* The exec backend: the mailbox is served by a helper program that
  * onepop starts once per session and talks to over a pipe pair, with the
- * line protocol of backends/exec.md (version 1). The helper is trusted to
+ * line protocol of onepop-exec(7) (version 1). The helper is trusted to
  * run, never to be right: every reply is bounded, checked and timed. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 #!/bin/bash
-# An onepop exec helper (protocol 1, backends/exec.md) serving a directory
+# An onepop exec helper (protocol 1, onepop-exec(7)) serving a directory
 # of message files, one message a file, names sorted. The UIDL is the file
 # name, so only names of 1-70 characters from [A-Za-z0-9._=+-] are served.
 #

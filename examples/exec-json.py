@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""An onepop exec helper (protocol 1, backends/exec.md) that builds each
+"""An onepop exec helper (protocol 1, onepop-exec(7)) that builds each
 message on the fly from a JSON file, as the Perl skeleton's "messages
 generated dynamically" server would:
 

@@ -117,7 +117,7 @@ void options_usage(void)
 	      "      --exec=PROG         exec backend: the helper program (absolute path)\n"
 	      "      --exec-arg=ARG      exec backend: one more argument for PROG\n"
 	      "      --faithful=extra|noextra  exec backend, test stand-in only: send\n"
-	      "                          messages byte for byte (see README)\n"
+	      "                          messages byte for byte (see onepop(8))\n"
 	      "      --test-commands     accept BREAK and EXIT (test stand-in only)\n"
 	      "      --uidl-format=FMT   UIDLs of the server mail comes from: maildir\n"
 	      "                          (default), dovecot, courier, x-uidl, map:FILE;\n"

@@ -30,7 +30,7 @@ struct options {
 	const char *fail_state;     /* --fail-state DIR; NULL: off */
 	unsigned fail_limit;        /* failures before an address is refused */
 	unsigned fail_ban;          /* the window and the refusal, in seconds */
-	/* RFC 2449 §6.5/§6.7, enforced by backends with .expiry (README
+	/* RFC 2449 §6.5/§6.7, enforced by backends with .expiry (doc/operators.md
 	 * "Expiry and login delay") */
 	bool expire;                /* --expire given */
 	unsigned expire_days;
@@ -43,13 +43,13 @@ struct options {
 	unsigned auth_mechanisms;   /* MECHS_*; 0: what works for every user */
 	bool proxy_protocol;        /* expect a PROXY header first */
 	const char *proxy_from;     /* CIDR list; NULL: from any peer */
-	/* modes usable with every backend (README "Modes") */
+	/* modes usable with every backend (doc/operators.md "Modes") */
 	bool commands_minimal;      /* --commands=minimal */
 	bool apop_only;
 	bool autodelete;
 	bool test_commands;         /* BREAK and EXIT, for the test stand-in */
 	bool transmit_errors;       /* pass a backend's error text to the client */
-	/* exec backend (backends/exec.md) */
+	/* exec backend (onepop-exec(7)) */
 	const char *exec_prog;
 	const char *exec_args[MAX_EXEC_ARGS];
 	unsigned exec_argc;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The exec backend (backends/exec.md): the protocol against a scriptable
+# The exec backend (onepop-exec(7)): the protocol against a scriptable
 # helper, every way a helper can misbehave, and the example helpers through
 # real clients (Python poplib, Perl Net::POP3).
 

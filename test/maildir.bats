@@ -315,7 +315,7 @@ teardown() {
 	pop "${LOGIN[@]}" UIDL QUIT
 	assert_success
 	assert_line --regexp "^[0-9]+ $n70\$"
-	# The derived form documented in README.md: "onepop-" + hex MD5 of the name.
+	# The derived form documented in doc/operators.md: "onepop-" + hex MD5 of the name.
 	assert_line --regexp "^[0-9]+ onepop-$(printf '%s' "$n71" | md5sum | cut -d' ' -f1)\$"
 	refute_output --partial "$n71"
 }

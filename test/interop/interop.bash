@@ -258,7 +258,7 @@ all_uids() {
 # Each meson test (one client, one backend) writes one results file:
 # "client<TAB>package<TAB>version<TAB>backend" first, then a
 # "check<TAB>result" line a test. tools/interop-table turns them into the
-# README table.
+# table in doc/interop.md.
 interop_results_file() {
 	[ -n "${INTEROP_RESULTS:-}" ] || return 1
 	printf '%s/%s-%s.tsv\n' "$INTEROP_RESULTS" "$INTEROP_CLIENT" "$INTEROP_BACKEND"
