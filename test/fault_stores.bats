@@ -54,8 +54,8 @@ fresh_store() {
 # state: "NAME SHA256" for every file of the store's directory (the MH
 # session lock is a fixture of the folder, not state).
 state() {
-	(cd "$STORE_DIR" && find . -type f ! -name .onepop.lock -printf '%P\n' | sort |
-		while read -r f; do echo "$f $(sha256sum <"$f" | cut -c1-16)"; done)
+	(cd "$STORE_DIR" && find . -type f ! -name .onepop.lock -printf '%P\0' | sort -z |
+		xargs -0r sha256sum | awk '{ print $2, substr($1, 1, 16) }')
 }
 
 # uidl_reply: the "n uid" lines of the UIDL reply in $lines (none if the
@@ -91,15 +91,28 @@ expect_new() {
 # hash_of NAME FILE: NAME's hash in a state file, empty if absent.
 hash_of() { awk -v n="$1" '$1 == n { print $2 }' "$2"; }
 
+# load_state ARRAY FILE: a state file into an associative array, NAME to
+# hash (check_outcome looks up every file three times: no process each).
+load_state() {
+	local -n into=$1
+	local name hash
+	into=()
+	while read -r name hash; do into[$name]=$hash; done <"$2"
+}
+
 # check_outcome WHAT KIND: the invariants above, after a faulty session.
 check_outcome() {
 	local what=$1 kind=$2 name hash old new quit_ok=0 msgs
 	local now=$BATS_TEST_TMPDIR/now new_state=$BATS_TEST_TMPDIR/expected
+	local -A old_of new_of now_of
 	state >"$now"
 	expect_new
+	load_state old_of "$BATS_TEST_TMPDIR/old"
+	load_state new_of "$new_state"
+	load_state now_of "$now"
 	while read -r name hash; do
-		old=$(hash_of "$name" "$BATS_TEST_TMPDIR/old")
-		new=$(hash_of "$name" "$new_state")
+		old=${old_of[$name]:-}
+		new=${new_of[$name]:-}
 		[ -n "$old$new" ] || {
 			# Only a kill may leave its temporary file (the next
 			# rewrite by the same PID would clear it) or the mbox
@@ -115,7 +128,7 @@ check_outcome() {
 			fail "$what: $name is neither old nor new; the session said: ${lines[*]}"
 	done <"$now"
 	while read -r name hash; do
-		[ -n "$(hash_of "$name" "$now")" ] || fail "$what: $name lost"
+		[ -n "${now_of[$name]:-}" ] || fail "$what: $name lost"
 	done <"$new_state"
 	if [ "${#lines[@]}" -gt 0 ] && [ "${lines[-1]}" = "+OK goodbye" ]; then
 		quit_ok=1
