@@ -279,11 +279,7 @@ in_log_namespace() {
 	fi
 	python3 "$LIBDIR/dgram_sink.py" "$sock" "$LOG_OUT" "$dir/ready" 20 &
 	sink=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -e "$dir/ready" ] && break
-		sleep 0.05
-	done
-	[ -e "$dir/ready" ] || fail "the log sink did not start"
+	wait_for test -e "$dir/ready" || fail "the log sink did not start"
 	run unshare -m --propagation private bash -c "$setup && exec \"\$@\"" bash "$@"
 	# Let the last datagram land, then stop the sink.
 	sleep 0.2

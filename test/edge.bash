@@ -56,12 +56,8 @@ edge_teardown() {
 
 # wait_log FILE REGEX: wait (at most 10 s) for a line in FILE.
 wait_log() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "no line matching $2 in $1: $(cat "$1")"
+	wait_for grep -qE "$2" "$1" 2>/dev/null ||
+		fail "no line matching $2 in $1: $(cat "$1")"
 }
 
 # b64 STRING: base64 of STRING, printf escapes (\0) interpreted.

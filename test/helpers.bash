@@ -48,16 +48,24 @@ require_root() {
 	is_root || skip "needs root (onepop drops privileges only when run as root)"
 }
 
+# retry TRIES DELAY CMD...: run CMD until it succeeds, at most TRIES
+# times, DELAY seconds apart; its status is CMD's last.
+retry() {
+	local tries=$1 delay=$2 i
+	shift 2
+	for ((i = 1; ; i++)); do
+		"$@" && return 0
+		((i < tries)) || return 1
+		sleep "$delay"
+	done
+}
+
 # retry_lock CMD...: shadow's tools refuse while another test holds the
 # /etc/passwd lock; try again a few times.
-retry_lock() {
-	local i
-	for ((i = 0; i < 20; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
+retry_lock() { retry 20 0.2 "$@"; }
+
+# wait_for CMD...: up to 10 s, until CMD succeeds.
+wait_for() { retry 200 0.05 "$@"; }
 
 # Give PATH... to the fixture user (root only: onepop drops to that uid).
 fix_owner() {
@@ -418,14 +426,11 @@ session_send() {
 }
 
 # session_wait NAME N: wait (at most 10 s) until the server wrote N lines.
+_lines_at_least() { [ "$(tr -cd '\n' <"$1" | wc -c)" -ge "$2" ]; }
 session_wait() {
-	local name=$1 want=$2 i have
-	for ((i = 0; i < 200; i++)); do
-		have=$(tr -cd '\n' <"$BATS_TEST_TMPDIR/session.$name/raw" | wc -c)
-		[ "$have" -ge "$want" ] && return 0
-		sleep 0.05
-	done
-	fail "session $name: waited for $want lines, got $have: $(cat "$BATS_TEST_TMPDIR/session.$name/raw")"
+	local raw=$BATS_TEST_TMPDIR/session.$1/raw
+	wait_for _lines_at_least "$raw" "$2" ||
+		fail "session $1: waited for $2 lines, got $(tr -cd '\n' <"$raw" | wc -c): $(cat "$raw")"
 }
 
 # session_end NAME: close the client side (EOF), wait for exit, keep the status.
@@ -515,13 +520,9 @@ tcp_server_stop() {
 
 # tcp_wait_idle: wait (at most 10 s) until no session started by the
 # listener is still running, so its UPDATE is over.
+_listener_idle() { [ -z "$(child_pids "$TCP_PID")" ]; }
 tcp_wait_idle() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -z "$(child_pids "$TCP_PID")" ] && return 0
-		sleep 0.05
-	done
-	fail "sessions still running under the listener"
+	wait_for _listener_idle || fail "sessions still running under the listener"
 }
 
 # tcp ACTION...: run lib/tcp_client.py against $PORT (see its usage); sets

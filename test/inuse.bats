@@ -16,15 +16,11 @@ teardown() {
 
 # hold_mailbox: hold the flock on the Maildir that every local session
 # holds (as a live session would), with the lock file written by the test.
+_flock_taken() { ! flock -n "$MAILDIR" true; }
 hold_mailbox() {
-	local i
 	flock "$MAILDIR" sleep 60 &
 	HOLDER=$!
-	for ((i = 0; i < 200; i++)); do
-		flock -n "$MAILDIR" true || return 0
-		sleep 0.05
-	done
-	fail "the test could not take the Maildir's flock"
+	wait_for _flock_taken || fail "the test could not take the Maildir's flock"
 }
 
 ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
@@ -61,10 +57,7 @@ ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 	"$PYTHON" "$LIBDIR/tcp_client.py" "$PORT" 'wait:1' 'send:USER alice\r\nPASS secret\r\n' \
 		'wait:3' "until:$BATS_TEST_TMPDIR/go" 'send:QUIT\r\n' >"$BATS_TEST_TMPDIR/first.out" &
 	local first=$! i
-	for ((i = 0; i < 200; i++)); do
-		[ -f "$LOCK" ] && break
-		sleep 0.05
-	done
+	wait_for test -f "$LOCK" || fail "the first session never took the lock"
 	tcp 'wait:1' 'send:USER alice\r\nPASS secret\r\nQUIT\r\n'
 	assert_line --index 2 --regexp "^-ERR \[IN-USE\] mailbox locked by a session from 127\.0\.0\.1 since $ISO\$"
 	touch "$BATS_TEST_TMPDIR/go"

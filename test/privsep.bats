@@ -18,16 +18,6 @@ teardown() { common_teardown; }
 
 gone() { ! kill -0 "$1" 2>/dev/null; }
 
-# wait_for TEST...: up to 10 s, until the test command succeeds.
-wait_for() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # preauth_pid: the pre-auth process of the one session behind the
 # socket-activated listener: the child of the monitor, the child of
 # systemd-socket-activate.

@@ -73,11 +73,7 @@ teardown() {
 		'wait:3' "until:$BATS_TEST_TMPDIR/go" 'send:STAT\r\nQUIT\r\n' >"$BATS_TEST_TMPDIR/first" 3>&- &
 	first=$!
 	# Wait until the first session holds the mailbox.
-	for ((i = 0; i < 200; i++)); do
-		grep -q 'messages' "$BATS_TEST_TMPDIR/first" && break
-		sleep 0.05
-	done
-	grep -q 'messages' "$BATS_TEST_TMPDIR/first" || fail "the first session did not log in"
+	wait_for grep -q 'messages' "$BATS_TEST_TMPDIR/first" || fail "the first session did not log in"
 	tcp 'wait:1' 'send:USER alice\r\nPASS secret\r\nQUIT\r\n'
 	touch "$BATS_TEST_TMPDIR/go"
 	wait "$first"

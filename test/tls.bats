@@ -283,10 +283,7 @@ maps_of_session() {
 	"$ONEPOP" "${std[@]}" "${POP_ARGS[@]}" "$@" <"$fifo" >"$out" 2>/dev/null &
 	pid=$!
 	exec 7>"$fifo"
-	for ((i = 0; i < 200; i++)); do
-		[ -s "$out" ] && break
-		sleep 0.05
-	done
+	wait_for test -s "$out" || fail "no greeting from the TLS session"
 	grep -oE 'lib(ssl|crypto|systemd|pam)\.so[^ ]*' "/proc/$pid/maps" | sort -u
 	exec 7>&-
 	wait "$pid" || :
