@@ -65,14 +65,16 @@ void mbox_lock_free(struct mbox_lock *l)
 	mbox_lock_release(l);
 	free(l->dotlock);
 	l->dotlock = NULL;
-	/* The session is over: give the kept group up for good. (Also lets
-	 * LeakSanitizer's ptrace-based check run at exit in test builds.) */
-	if (l->has_priv) {
-		gid_t g = getgid();
-		if (setresgid(g, g, g) < 0)
-			abort();
-		l->has_priv = false;
-	}
+	/* The session is over: give the kept group up for good, also when
+	 * this mailbox did not need it (an untrusted path): a saved gid
+	 * other than the real one would also stop LeakSanitizer's
+	 * ptrace-based check at exit in test builds. */
+	gid_t rgid, egid, sgid;
+
+	if (getresgid(&rgid, &egid, &sgid) == 0 && (egid != rgid || sgid != rgid) &&
+	    setresgid(rgid, rgid, rgid) < 0)
+		abort();
+	l->has_priv = false;
 }
 
 int mbox_priv_on(const struct mbox_lock *l)
