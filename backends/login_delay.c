@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "limits.h"
+#include "onepop_limits.h"
 #include "login_delay.h"
 #include "options.h"
 #include "tmpfile.h"

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "commit_intent.h"
-#include "limits.h"
+#include "onepop_limits.h"
 #include "mbox.h"
 #include "options.h"
 

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "onepop_limits.h"
 #include "mh_sequences.h"
 #include "tmpfile.h"
 

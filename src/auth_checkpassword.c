@@ -21,7 +21,7 @@
 
 #include "auth.h"
 #include "auth_helper.h"
-#include "limits.h"
+#include "onepop_limits.h"
 #include "numparse.h"
 
 extern const struct auth_ops auth_checkpassword;

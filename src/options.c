@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "limits.h"
+#include "onepop_limits.h"
 #include "numparse.h"
 #include "options.h"
 
