@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "hex.h"
 #include "maildir.h"
 #include "numparse.h"
 #include "tmpfile.h"
@@ -93,51 +94,18 @@ static bool printable(const char *s, size_t len)
 	return len > 0 && maildir_printable(s, len);
 }
 
-/* Hex digit values, 0xff for anything else. */
-static const unsigned char *hex_table(void)
-{
-	static unsigned char val[256];
-
-	if (!val[0]) {   /* 0xff once filled */
-		memset(val, 0xff, sizeof(val));
-		for (unsigned c = 0; c < 16; c++)
-			val[(unsigned char)"0123456789abcdef"[c]] = (unsigned char)c;
-	}
-	return val;
-}
-
-/* 2 * MD5_DIGEST_LENGTH lowercase hex digits at s into out: 0 or -EBADMSG.
- * By table: two lookups an octet (every ledger line has a digest). */
-static int hex_decode(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
-{
-	const unsigned char *val = hex_table();
-	unsigned bad = 0;
-
-	for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
-		unsigned hi = val[(unsigned char)s[2 * k]], lo = val[(unsigned char)s[2 * k + 1]];
-		bad |= hi | lo;
-		out[k] = (unsigned char)(hi << 4 | lo);
-	}
-	return bad & 0x80 ? -EBADMSG : 0;
-}
-
 /* Whether s starts with 2 * MD5_DIGEST_LENGTH lowercase hex digits: the
  * fast path needs no digest, only the same checks. */
 static int hex_check(const char *s)
 {
-	const unsigned char *val = hex_table();
-	unsigned bad = 0;
-
-	for (size_t k = 0; k < 2 * (size_t)MD5_DIGEST_LENGTH; k++)
-		bad |= val[(unsigned char)s[k]];
-	return bad & 0x80 ? -EBADMSG : 0;
+	return hex_valid(s, 2 * (size_t)MD5_DIGEST_LENGTH) ? 0 : -EBADMSG;
 }
 
 static int hex_parse(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
 {
 	if (strlen(s) != 2 * (size_t)MD5_DIGEST_LENGTH)
 		return -EBADMSG;
-	return hex_decode(s, out);
+	return hex_decode(s, MD5_DIGEST_LENGTH, out);
 }
 
 static int cmp_uidl(const void *a, const void *b)
@@ -665,7 +633,7 @@ static void save_from(int dir_fd, const struct maildir_list *l,
                       const struct maildir_ledger_meta_msg *msgs, const bool *deleted,
                       int64_t since)
 {
-	static const char digits[] = "0123456789abcdef";
+	static const unsigned char no_digest[MD5_DIGEST_LENGTH];
 	size_t count = 0;
 	FILE *f;
 	int fd;
@@ -681,13 +649,8 @@ static void save_from(int dir_fd, const struct maildir_list *l,
 
 		if (deleted && deleted[i])
 			continue;
-		/* By table: snprintf per octet was most of a save. */
-		for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
-			unsigned v = m->have_digest ? m->digest[k] : 0;
-			hex[2 * k] = digits[v >> 4];
-			hex[2 * k + 1] = digits[v & 15];
-		}
-		hex[2 * (size_t)MD5_DIGEST_LENGTH] = '\0';
+		/* By table (hex.c): snprintf per octet was most of a save. */
+		hex_encode(m->have_digest ? m->digest : no_digest, MD5_DIGEST_LENGTH, hex);
 		if (!printable(base, blen))
 			base = "-", blen = 1;
 		fprintf(f, "%s %" PRIu64 " %" PRIu64 " %s %.*s\n", maildir_uidl(l, i), l->msgs[i].ino,

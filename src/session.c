@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "hex.h"
 #include "log.h"
 #include "privs.h"
 #include "privsep.h"
@@ -385,7 +386,6 @@ static enum end_reason loop(struct session *s)
 /* A short digest of the UIDL list, so a changed list shows in the logs. */
 static void uidl_digest(const struct session *s, char out[9])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char d[MD5_DIGEST_LENGTH];
 	MD5_CTX ctx;
 
@@ -395,11 +395,7 @@ static void uidl_digest(const struct session *s, char out[9])
 		MD5Update(&ctx, (const unsigned char *)"\n", 1);
 	}
 	MD5Final(d, &ctx);
-	for (size_t i = 0; i < 4; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[8] = '\0';
+	hex_encode(d, 4, out);
 }
 
 static int by_name(const void *a, const void *b)
