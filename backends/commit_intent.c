@@ -8,22 +8,14 @@
 #include <unistd.h>
 
 #include "commit_intent.h"
+#include "fdio.h"
 
 #define INTENT_MAGIC "onepop-intent 1"
 
 static void flush_buf(struct intent_writer *w)
 {
-	size_t done = 0;
-
-	while (!w->err && done < w->used) {
-		ssize_t n = write(w->fd, w->buf + done, w->used - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			w->err = n < 0 ? -errno : -EIO;
-		else
-			done += (size_t)n;
-	}
+	if (!w->err && w->used)
+		w->err = fd_write_all(w->fd, w->buf, w->used);
 	w->used = 0;
 }
 

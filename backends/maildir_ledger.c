@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "fdio.h"
 #include "hex.h"
 #include "maildir.h"
 #include "numparse.h"
@@ -222,8 +223,7 @@ static uint64_t ledger_cap(size_t count)
 static int ledger_load(int dir_fd, size_t count, struct ledger *lg)
 {
 	struct stat st;
-	ssize_t n;
-	size_t got = 0;
+	size_t got;
 	int fd, r;
 
 	fd = openat(dir_fd, LEDGER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -234,10 +234,7 @@ static int ledger_load(int dir_fd, size_t count, struct ledger *lg)
 		close(fd);
 		return -EBADMSG;
 	}
-	while (got < (size_t)st.st_size &&
-	       ((n = read(fd, lg->buf + got, (size_t)st.st_size - got)) > 0 || (n < 0 && errno == EINTR)))
-		if (n > 0)
-			got += (size_t)n;
+	got = fd_read_full(fd, lg->buf, (size_t)st.st_size);
 	close(fd);
 	lg->buf[got] = '\0';
 	r = got == (size_t)st.st_size ? ledger_parse(lg, got) : -EBADMSG;
@@ -250,17 +247,13 @@ static int ledger_load(int dir_fd, size_t count, struct ledger *lg)
 static bool head_digest(int dir_fd, const char *name, unsigned char out[MD5_DIGEST_LENGTH])
 {
 	char buf[LEDGER_HEAD];
-	size_t got = 0;
-	ssize_t n;
+	size_t got;
 	MD5_CTX ctx;
 	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
 		return false;
-	while (got < sizeof(buf) && ((n = read(fd, buf + got, sizeof(buf) - got)) > 0 ||
-	                             (n < 0 && errno == EINTR)))
-		if (n > 0)
-			got += (size_t)n;
+	got = fd_read_full(fd, buf, sizeof(buf));
 	close(fd);
 	MD5Init(&ctx);
 	MD5Update(&ctx, (const unsigned char *)buf, got);

@@ -20,25 +20,10 @@
 #include <unistd.h>
 
 #include "commit_intent.h"
+#include "fdio.h"
 #include "onepop_limits.h"
 #include "mbox.h"
 #include "options.h"
-
-int mbox_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int mbox_copy_range(struct mbox *m, int out, off_t start, off_t end)
 {
@@ -59,7 +44,7 @@ int mbox_copy_range(struct mbox *m, int out, off_t start, off_t end)
 		}
 		if (n == 0)
 			return end < 0 ? 0 : -ESTALE;   /* shorter than at scan */
-		if ((r = mbox_write_all(out, buf, (size_t)n)) < 0)
+		if ((r = fd_write_all(out, buf, (size_t)n)) < 0)
 			return r;
 		start += n;
 	}

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "onepop_limits.h"
 #include "mh_sequences.h"
 #include "tmpfile.h"
@@ -106,7 +107,7 @@ static int slurp(int fd, char **ret)
 {
 	struct stat st;
 	char *buf;
-	size_t have = 0;
+	size_t have;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
@@ -115,14 +116,7 @@ static int slurp(int fd, char **ret)
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
 		return -ENOMEM;
-	while (have < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
+	have = fd_read_full(fd, buf, (size_t)st.st_size);
 	buf[have] = '\0';
 	*ret = buf;
 	return 0;
@@ -278,15 +272,7 @@ static int write_new(int dir_fd, const char *tmp, const char *text, mode_t mode)
 
 	if (fd < 0)
 		return fd;
-	while (r == 0 && len > 0) {
-		ssize_t n = write(fd, text, len);
-		if (n < 0 && errno != EINTR)
-			r = -errno;
-		if (n > 0) {
-			text += n;
-			len -= (size_t)n;
-		}
-	}
+	r = fd_write_all(fd, text, len);
 	if (r == 0 && (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0))
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
