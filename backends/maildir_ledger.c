@@ -42,12 +42,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "backend.h"
 #include "fdio.h"
 #include "hex.h"
 #include "maildir.h"
 #include "numparse.h"
-#include "tmpfile.h"
 
 #define LEDGER_NAME "onepop-uidl"
 #define LEDGER_TMP "onepop-uidl.tmp"
@@ -587,20 +587,19 @@ out:
 }
 
 /* The temporary ledger's name: LEDGER_TMP, or that and a pid when the
- * name was taken by something that cannot be removed (tmpfile.h). */
+ * name was taken by something that cannot be removed (atomic_file.h). */
 static char tmp_name[sizeof(LEDGER_TMP) + 24];
 
 /* The temporary ledger, opened for writing, or NULL. */
 static FILE *tmp_open(int dir_fd, int *ret_fd)
 {
-	int fd = tmpfile_create(dir_fd, LEDGER_TMP, 0600, tmp_name, sizeof(tmp_name));
+	int fd = atomic_file_create(dir_fd, LEDGER_TMP, tmp_name, sizeof(tmp_name));
 	FILE *f;
 
 	if (fd < 0)
 		return NULL;
 	if (!(f = fdopen(fd, "w"))) {
-		close(fd);
-		unlinkat(dir_fd, tmp_name, 0);
+		atomic_file_discard(dir_fd, fd, NULL, tmp_name);
 		return NULL;
 	}
 	*ret_fd = fd;
@@ -610,15 +609,16 @@ static FILE *tmp_open(int dir_fd, int *ret_fd)
 /* Close the temporary ledger and, if ok and written, make it the ledger. */
 static bool tmp_finish(int dir_fd, FILE *f, int fd, bool ok)
 {
-	/* fdatasync: the bytes must be on disk before the rename makes them
-	 * the ledger; the file's times need not be. */
-	ok = ok && fflush(f) == 0 && !ferror(f) && fdatasync(fd) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || renameat(dir_fd, tmp_name, dir_fd, LEDGER_NAME) < 0) {
-		unlinkat(dir_fd, tmp_name, 0);
+	if (!ok) {
+		atomic_file_discard(dir_fd, fd, f, tmp_name);
 		return false;
 	}
-	return true;
+	/* ATOMIC_SYNC_DATA: the bytes must be on disk before the rename
+	 * makes them the ledger (a torn ledger is ignored, and every UIDL
+	 * derived from the names again); the file's times need not be. The
+	 * rename is not synced: a crash that loses it leaves the previous
+	 * ledger, whole. */
+	return atomic_file_commit(dir_fd, fd, f, tmp_name, LEDGER_NAME, ATOMIC_SYNC_DATA) == 0;
 }
 
 /* Write the ledger from the list and meta->msgs. */

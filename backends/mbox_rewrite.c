@@ -118,7 +118,11 @@ static int lock_new(int out)
 	return 0;
 }
 
-/* Write the new mailbox to tmp and move it into place. */
+/* Write the new mailbox to tmp and move it into place. Not through
+ * atomic_file.h: the mailbox is named by path (its directory is often
+ * the shared spool, opened and renamed in with mbox_priv_on's group),
+ * the new file takes the old one's owner and mode, and a session going
+ * on holds it locked before it appears under the name. */
 static int replace_via(struct mbox *m, const char *tmp, const bool *deleted, const bool *mark,
                        int *ret_fd)
 {
