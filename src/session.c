@@ -384,7 +384,7 @@ static enum end_reason loop(struct session *s)
 }
 
 /* A short digest of the UIDL list, so a changed list shows in the logs. */
-static void uidl_digest(const struct session *s, char out[9])
+static void uidl_digest(const struct session *s, char out[2 * SUMMARY_DIGEST_OCTETS + 1])
 {
 	unsigned char d[MD5_DIGEST_LENGTH];
 	MD5_CTX ctx;
@@ -395,7 +395,7 @@ static void uidl_digest(const struct session *s, char out[9])
 		MD5Update(&ctx, (const unsigned char *)"\n", 1);
 	}
 	MD5Final(d, &ctx);
-	hex_encode(d, 4, out);
+	hex_encode(d, SUMMARY_DIGEST_OCTETS, out);
 }
 
 static int by_name(const void *a, const void *b)
@@ -429,8 +429,8 @@ static void command_stats(const struct session *s, char *buf, size_t size)
 
 static void summary(const struct session *s, enum end_reason why)
 {
-	char who[MAX_USER * 4 + 1], digest[9] = "-";
-	char stats[MAX_COMMANDS * 32];
+	char who[MAX_USER * 4 + 1], digest[2 * SUMMARY_DIGEST_OCTETS + 1] = "-";
+	char stats[MAX_COMMANDS * SUMMARY_STAT_SIZE];
 	struct log_fields f = {
 		.user = s->who.name ? log_safe(s->who.name, who, sizeof(who)) : NULL,
 		.remote_addr = s->remote,
