@@ -27,7 +27,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "onepop_limits.h"
 
 struct backend_ops;
 struct options;

@@ -7,23 +7,16 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "commit_intent.h"
+#include "fdio.h"
 
 #define INTENT_MAGIC "onepop-intent 1"
 
 static void flush_buf(struct intent_writer *w)
 {
-	size_t done = 0;
-
-	while (!w->err && done < w->used) {
-		ssize_t n = write(w->fd, w->buf + done, w->used - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			w->err = n < 0 ? -errno : -EIO;
-		else
-			done += (size_t)n;
-	}
+	if (!w->err && w->used)
+		w->err = fd_write_all(w->fd, w->buf, w->used);
 	w->used = 0;
 }
 
@@ -86,23 +79,20 @@ int intent_commit(struct intent_writer *w)
 
 	put(w, end, (size_t)n);
 	flush_buf(w);
-	r = w->err;
-	if (r == 0 && fsync(w->fd) < 0 && errno != EINVAL)
-		r = -errno;
-	if (close(w->fd) < 0 && r == 0 && errno != EINTR)
-		r = -errno;
-	w->fd = -1;
-	if (r == 0 && renameat(w->dir_fd, w->tmp, w->dir_fd, w->name) < 0)
-		r = -errno;
-	if (r < 0) {
-		(void)unlinkat(w->dir_fd, w->tmp, 0);
+	if ((r = w->err) < 0) {
+		intent_abort(w);
 		return r;
 	}
-	/* The rename itself must be durable before the first unlink. */
-	if (fsync(w->dir_fd) < 0 && errno != EINVAL) {
-		r = -errno;
+	/* The file and the rename durable before the first unlink: after a
+	 * crash, the record must be there to finish what was begun. The
+	 * directory is synced here, not by ATOMIC_SYNC_FILE_DIR: if that
+	 * fails the UPDATE is refused, so the record in place must go. */
+	r = atomic_file_commit(w->dir_fd, w->fd, NULL, w->tmp, w->name, ATOMIC_SYNC_FILE);
+	w->fd = -1;
+	if (r < 0)
+		return r;
+	if ((r = atomic_file_sync_dir(w->dir_fd)) < 0)
 		intent_remove(w->dir_fd, w->name);
-	}
 	return r;
 }
 

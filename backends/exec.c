@@ -22,11 +22,6 @@
 extern const struct backend_ops backend_exec;
 
 #define EXEC_PROTOCOL 1
-/* After its pipes close, how long a helper gets to exit before SIGKILL. */
-#define EXEC_REAP_MS 1000
-/* Largest message or size a helper may announce (1 TiB): a million of
- * them still add up without overflow. */
-#define EXEC_MAX_SIZE (UINT64_C(1) << 40)
 
 static struct {
 	const char *argv[MAX_EXEC_ARGS + 2];
@@ -46,7 +41,7 @@ struct exec_mailbox {
 	bool in_message;            /* a RETR reply is being read */
 	uint64_t remaining;         /* its octets still to come */
 	size_t start, end;          /* unread bytes in buf */
-	char buf[MAX_EXEC_LINE * 4];
+	char buf[EXEC_BUF_SIZE];
 	char (*uidls)[MAX_UIDL + 1];    /* what scan's msginfo points to */
 };
 
@@ -91,7 +86,7 @@ static int wait_fd(int fd, short events)
 		long long left = deadline < 0 ? -1 : deadline - now_ms();
 		int r;
 
-		r = poll(&p, 1, left < 0 ? -1 : left <= 0 ? 0 : left > 60000 ? 60000 : (int)left);
+		r = poll(&p, 1, left < 0 ? -1 : left <= 0 ? 0 : left > EXEC_POLL_MAX_MS ? EXEC_POLL_MAX_MS : (int)left);
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR)
@@ -326,7 +321,7 @@ static void exec_close(struct mailbox *mb)
 					;
 				break;
 			}
-			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
+			nanosleep(&(struct timespec){ .tv_nsec = EXEC_REAP_STEP_MS * 1000000L }, NULL);
 		}
 	}
 	free(xm->uidls);
@@ -577,7 +572,7 @@ static void exec_msg_close(struct mailbox *mb)
 static int exec_commit(struct mailbox *mb, const bool *deleted, size_t count)
 {
 	struct exec_mailbox *xm = (struct exec_mailbox *)mb;
-	char chunk[4096];
+	char chunk[EXEC_COMMIT_CHUNK];
 	size_t k = 0, len = 0;
 	char *rest;
 	int r;

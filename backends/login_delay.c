@@ -10,11 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "backend.h"
-#include "limits.h"
+#include "fdio.h"
+#include "onepop_limits.h"
 #include "login_delay.h"
 #include "options.h"
-#include "tmpfile.h"
 
 /* The record in the file, or all zeros when it is missing or damaged. */
 static void record_read(int dir_fd, const char *name, struct login_record *ret)
@@ -43,19 +44,21 @@ void login_delay_save(int dir_fd, const char *name, const struct login_record *r
 {
 	char line[128], want[300], tmp[320];   /* a file name (NAME_MAX) and ".tmp" */
 	int fd, len;
-	bool ok;
 
 	if ((size_t)snprintf(want, sizeof(want), "%s.tmp", name) >= sizeof(want))
 		return;
-	fd = tmpfile_create(dir_fd, want, 0600, tmp, sizeof(tmp));
+	fd = atomic_file_create(dir_fd, want, tmp, sizeof(tmp));
 	if (fd < 0)
 		return;
 	len = snprintf(line, sizeof(line), "onepop-login 1 %" PRId64 " %" PRId64 " %d %d\n",
 	               rec->start, rec->end, rec->retrieved, rec->grace);
-	ok = write(fd, line, (size_t)len) == len;
-	close(fd);
-	if (!ok || renameat(dir_fd, tmp, dir_fd, name) < 0)
-		unlinkat(dir_fd, tmp, 0);
+	if (fd_write_all(fd, line, (size_t)len) < 0) {
+		atomic_file_discard(dir_fd, fd, NULL, tmp);
+		return;
+	}
+	/* No sync: a record lost or emptied by a crash only lets the next
+	 * login through early (an unreadable record is no record). */
+	(void)atomic_file_commit(dir_fd, fd, NULL, tmp, name, ATOMIC_SYNC_NONE);
 }
 
 unsigned login_delay_check(int dir_fd, const char *name, unsigned delay, int64_t now,

@@ -26,6 +26,7 @@
 
 #include "backend.h"
 #include "commit_intent.h"
+#include "hex.h"
 #include "login_delay.h"
 #include "maildir.h"
 #include "options.h"
@@ -643,14 +644,10 @@ void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
 
 void maildir_derived_uidl(const unsigned char d[16], char out[MAX_UIDL + 1])
 {
-	static const char hex[] = "0123456789abcdef";
+	static const char prefix[] = "onepop-";
 
-	memcpy(out, "onepop-", 7);
-	for (int i = 0; i < 16; i++) {
-		out[7 + 2 * i] = hex[d[i] >> 4];
-		out[8 + 2 * i] = hex[d[i] & 15];
-	}
-	out[7 + 2 * 16] = '\0';
+	memcpy(out, prefix, sizeof(prefix));
+	hex_encode(d, 16, out + sizeof(prefix) - 1);
 }
 
 /* Add the messages of subdir s (new or cur) to the list. readdir's
@@ -1151,22 +1148,17 @@ static void mark_seen(struct maildir *md, const bool *deleted, size_t count)
 /* The intent line of message i (commit_intent.h). */
 static void intent_name(struct intent_writer *w, const char *base, size_t blen)
 {
-	static const char hex[] = "0123456789abcdef";
 	char line[2 + 2 * MAILDIR_MAX_NAME + 1];
 	bool plain = maildir_printable(base, blen);
 
 	line[0] = plain ? 'n' : 'x';
 	line[1] = ' ';
-	for (size_t k = 0; k < blen; k++) {
-		unsigned char c = (unsigned char)base[k];
-		if (plain) {
-			line[2 + k] = (char)c;
-		} else {
-			line[2 + 2 * k] = hex[c >> 4];
-			line[3 + 2 * k] = hex[c & 15];
-		}
+	if (plain) {
+		memcpy(line + 2, base, blen);
+		line[2 + blen] = '\0';
+	} else {
+		hex_encode(base, blen, line + 2);
 	}
-	line[2 + (plain ? blen : 2 * blen)] = '\0';
 	intent_line(w, line);
 }
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "limits.h"
+#include "onepop_limits.h"
 
 /* Names live in one arena (one allocation instead of one per message:
  * memory stays proportional to the count with a small constant). Each is

@@ -32,9 +32,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "maildir.h"
 #include "numparse.h"
-#include "tmpfile.h"
 
 #define CACHE_MAGIC "onepop-maildir-cache 2\n"
 /* "RAW WIRE INO " is at most 3 × 20 digits + 3 spaces; "cur/" + name + LF. */
@@ -302,12 +302,11 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 		if (strchr(maildir_path(l, i, buf), '\n'))
 			return;
 	}
-	fd = tmpfile_create(dir_fd, MAILDIR_CACHE_TMP, 0600, tmp, sizeof(tmp));
+	fd = atomic_file_create(dir_fd, MAILDIR_CACHE_TMP, tmp, sizeof(tmp));
 	if (fd < 0)
 		return;
 	if (!(f = fdopen(fd, "w"))) {
-		close(fd);
-		unlinkat(dir_fd, tmp, 0);
+		atomic_file_discard(dir_fd, fd, NULL, tmp);
 		return;
 	}
 	/* 64 KB writes rather than stdio's 4 KB (1,500 writes at 100,000);
@@ -344,9 +343,11 @@ void maildir_cache_save(int dir_fd, const struct maildir_stamp stamps[2], bool t
 		}
 	}
 	fprintf(f, "end %zu %016" PRIx64 "\n", l->count, sum);
-	ok = ok && fflush(f) == 0 && !ferror(f);
-	ok = fclose(f) == 0 && ok;
+	/* No sync: the cache is checked when read and rebuilt from the
+	 * directories when it is not whole (a crash can leave it empty). */
+	if (ok)
+		(void)atomic_file_commit(dir_fd, fd, f, tmp, MAILDIR_CACHE, ATOMIC_SYNC_NONE);
+	else
+		atomic_file_discard(dir_fd, fd, f, tmp);
 	free(vbuf);
-	if (!ok || renameat(dir_fd, tmp, dir_fd, MAILDIR_CACHE) < 0)
-		unlinkat(dir_fd, tmp, 0);
 }

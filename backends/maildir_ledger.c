@@ -42,10 +42,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "backend.h"
+#include "fdio.h"
+#include "hex.h"
 #include "maildir.h"
 #include "numparse.h"
-#include "tmpfile.h"
 
 #define LEDGER_NAME "onepop-uidl"
 #define LEDGER_TMP "onepop-uidl.tmp"
@@ -93,51 +95,18 @@ static bool printable(const char *s, size_t len)
 	return len > 0 && maildir_printable(s, len);
 }
 
-/* Hex digit values, 0xff for anything else. */
-static const unsigned char *hex_table(void)
-{
-	static unsigned char val[256];
-
-	if (!val[0]) {   /* 0xff once filled */
-		memset(val, 0xff, sizeof(val));
-		for (unsigned c = 0; c < 16; c++)
-			val[(unsigned char)"0123456789abcdef"[c]] = (unsigned char)c;
-	}
-	return val;
-}
-
-/* 2 * MD5_DIGEST_LENGTH lowercase hex digits at s into out: 0 or -EBADMSG.
- * By table: two lookups an octet (every ledger line has a digest). */
-static int hex_decode(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
-{
-	const unsigned char *val = hex_table();
-	unsigned bad = 0;
-
-	for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
-		unsigned hi = val[(unsigned char)s[2 * k]], lo = val[(unsigned char)s[2 * k + 1]];
-		bad |= hi | lo;
-		out[k] = (unsigned char)(hi << 4 | lo);
-	}
-	return bad & 0x80 ? -EBADMSG : 0;
-}
-
 /* Whether s starts with 2 * MD5_DIGEST_LENGTH lowercase hex digits: the
  * fast path needs no digest, only the same checks. */
 static int hex_check(const char *s)
 {
-	const unsigned char *val = hex_table();
-	unsigned bad = 0;
-
-	for (size_t k = 0; k < 2 * (size_t)MD5_DIGEST_LENGTH; k++)
-		bad |= val[(unsigned char)s[k]];
-	return bad & 0x80 ? -EBADMSG : 0;
+	return hex_valid(s, 2 * (size_t)MD5_DIGEST_LENGTH) ? 0 : -EBADMSG;
 }
 
 static int hex_parse(const char *s, unsigned char out[MD5_DIGEST_LENGTH])
 {
 	if (strlen(s) != 2 * (size_t)MD5_DIGEST_LENGTH)
 		return -EBADMSG;
-	return hex_decode(s, out);
+	return hex_decode(s, MD5_DIGEST_LENGTH, out);
 }
 
 static int cmp_uidl(const void *a, const void *b)
@@ -254,8 +223,7 @@ static uint64_t ledger_cap(size_t count)
 static int ledger_load(int dir_fd, size_t count, struct ledger *lg)
 {
 	struct stat st;
-	ssize_t n;
-	size_t got = 0;
+	size_t got;
 	int fd, r;
 
 	fd = openat(dir_fd, LEDGER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -266,10 +234,7 @@ static int ledger_load(int dir_fd, size_t count, struct ledger *lg)
 		close(fd);
 		return -EBADMSG;
 	}
-	while (got < (size_t)st.st_size &&
-	       ((n = read(fd, lg->buf + got, (size_t)st.st_size - got)) > 0 || (n < 0 && errno == EINTR)))
-		if (n > 0)
-			got += (size_t)n;
+	got = fd_read_full(fd, lg->buf, (size_t)st.st_size);
 	close(fd);
 	lg->buf[got] = '\0';
 	r = got == (size_t)st.st_size ? ledger_parse(lg, got) : -EBADMSG;
@@ -282,17 +247,13 @@ static int ledger_load(int dir_fd, size_t count, struct ledger *lg)
 static bool head_digest(int dir_fd, const char *name, unsigned char out[MD5_DIGEST_LENGTH])
 {
 	char buf[LEDGER_HEAD];
-	size_t got = 0;
-	ssize_t n;
+	size_t got;
 	MD5_CTX ctx;
 	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
 		return false;
-	while (got < sizeof(buf) && ((n = read(fd, buf + got, sizeof(buf) - got)) > 0 ||
-	                             (n < 0 && errno == EINTR)))
-		if (n > 0)
-			got += (size_t)n;
+	got = fd_read_full(fd, buf, sizeof(buf));
 	close(fd);
 	MD5Init(&ctx);
 	MD5Update(&ctx, (const unsigned char *)buf, got);
@@ -626,20 +587,19 @@ out:
 }
 
 /* The temporary ledger's name: LEDGER_TMP, or that and a pid when the
- * name was taken by something that cannot be removed (tmpfile.h). */
+ * name was taken by something that cannot be removed (atomic_file.h). */
 static char tmp_name[sizeof(LEDGER_TMP) + 24];
 
 /* The temporary ledger, opened for writing, or NULL. */
 static FILE *tmp_open(int dir_fd, int *ret_fd)
 {
-	int fd = tmpfile_create(dir_fd, LEDGER_TMP, 0600, tmp_name, sizeof(tmp_name));
+	int fd = atomic_file_create(dir_fd, LEDGER_TMP, tmp_name, sizeof(tmp_name));
 	FILE *f;
 
 	if (fd < 0)
 		return NULL;
 	if (!(f = fdopen(fd, "w"))) {
-		close(fd);
-		unlinkat(dir_fd, tmp_name, 0);
+		atomic_file_discard(dir_fd, fd, NULL, tmp_name);
 		return NULL;
 	}
 	*ret_fd = fd;
@@ -649,15 +609,16 @@ static FILE *tmp_open(int dir_fd, int *ret_fd)
 /* Close the temporary ledger and, if ok and written, make it the ledger. */
 static bool tmp_finish(int dir_fd, FILE *f, int fd, bool ok)
 {
-	/* fdatasync: the bytes must be on disk before the rename makes them
-	 * the ledger; the file's times need not be. */
-	ok = ok && fflush(f) == 0 && !ferror(f) && fdatasync(fd) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || renameat(dir_fd, tmp_name, dir_fd, LEDGER_NAME) < 0) {
-		unlinkat(dir_fd, tmp_name, 0);
+	if (!ok) {
+		atomic_file_discard(dir_fd, fd, f, tmp_name);
 		return false;
 	}
-	return true;
+	/* ATOMIC_SYNC_DATA: the bytes must be on disk before the rename
+	 * makes them the ledger (a torn ledger is ignored, and every UIDL
+	 * derived from the names again); the file's times need not be. The
+	 * rename is not synced: a crash that loses it leaves the previous
+	 * ledger, whole. */
+	return atomic_file_commit(dir_fd, fd, f, tmp_name, LEDGER_NAME, ATOMIC_SYNC_DATA) == 0;
 }
 
 /* Write the ledger from the list and meta->msgs. */
@@ -665,7 +626,7 @@ static void save_from(int dir_fd, const struct maildir_list *l,
                       const struct maildir_ledger_meta_msg *msgs, const bool *deleted,
                       int64_t since)
 {
-	static const char digits[] = "0123456789abcdef";
+	static const unsigned char no_digest[MD5_DIGEST_LENGTH];
 	size_t count = 0;
 	FILE *f;
 	int fd;
@@ -681,13 +642,8 @@ static void save_from(int dir_fd, const struct maildir_list *l,
 
 		if (deleted && deleted[i])
 			continue;
-		/* By table: snprintf per octet was most of a save. */
-		for (size_t k = 0; k < MD5_DIGEST_LENGTH; k++) {
-			unsigned v = m->have_digest ? m->digest[k] : 0;
-			hex[2 * k] = digits[v >> 4];
-			hex[2 * k + 1] = digits[v & 15];
-		}
-		hex[2 * (size_t)MD5_DIGEST_LENGTH] = '\0';
+		/* By table (hex.c): snprintf per octet was most of a save. */
+		hex_encode(m->have_digest ? m->digest : no_digest, MD5_DIGEST_LENGTH, hex);
 		if (!printable(base, blen))
 			base = "-", blen = 1;
 		fprintf(f, "%s %" PRIu64 " %" PRIu64 " %s %.*s\n", maildir_uidl(l, i), l->msgs[i].ino,

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostname.h"
 #include "maildir.h"
 
 #define LOCK_NAME "onepop-session.lock"
@@ -35,7 +36,8 @@
  * default idle timeout (600 s), as touches keep a live one young. */
 #define MAILDIR_LOCK_STALE 3600
 
-/* What a lock file says. */
+/* What a lock file says. The host field is another host's (NFS), whose
+ * name may be longer than ours can be: 255 octets are kept. */
 struct lock_record {
 	char host[256];
 	long pid;
@@ -43,11 +45,11 @@ struct lock_record {
 	char addr[64];              /* "" if not recorded or not plausible */
 };
 
-static void host_name(char host[256])
+/* This host's name as a lock record's first field: no '/' (it is in the
+ * temporary file's name), no white space (the fields' separator). */
+static void host_name(char host[HOSTNAME_SIZE])
 {
-	if (gethostname(host, 256) < 0 || !host[0])
-		snprintf(host, 256, "localhost");
-	host[255] = '\0';
+	hostname_get(host);
 	for (char *p = host; *p; p++)
 		if (*p == '/' || *p == ' ' || *p == '\n')
 			*p = '_';
@@ -175,7 +177,7 @@ void maildir_lock_holder(int dir_fd, char *holder, size_t holder_size)
 
 int maildir_lock(int dir_fd, const char *remote, int *ret_fd, char *holder, size_t holder_size)
 {
-	char host[256], id[400], tmp[300], aside[320];
+	char host[HOSTNAME_SIZE], id[400], tmp[300], aside[320];
 	struct stat st;
 	size_t len;
 	int r = -EWOULDBLOCK, fd;

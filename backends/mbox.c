@@ -97,7 +97,7 @@ static void mbox_close(struct mailbox *mb)
  * check and try again. */
 static int open_locked(struct mbox *m, bool lock)
 {
-	for (int tries = 0; tries < 5; tries++) {
+	for (int tries = 0; tries < MBOX_OPEN_TRIES; tries++) {
 		struct stat st, now;
 		/* O_NONBLOCK: a FIFO at the path must not hang the session
 		 * before the type check refuses it; regular files ignore it. */
@@ -286,7 +286,7 @@ static int next_line(struct mbox *m)
 		lf = memchr(p, '\n', have);
 		/* The start of a line must be seen far enough to tell a quoted
 		 * From_ line (or whole); a part needs just some octets. */
-		if (lf || (have > 0 && (!m->line_start || have > MBOX_QUOTE_MAX + 5)) ||
+		if (lf || (have > 0 && (!m->line_start || have > MBOX_QUOTE_MAX + sizeof("From ") - 1)) ||
 		    (have > 0 && m->rd_left == 0))
 			break;
 		if (m->buf_start > 0) {

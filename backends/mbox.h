@@ -69,7 +69,6 @@ int mbox_commit(struct mailbox *mb, const bool *deleted, size_t count);
  * session goes on with the new file: it is flock'ed and fcntl-locked
  * before it appears under the mailbox's name, and its fd is returned. */
 int mbox_replace(struct mbox *m, const bool *deleted, const bool *mark, int *ret_fd);
-int mbox_write_all(int fd, const char *buf, size_t len);
 /* On a full file system, instead of mbox_replace: move the kept messages
  * down over the deleted ones in the file itself and cut it short
  * (mbox_compact.c; not crash-safe: a crash can leave a message twice,

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "onepop_limits.h"
 #include "mbox.h"
 
 /* Move [start, end) of fd down to *dst (*dst <= start); end < 0: to EOF. */

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "mbox.h"
 
 /* Longest From_ line and header read for expiry or marking: past it a
@@ -251,11 +252,11 @@ int mbox_copy_marked(struct mbox *m, int out, size_t i, off_t end)
 		off = h.len;   /* before the blank line */
 		len = 0;
 	}
-	r = mbox_write_all(out, h.buf, off);
+	r = fd_write_all(out, h.buf, off);
 	if (r == 0)
-		r = mbox_write_all(out, line, n);
+		r = fd_write_all(out, line, n);
 	if (r == 0)
-		r = mbox_write_all(out, h.buf + off + len, h.len - off - len);
+		r = fd_write_all(out, h.buf + off + len, h.len - off - len);
 	free(h.buf);
 	if (r == 0)
 		r = mbox_copy_range(m, out, m->msgs[i].from + (off_t)h.len, end);

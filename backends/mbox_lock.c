@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "commit_intent.h"
-#include "limits.h"
+#include "onepop_limits.h"
 #include "mbox_lock.h"
 
 /* Whether every directory leading to path's last component, and every

@@ -20,25 +20,10 @@
 #include <unistd.h>
 
 #include "commit_intent.h"
-#include "limits.h"
+#include "fdio.h"
+#include "onepop_limits.h"
 #include "mbox.h"
 #include "options.h"
-
-int mbox_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int mbox_copy_range(struct mbox *m, int out, off_t start, off_t end)
 {
@@ -59,7 +44,7 @@ int mbox_copy_range(struct mbox *m, int out, off_t start, off_t end)
 		}
 		if (n == 0)
 			return end < 0 ? 0 : -ESTALE;   /* shorter than at scan */
-		if ((r = mbox_write_all(out, buf, (size_t)n)) < 0)
+		if ((r = fd_write_all(out, buf, (size_t)n)) < 0)
 			return r;
 		start += n;
 	}
@@ -133,7 +118,11 @@ static int lock_new(int out)
 	return 0;
 }
 
-/* Write the new mailbox to tmp and move it into place. */
+/* Write the new mailbox to tmp and move it into place. Not through
+ * atomic_file.h: the mailbox is named by path (its directory is often
+ * the shared spool, opened and renamed in with mbox_priv_on's group),
+ * the new file takes the old one's owner and mode, and a session going
+ * on holds it locked before it appears under the name. */
 static int replace_via(struct mbox *m, const char *tmp, const bool *deleted, const bool *mark,
                        int *ret_fd)
 {

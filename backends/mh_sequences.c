@@ -10,9 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "atomic_file.h"
+#include "fdio.h"
+#include "onepop_limits.h"
 #include "mh_sequences.h"
-#include "tmpfile.h"
 
 #define SEQ_FILE ".mh_sequences"
 /* A sequences file is a few lines; a bigger one is not one we write. */
@@ -106,7 +107,7 @@ static int slurp(int fd, char **ret)
 {
 	struct stat st;
 	char *buf;
-	size_t have = 0;
+	size_t have;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
@@ -115,14 +116,7 @@ static int slurp(int fd, char **ret)
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
 		return -ENOMEM;
-	while (have < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
+	have = fd_read_full(fd, buf, (size_t)st.st_size);
 	buf[have] = '\0';
 	*ret = buf;
 	return 0;
@@ -273,29 +267,23 @@ static int write_new(int dir_fd, const char *tmp, const char *text, mode_t mode)
 {
 	size_t len = strlen(text);
 	char name[80];
-	int fd = tmpfile_create(dir_fd, tmp, 0600, name, sizeof(name));
-	int r = 0;
+	int fd = atomic_file_create(dir_fd, tmp, name, sizeof(name));
+	int r;
 
 	if (fd < 0)
 		return fd;
-	while (r == 0 && len > 0) {
-		ssize_t n = write(fd, text, len);
-		if (n < 0 && errno != EINTR)
-			r = -errno;
-		if (n > 0) {
-			text += n;
-			len -= (size_t)n;
-		}
+	r = fd_write_all(fd, text, len);
+	if (r == 0 && fchmod(fd, mode & 07777) < 0)
+		r = -errno;
+	if (r < 0) {
+		atomic_file_discard(dir_fd, fd, NULL, name);
+		return r;
 	}
-	if (r == 0 && (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0))
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && renameat(dir_fd, name, dir_fd, SEQ_FILE) < 0)
-		r = -errno;
-	if (r < 0)
-		(void)unlinkat(dir_fd, name, 0);
-	return r;
+	/* The file and its directory: the rewrite is a step of UPDATE, done
+	 * when +OK says so; a lost rename would bring back sequences naming
+	 * deleted numbers, which new mail may reuse. fsync, not only the
+	 * data: the mode just set is kept too. */
+	return atomic_file_commit(dir_fd, fd, NULL, name, SEQ_FILE, ATOMIC_SYNC_FILE_DIR);
 }
 
 int mh_sequences_remove(int dir_fd, const unsigned long *gone, size_t ngone)
@@ -340,8 +328,6 @@ int mh_sequences_update(int dir_fd, const unsigned long *gone, size_t ngone,
 	if (r == 0 && strcmp(text, result) != 0) {
 		snprintf(tmp, sizeof(tmp), "%s.onepop-%ld", SEQ_FILE, (long)getpid());
 		r = write_new(dir_fd, tmp, result, st.st_mode);
-		if (r == 0 && fsync(dir_fd) < 0 && errno != EINVAL)
-			r = -errno;
 	}
 	free(text);
 	free(result);

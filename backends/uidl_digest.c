@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "uidl_digest.h"
 
 /* Headers rewritten in place by mutt, Pine, UW-IMAP or Dovecot: they
@@ -233,18 +234,12 @@ void uidl_digest_finish(struct uidl_digest *d, char out[MAX_UIDL + 1], uint64_t 
 void uidl_digest_result(const struct uidl_digest *d, const unsigned char md[16],
                         char out[MAX_UIDL + 1], uint64_t *fp)
 {
-	static const char hex[] = "0123456789abcdef";
-
 	memcpy(fp, md, sizeof(*fp));
 	if (d->have_xuidl) {
 		memcpy(out, d->xuidl, strlen(d->xuidl) + 1);
 		return;
 	}
-	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[(size_t)2 * MD5_DIGEST_LENGTH] = '\0';
+	hex_encode(md, MD5_DIGEST_LENGTH, out);
 }
 
 static const struct msginfo *sort_base;

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "uidl_popa3d.h"
 
 void uidl_popa3d_init(struct uidl_popa3d *p)
@@ -67,15 +68,12 @@ void uidl_popa3d_more(struct uidl_popa3d *p, const char *buf, size_t len)
 
 void uidl_popa3d_end(struct uidl_popa3d *p, char out[MAX_UIDL + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	/* popa3d prints octets 3 2 1 0 7 6 5 4 of the digest. */
 	static const unsigned char order[8] = { 3, 2, 1, 0, 7, 6, 5, 4 };
-	unsigned char md[MD5_DIGEST_LENGTH];
+	unsigned char md[MD5_DIGEST_LENGTH], shown[sizeof(order)];
 
 	MD5Final(md, &p->ctx);
-	for (size_t i = 0; i < sizeof(order); i++) {
-		out[2 * i] = hex[md[order[i]] >> 4];
-		out[2 * i + 1] = hex[md[order[i]] & 15];
-	}
-	out[2 * sizeof(order)] = '\0';
+	for (size_t i = 0; i < sizeof(order); i++)
+		shown[i] = md[order[i]];
+	hex_encode(shown, sizeof(shown), out);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "hex.h"
 #include "log.h"
 #include "module.h"
 #include "secret.h"
@@ -101,7 +102,6 @@ int auth_lookup_system(struct auth *a, const char *user, struct user_info *ret)
 
 void auth_md5_hex(const char *a, const char *b, char out[33])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char d[MD5_DIGEST_LENGTH];
 	MD5_CTX ctx;
 
@@ -109,11 +109,7 @@ void auth_md5_hex(const char *a, const char *b, char out[33])
 	MD5Update(&ctx, (const unsigned char *)a, strlen(a));
 	MD5Update(&ctx, (const unsigned char *)b, strlen(b));
 	MD5Final(d, &ctx);
-	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[32] = '\0';
+	hex_encode(d, sizeof(d), out);
 	explicit_bzero(&ctx, sizeof(ctx));
 }
 

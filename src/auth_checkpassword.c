@@ -21,7 +21,8 @@
 
 #include "auth.h"
 #include "auth_helper.h"
-#include "limits.h"
+#include "fdio.h"
+#include "onepop_limits.h"
 #include "numparse.h"
 
 extern const struct auth_ops auth_checkpassword;
@@ -53,15 +54,7 @@ int checkpassword_reply_main(void)
 /* Write all of buf to fd; a closed pipe is PROG's business, not an error. */
 static void write_all(int fd, const char *buf, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
+	(void)fd_write_all(fd, buf, len);
 }
 
 /* In the child: fd 3 = the credentials pipe, stdout = the reply pipe. */

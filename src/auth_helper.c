@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "auth_helper.h"
-#include "limits.h"
+#include "onepop_limits.h"
 
 static unsigned timeout_s = DEFAULT_TIMEOUT;
 

@@ -14,7 +14,7 @@
 
 #include "auth.h"
 #include "auth_helper.h"
-#include "limits.h"
+#include "onepop_limits.h"
 
 extern const struct auth_ops auth_pam;
 

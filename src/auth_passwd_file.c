@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "auth.h"
-#include "limits.h"
+#include "onepop_limits.h"
 #include "log.h"
 #include "secret.h"
 #include "numparse.h"

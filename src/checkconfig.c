@@ -15,7 +15,7 @@
 #include "backend.h"
 #include "checkconfig.h"
 #include "config.h"
-#include "limits.h"
+#include "onepop_limits.h"
 #include "proxy.h"
 #include "session.h"
 #include "template.h"

@@ -375,7 +375,7 @@ static const struct command commands[] = {
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
-_Static_assert(N_COMMANDS <= MAX_COMMANDS, "raise MAX_COMMANDS in limits.h");
+_Static_assert(N_COMMANDS <= MAX_COMMANDS, "raise MAX_COMMANDS in onepop_limits.h");
 
 const struct command *command_find(const char *name)
 {

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "failstate.h"
-#include "limits.h"
+#include "onepop_limits.h"
 #include "log.h"
 
 /* 16,384 clients (1 MiB, sparse until used): far more than guess at once

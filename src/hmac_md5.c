@@ -2,6 +2,7 @@
 #include <md5.h>
 #include <string.h>
 
+#include "hex.h"
 #include "hmac_md5.h"
 
 #define BLOCK 64
@@ -9,7 +10,6 @@
 void hmac_md5_hex(const void *key, size_t keylen, const void *msg, size_t msglen,
                   char out[33])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char k[BLOCK] = { 0 }, pad[BLOCK], d[MD5_DIGEST_LENGTH];
 	MD5_CTX ctx;
 
@@ -33,11 +33,7 @@ void hmac_md5_hex(const void *key, size_t keylen, const void *msg, size_t msglen
 	MD5Update(&ctx, pad, BLOCK);
 	MD5Update(&ctx, d, sizeof(d));
 	MD5Final(d, &ctx);
-	for (size_t i = 0; i < MD5_DIGEST_LENGTH; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[32] = '\0';
+	hex_encode(d, sizeof(d), out);
 	explicit_bzero(k, sizeof(k));
 	explicit_bzero(pad, sizeof(pad));
 	explicit_bzero(&ctx, sizeof(ctx));

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "onepop_limits.h"
 
 /* How bytes move: plain fds by default; TLS can replace these. */
 struct io_transport {

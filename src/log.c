@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "hex.h"
 #include "log.h"
 
 #ifdef HAVE_LIBSYSTEMD
@@ -161,7 +162,6 @@ void log_fields(int prio, const struct log_fields *f, const char *fmt, ...)
 
 const char *log_safe(const char *s, char *buf, size_t size)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
 
 	if (size == 0)
@@ -174,8 +174,8 @@ const char *log_safe(const char *s, char *buf, size_t size)
 		} else if (o + 4 < size) {
 			buf[o++] = '\\';
 			buf[o++] = 'x';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
+			hex_byte(c, buf + o);
+			o += 2;
 		} else {
 			break;
 		}

@@ -8,6 +8,7 @@
 
 #include "failstate.h"
 #include "hmac_md5.h"
+#include "hostname.h"
 #include "log.h"
 #include "login.h"
 #include "secret.h"
@@ -44,11 +45,9 @@ unsigned login_mechs(const struct login *l)
 
 void login_msg_id(char *out, size_t size, const char *extra)
 {
-	char host[65];
+	char host[HOSTNAME_SIZE];
 
-	if (gethostname(host, sizeof(host)) < 0 || !host[0])
-		strcpy(host, "localhost");
-	host[sizeof(host) - 1] = '\0';
+	hostname_get(host);
 	snprintf(out, size, "<%s%ld.%lld@%s>", extra, (long)getpid(),
 	         (long long)time(NULL), host);
 }

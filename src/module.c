@@ -1,6 +1,6 @@
 /* dlopen of onepop's own modules. */
 #include <dlfcn.h>
-#include <linux/limits.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

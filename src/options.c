@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "limits.h"
+#include "onepop_limits.h"
 #include "numparse.h"
 #include "options.h"
 
@@ -220,7 +220,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_PRIVSEP_USER: set_string(&o->privsep_user, copy); break;
 	case OPT_AUTH_MECHANISMS: free(copy); return parse_mechanisms(val, &o->auth_mechanisms);
 	case OPT_PRIVSEP_DIR: set_string(&o->privsep_dir, copy); break;
-	case 't': free(copy); return parse_uint("timeout", val, 86400 * 7, &o->timeout);
+	case 't': free(copy); return parse_uint("timeout", val, MAX_TIMEOUT, &o->timeout);
 	case OPT_FAIL_STATE:
 		// NOLINTNEXTLINE(clang-analyzer-core.NullDereference): required_argument, both callers set val
 		if (val[0] != '/') {
@@ -230,8 +230,8 @@ static int apply(struct options *o, int id, const char *val, int depth)
 		}
 		set_string(&o->fail_state, copy);
 		break;
-	case OPT_FAIL_LIMIT: free(copy); return parse_uint("fail-limit", val, 100000, &o->fail_limit);
-	case OPT_FAIL_BAN: free(copy); return parse_uint("fail-ban", val, 86400 * 7, &o->fail_ban);
+	case OPT_FAIL_LIMIT: free(copy); return parse_uint("fail-limit", val, MAX_FAIL_LIMIT, &o->fail_limit);
+	case OPT_FAIL_BAN: free(copy); return parse_uint("fail-ban", val, MAX_FAIL_BAN, &o->fail_ban);
 	case OPT_EXPIRE:
 		free(copy);
 		o->expire = true;
@@ -239,7 +239,7 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_LOGIN_DELAY:
 		free(copy);
 		return parse_uint("login-delay", val, MAX_LOGIN_DELAY, &o->login_delay);
-	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, 60000, &o->fail_delay_ms);
+	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, MAX_FAIL_DELAY_MS, &o->fail_delay_ms);
 	case OPT_CHECK_CONFIG: o->check_config = parse_bool(copy); free(copy); break;
 	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;
 	case OPT_ALLOW_ROOT: o->allow_root = parse_bool(copy); free(copy); break;
@@ -360,7 +360,7 @@ static int config_load(struct options *o, const char *path, int depth)
 	int lineno = 0, r = 0;
 	FILE *f;
 
-	if (depth > 4) {
+	if (depth > MAX_CONFIG_DEPTH) {
 		fprintf(stderr, "onepop: %s: config files nested too deep\n", path);
 		return -EINVAL;
 	}

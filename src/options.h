@@ -12,7 +12,7 @@ enum {
 	MECHS_PLAIN = 1 << 2,   /* SASL PLAIN */
 	MECHS_ALL = MECHS_APOP | MECHS_CRAM_MD5 | MECHS_PLAIN,
 };
-#include "limits.h"
+#include "onepop_limits.h"
 
 struct options {
 	const char *backend;

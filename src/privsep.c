@@ -9,6 +9,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "log.h"
 #include "privsep.h"
 
@@ -193,7 +194,6 @@ void privsep_log(int prio, const char *text)
 /* A line the other side wants logged: every control octet escaped. */
 static void log_forwarded(const struct ps_request *q)
 {
-	static const char hex[] = "0123456789abcdef";
 	char out[PS_MAX_LOG * 4 + 1];
 	size_t o = 0;
 
@@ -203,8 +203,8 @@ static void log_forwarded(const struct ps_request *q)
 		} else {
 			out[o++] = '\\';
 			out[o++] = 'x';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
+			hex_byte(*p, out + o);
+			o += 2;
 		}
 	}
 	out[o] = '\0';

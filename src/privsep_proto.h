@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "onepop_limits.h"
 #include "options.h"   /* MECHS_*, sent in PS_HELLO_REPLY */
 
 enum ps_type {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "onepop_limits.h"
 
 struct sandbox {
 	uid_t uid;

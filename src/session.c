@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "hex.h"
 #include "log.h"
 #include "privs.h"
 #include "privsep.h"
@@ -383,9 +384,8 @@ static enum end_reason loop(struct session *s)
 }
 
 /* A short digest of the UIDL list, so a changed list shows in the logs. */
-static void uidl_digest(const struct session *s, char out[9])
+static void uidl_digest(const struct session *s, char out[2 * SUMMARY_DIGEST_OCTETS + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char d[MD5_DIGEST_LENGTH];
 	MD5_CTX ctx;
 
@@ -395,11 +395,7 @@ static void uidl_digest(const struct session *s, char out[9])
 		MD5Update(&ctx, (const unsigned char *)"\n", 1);
 	}
 	MD5Final(d, &ctx);
-	for (size_t i = 0; i < 4; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[8] = '\0';
+	hex_encode(d, SUMMARY_DIGEST_OCTETS, out);
 }
 
 static int by_name(const void *a, const void *b)
@@ -433,8 +429,8 @@ static void command_stats(const struct session *s, char *buf, size_t size)
 
 static void summary(const struct session *s, enum end_reason why)
 {
-	char who[MAX_USER * 4 + 1], digest[9] = "-";
-	char stats[MAX_COMMANDS * 32];
+	char who[MAX_USER * 4 + 1], digest[2 * SUMMARY_DIGEST_OCTETS + 1] = "-";
+	char stats[MAX_COMMANDS * SUMMARY_STAT_SIZE];
 	struct log_fields f = {
 		.user = s->who.name ? log_safe(s->who.name, who, sizeof(who)) : NULL,
 		.remote_addr = s->remote,

@@ -9,7 +9,7 @@
 #include "auth.h"
 #include "backend.h"
 #include "io.h"
-#include "limits.h"
+#include "onepop_limits.h"
 #include "login.h"
 #include "options.h"
 #include "sandbox.h"

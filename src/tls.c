@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "tls.h"
 
@@ -336,22 +337,6 @@ static void impl_end(void)
 	ticket_keys_wipe();
 }
 
-/* All of buf to fd; 0 or -EIO. */
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The relay's copy loop: decrypted client bytes to fd, fd's bytes
  * encrypted to the client. The user's process keeps the idle timeout;
  * this ends when it closes fd (or the client goes). */
@@ -377,7 +362,7 @@ static int impl_relay(struct io *io, int fd)
 		}
 		if (p[0].fd >= 0 && (pending || p[0].revents)) {
 			if (SSL_read_ex(ssl, buf, sizeof(buf), &n) == 1) {
-				if (write_all(fd, buf, n) < 0)
+				if (fd_write_all(fd, buf, n) < 0)
 					break;
 			} else {
 				int e = SSL_get_error(ssl, 0);

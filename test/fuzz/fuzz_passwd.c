@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "limits.h"
+#include "onepop_limits.h"
 
 static char path[64] = "/tmp/onepop-fuzz-passwd-XXXXXX";
 static struct auth *auth;
