@@ -17,7 +17,6 @@
 #include "backend.h"
 #include "log.h"
 #include "numparse.h"
-#include "options.h"
 
 extern const struct backend_ops backend_exec;
 
@@ -252,25 +251,25 @@ static int read_status(struct exec_mailbox *xm, char **ret_rest)
 	return proto_error(xm, "expected OK or ERR");
 }
 
-static int exec_configure(const struct options *opt)
+static int exec_configure(const struct backend_config *config)
 {
-	if (!opt->exec_prog || opt->exec_prog[0] != '/') {
+	const char *prog = config->exec_argv[0];
+
+	if (!prog || prog[0] != '/') {
 		fprintf(stderr, "onepop: --backend=exec needs --exec=PROG, an absolute path\n");
 		return -EINVAL;
 	}
-	if (opt->uidl_format) {
+	if (config->uidl_format) {
 		fprintf(stderr, "onepop: --uidl-format: the exec backend's program gives the UIDLs\n");
 		return -EINVAL;
 	}
-	if (access(opt->exec_prog, X_OK) < 0) {
-		fprintf(stderr, "onepop: --exec=%s: %s\n", opt->exec_prog, strerror(errno));
+	if (access(prog, X_OK) < 0) {
+		fprintf(stderr, "onepop: --exec=%s: %s\n", prog, strerror(errno));
 		return -EINVAL;
 	}
-	conf.argv[0] = opt->exec_prog;
-	for (unsigned i = 0; i < opt->exec_argc; i++)
-		conf.argv[i + 1] = opt->exec_args[i];
-	conf.argv[opt->exec_argc + 1] = NULL;
-	conf.timeout = opt->timeout;
+	for (size_t i = 0; i < MAX_EXEC_ARGS + 2; i++)
+		conf.argv[i] = config->exec_argv[i];
+	conf.timeout = config->timeout;
 	conf.keep_stderr = log_to_stderr();
 	return 0;
 }
@@ -370,13 +369,19 @@ static int spawn(struct exec_mailbox *xm, const char *path)
 	return 0;
 }
 
-static int exec_open(const char *path, struct mailbox **ret_mb)
+static int exec_open(const char *path, const struct backend_session *session,
+                     struct backend_report *report, struct mailbox **ret_mb)
 {
 	struct exec_mailbox *xm;
 	uint64_t version;
 	char *rest;
 	int r;
 
+	(void)report;
+	/* The helper may change what it serves: no dry run (no
+	 * BACKEND_READONLY, so the core never asks for one). */
+	if (session->readonly)
+		return -ENOTSUP;
 	/* The mailbox travels on a request line. */
 	if (strpbrk(path, "\r\n"))
 		return -EINVAL;

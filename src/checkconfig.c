@@ -279,6 +279,7 @@ static void print_settings(const struct options *o, const struct backend_ops *b)
 int checkconfig_run(const struct options *o)
 {
 	const struct backend_ops *backend;
+	struct backend_config bconfig;
 	struct auth *auth = NULL;
 
 	problems = 0;
@@ -289,7 +290,8 @@ int checkconfig_run(const struct options *o)
 	if (backend && (o->expire || o->login_delay) && !backend->expiry)
 		problem("--expire and --login-delay need a backend that enforces them "
 		        "(maildir, mbox, mh), not %s", backend->name);
-	if (backend && backend->configure && backend->configure(o) < 0)
+	options_backend_config(o, &bconfig);
+	if (backend && backend->configure && backend->configure(&bconfig) < 0)
 		problem("bad options for backend %s (said above)", backend->name);
 	if (o->faithful && (!backend || strcmp(backend->name, "exec") != 0))
 		problem("--faithful is for the exec backend only");

@@ -68,6 +68,7 @@ static int adopt_listen_fds(void)
 int main(int argc, char **argv)
 {
 	const struct backend_ops *backend;
+	struct backend_config bconfig;
 	static struct options opt;   /* static: its strings live as long as the process */
 	struct auth *auth = NULL;
 	int r;
@@ -105,7 +106,8 @@ int main(int argc, char **argv)
 	if ((opt.expire || opt.login_delay) && !backend->expiry)
 		return config_error("--expire and --login-delay need a backend that enforces them "
 		                    "(maildir, mbox, mh)", backend->name);
-	if (backend->configure && backend->configure(&opt) < 0)
+	options_backend_config(&opt, &bconfig);
+	if (backend->configure && backend->configure(&bconfig) < 0)
 		return config_error("bad options for backend", backend->name);
 	if (opt.faithful && strcmp(backend->name, "exec") != 0)
 		return config_error("--faithful is for the exec backend only", NULL);
