@@ -86,6 +86,10 @@ struct backend_report {
 		size_t gone;        /* ledger entries with no message now */
 		size_t changed;     /* messages seen before that got a new UIDL */
 	} uidl;
+	/* Printable ASCII explaining the last error a call returned, or "":
+	 * logged, and sent to the client only with --transmit-errors. A
+	 * backend clears it before each call it may fill it in. */
+	char error[MAX_EXEC_ERROR + 1];
 };
 
 /* Octets a message takes on the wire before dot-stuffing (RFC 1939 §3):
@@ -174,9 +178,6 @@ struct backend_ops {
 	/* Optional. Called once in main, before any session; returns 0 or
 	 * -EINVAL after printing why to stderr. */
 	int (*configure)(const struct backend_config *config);
-	/* Optional. Printable text explaining the last error returned, or
-	 * NULL; sent to the client only with --transmit-errors. */
-	const char *(*error_text)(void);
 };
 
 /* The compiled-in backends, NULL-terminated; the first is the default. */

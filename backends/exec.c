@@ -33,9 +33,6 @@ static struct {
 	bool keep_stderr;           /* --debug: the helper's stderr is ours */
 } conf;
 
-/* The text of the last error, for the log and --transmit-errors. */
-static char last_error[MAX_EXEC_ERROR + 1];
-
 struct exec_mailbox {
 	struct mailbox base;
 	pid_t pid;
@@ -47,25 +44,23 @@ struct exec_mailbox {
 	size_t start, end;          /* unread bytes in buf */
 	char buf[MAX_EXEC_LINE * 4];
 	char (*uidls)[MAX_UIDL + 1];    /* what scan's msginfo points to */
+	struct backend_report *report;  /* its error: for the log and --transmit-errors */
 };
 
-static void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void set_error(const char *fmt, ...)
+static void set_error(struct exec_mailbox *xm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_error(struct exec_mailbox *xm, const char *fmt, ...)
 {
+	char *text = xm->report->error;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	vsnprintf(text, sizeof(xm->report->error), fmt, ap);
 	va_end(ap);
 	/* It may reach the client: printable ASCII only. */
-	for (char *p = last_error; *p; p++)
+	for (char *p = text; *p; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			*p = '?';
-}
-
-static const char *exec_error_text(void)
-{
-	return last_error[0] ? last_error : NULL;
 }
 
 static long long now_ms(void)
@@ -106,22 +101,22 @@ static int fail(struct exec_mailbox *xm, int err)
 	xm->broken = true;
 	switch (err) {
 	case -ETIMEDOUT:
-		set_error("helper did not answer in time");
+		set_error(xm, "helper did not answer in time");
 		break;
 	case -EPIPE:
-		set_error("helper exited or closed its pipe");
+		set_error(xm, "helper exited or closed its pipe");
 		break;
 	case -EPROTO:
 		break;              /* the caller said what was wrong */
 	default:
-		set_error("helper I/O: %s", strerror(-err));
+		set_error(xm, "helper I/O: %s", strerror(-err));
 	}
 	return err;
 }
 
 static int proto_error(struct exec_mailbox *xm, const char *what)
 {
-	set_error("helper protocol error: %s", what);
+	set_error(xm, "helper protocol error: %s", what);
 	return fail(xm, -EPROTO);
 }
 
@@ -211,7 +206,7 @@ static int request(struct exec_mailbox *xm, const char *fmt, ...)
 	int n;
 
 	if (xm->broken) {
-		set_error("helper is out of step after an earlier error");
+		set_error(xm, "helper is out of step after an earlier error");
 		return -EIO;
 	}
 	va_start(ap, fmt);
@@ -219,7 +214,7 @@ static int request(struct exec_mailbox *xm, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -EINVAL;
-	last_error[0] = '\0';
+	xm->report->error[0] = '\0';
 	return write_all(xm, line, (size_t)n);
 }
 
@@ -241,7 +236,7 @@ static int read_status(struct exec_mailbox *xm, char **ret_rest)
 
 		if (text)
 			*text++ = '\0';
-		set_error("%s", text ? text : "helper reported an error");
+		set_error(xm, "%s", text ? text : "helper reported an error");
 		if (strcmp(cls, "PERM") == 0)
 			return -EACCES;
 		if (strcmp(cls, "INUSE") == 0)
@@ -360,7 +355,7 @@ static int spawn(struct exec_mailbox *xm, const char *path)
 	xm->to_fd = to[1];
 	xm->from_fd = from[0];
 	if (xm->pid < 0) {
-		set_error("cannot start the helper");
+		set_error(xm, "cannot start the helper");
 		return -errno;
 	}
 	/* Our ends never block: every wait is a poll with the deadline. */
@@ -377,7 +372,6 @@ static int exec_open(const char *path, const struct backend_session *session,
 	char *rest;
 	int r;
 
-	(void)report;
 	/* The helper may change what it serves: no dry run (no
 	 * BACKEND_READONLY, so the core never asks for one). */
 	if (session->readonly)
@@ -389,6 +383,7 @@ static int exec_open(const char *path, const struct backend_session *session,
 	if (!xm)
 		return -ENOMEM;
 	xm->base.ops = &backend_exec;
+	xm->report = report;
 	xm->to_fd = xm->from_fd = -1;
 	r = spawn(xm, path);
 	if (r == 0)
@@ -620,5 +615,4 @@ const struct backend_ops backend_exec = {
 	.commit = exec_commit,
 	.close = exec_close,
 	.configure = exec_configure,
-	.error_text = exec_error_text,
 };

@@ -111,7 +111,7 @@ void session_backend_error(struct session *s, int err, const char *what)
 {
 	/* The skeleton's "Transmit uncaught error messages": off by default,
 	 * since a backend's text may tell an attacker too much. */
-	const char *text = s->backend->error_text ? s->backend->error_text() : NULL;
+	const char *text = s->report.error[0] ? s->report.error : NULL;
 
 	if (text)
 		log_msg(LOG_ERR, "backend %s: %s", s->backend->name, text);
