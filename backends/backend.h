@@ -37,7 +37,7 @@ struct backend_ops;
 /* What a backend needs from the options, filled once by the core
  * (options_backend_config) so that no backend reads the option struct. */
 struct backend_config {
-	/* RFC 2449 §6.5/§6.7, for backends with .expiry */
+	/* RFC 2449 §6.5/§6.7, for backends with BACKEND_EXPIRY */
 	bool expire;                /* --expire given */
 	unsigned expire_days;
 	unsigned login_delay;       /* seconds between logins; 0: off */
@@ -110,6 +110,11 @@ int wire_size_end(struct wire_size *ws, uint64_t *ret_octets);
 enum {
 	/* open honours session->readonly: no lock, nothing written (--scan) */
 	BACKEND_READONLY = 1 << 0,
+	/* enforces --expire and --login-delay (RFC 2449 §6.5, §6.7) through
+	 * backend_config; main refuses those options for the others */
+	BACKEND_EXPIRY = 1 << 1,
+	/* may serve a test stand-in byte for byte (--faithful) */
+	BACKEND_FAITHFUL = 1 << 2,
 };
 
 /* The start of every backend's private state. */
@@ -135,10 +140,13 @@ struct backend_ops {
 	 * --mail-group says otherwise (NULL: none). The backend switches
 	 * to it with setegid() only around the steps that need it. */
 	const char *privileged_group;
-	/* Enforces --expire and --login-delay (RFC 2449 §6.5, §6.7) through
-	 * backend_config; main refuses those options for the others. */
-	bool expiry;
 	unsigned flags;             /* BACKEND_* */
+	/* The --uidl-format values it takes, NULL-terminated (an entry
+	 * ending in ':' takes any text after it); NULL: none. The core
+	 * checks the option against it once, before configure. */
+	const char *const *uidl_formats;
+	/* Why another value is refused: appended to "--uidl-format=VALUE". */
+	const char *uidl_format_refusal;
 
 	/* Open and lock the mailbox at path for this session (none with
 	 * session->readonly). session and report stay valid until close. */
@@ -185,5 +193,13 @@ extern const struct backend_ops *const backends[];
 
 /* The backend called name, or NULL. */
 const struct backend_ops *backend_find(const char *name);
+
+/* The names of the compiled-in backends with every flag in flags, as
+ * "a, b, c" (cut to fit size). */
+void backend_names(unsigned flags, char *buf, size_t size);
+
+/* 0 when b takes --uidl-format=fmt (fmt NULL: the default, always);
+ * otherwise prints why to stderr and returns -EINVAL. */
+int backend_uidl_format_check(const struct backend_ops *b, const char *fmt);
 
 #endif

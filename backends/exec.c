@@ -254,10 +254,6 @@ static int exec_configure(const struct backend_config *config)
 		fprintf(stderr, "onepop: --backend=exec needs --exec=PROG, an absolute path\n");
 		return -EINVAL;
 	}
-	if (config->uidl_format) {
-		fprintf(stderr, "onepop: --uidl-format: the exec backend's program gives the UIDLs\n");
-		return -EINVAL;
-	}
 	if (access(prog, X_OK) < 0) {
 		fprintf(stderr, "onepop: --exec=%s: %s\n", prog, strerror(errno));
 		return -EINVAL;
@@ -607,6 +603,9 @@ const struct backend_ops backend_exec = {
 	.name = "exec",
 	/* The helper decides what a mailbox is; by default it gets the user. */
 	.default_mailbox = "%u",
+	.flags = BACKEND_FAITHFUL,
+	/* no .uidl_formats: */
+	.uidl_format_refusal = ": the exec backend's program gives the UIDLs",
 	.open = exec_open,
 	.scan = exec_scan,
 	.msg_open = exec_msg_open,

@@ -1295,11 +1295,17 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	return r;
 }
 
+/* The old servers' UIDLs it can take over (maildir_migrate.c); popa3d's
+ * are mbox's. */
+static const char *const uidl_formats[] = { "maildir", "dovecot", "courier", "x-uidl", "map:",
+                                            NULL };
+
 const struct backend_ops backend_maildir = {
 	.name = "maildir",
 	.default_mailbox = "%h/Maildir",
-	.expiry = true,
-	.flags = BACKEND_READONLY,
+	.flags = BACKEND_READONLY | BACKEND_EXPIRY,
+	.uidl_formats = uidl_formats,
+	.uidl_format_refusal = " is for --backend=mbox (popa3d serves mbox spools)",
 	.open = maildir_open,
 	.scan = maildir_scan,
 	.msg_open = maildir_msg_open,
@@ -1309,5 +1315,4 @@ const struct backend_ops backend_maildir = {
 	.commit = maildir_commit,
 	.release = maildir_release,
 	.close = maildir_close,
-	.configure = maildir_migrate_configure,
 };

@@ -160,7 +160,6 @@ struct maildir_ledger_meta {
 	bool applied;               /* maildir_ledger_apply succeeded */
 };
 
-struct backend_config;
 struct backend_report;
 /* Whether a base name is its own UIDL: 1-70 characters 0x21-0x7E. */
 bool maildir_uidl_plain(const char *base, size_t len);
@@ -174,9 +173,6 @@ int maildir_name_uidls(struct maildir_list *l);
 void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1]);
 /* "onepop-" + the hex of an MD5 digest: a derived UIDL. */
 void maildir_derived_uidl(const unsigned char d[16], char out[MAX_UIDL + 1]);
-/* The backend's configure hook: refuses --uidl-format=popa3d, an mbox
- * scheme (maildir_migrate.c). 0 or -EINVAL after saying why. */
-int maildir_migrate_configure(const struct backend_config *config);
 /* Replace the UIDLs of the messages the ledger did not match with those
  * of the old server (--uidl-format fmt; NULL: none; maildir_migrate.c).
  * 0, -ENOMEM, or -EBADMSG for an old list that cannot be read. */

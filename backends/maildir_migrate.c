@@ -173,16 +173,6 @@ out:
 	return ok;
 }
 
-int maildir_migrate_configure(const struct backend_config *config)
-{
-	if (config->uidl_format && !strcmp(config->uidl_format, "popa3d")) {
-		fputs("onepop: --uidl-format=popa3d is for --backend=mbox (popa3d serves mbox "
-		      "spools)\n", stderr);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* Indexes of messages by UIDL, then by position. */
 static int by_uidl_then_index(const void *a, const void *b, void *list)
 {

@@ -40,17 +40,7 @@ extern const struct backend_ops backend_mbox;
 /* Of the --uidl-format schemes, x-uidl is what mbox does anyway (qpopper
  * serves mbox spools) and popa3d is the other mbox server's; the rest
  * name files of a Maildir. */
-static int mbox_configure(const struct backend_config *config)
-{
-	const char *fmt = config->uidl_format;
-
-	if (fmt && strcmp(fmt, "x-uidl") != 0 && strcmp(fmt, "popa3d") != 0) {
-		fprintf(stderr, "onepop: --uidl-format=%s is for maildir; mbox knows x-uidl "
-		        "(the default) and popa3d\n", fmt);
-		return -EINVAL;
-	}
-	return 0;
-}
+static const char *const uidl_formats[] = { "x-uidl", "popa3d", NULL };
 
 /* Give up the session lock (at QUIT, before the reply, or at close). */
 static void mbox_release(struct mailbox *mb)
@@ -340,8 +330,9 @@ const struct backend_ops backend_mbox = {
 	.name = "mbox",
 	.default_mailbox = "/var/mail/%u",
 	.privileged_group = "mail",
-	.expiry = true,
-	.flags = BACKEND_READONLY,
+	.flags = BACKEND_READONLY | BACKEND_EXPIRY,
+	.uidl_formats = uidl_formats,
+	.uidl_format_refusal = " is for maildir; mbox knows x-uidl (the default) and popa3d",
 	.open = mbox_open,
 	.scan = mbox_scan,
 	.msg_open = mbox_msg_open,
@@ -350,5 +341,4 @@ const struct backend_ops backend_mbox = {
 	.commit = mbox_commit,
 	.release = mbox_release,
 	.close = mbox_close,
-	.configure = mbox_configure,
 };

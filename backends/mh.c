@@ -490,22 +490,14 @@ static int mh_commit(struct mailbox *mb, const bool *deleted, size_t count)
 /* MH messages carry no other server's UIDLs: only the default (X-UIDL,
  * else the header digest) is accepted, so a migration option that would
  * do nothing is refused rather than silently ignored. */
-static int mh_configure(const struct backend_config *config)
-{
-	const char *fmt = config->uidl_format;
-
-	if (fmt && strcmp(fmt, "x-uidl") != 0) {
-		fprintf(stderr, "onepop: --uidl-format=%s: mh knows only x-uidl (the default)\n", fmt);
-		return -EINVAL;
-	}
-	return 0;
-}
+static const char *const uidl_formats[] = { "x-uidl", NULL };
 
 const struct backend_ops backend_mh = {
 	.name = "mh",
 	.default_mailbox = "%h/Mail/inbox",
-	.expiry = true,
-	.flags = BACKEND_READONLY,
+	.flags = BACKEND_READONLY | BACKEND_EXPIRY,
+	.uidl_formats = uidl_formats,
+	.uidl_format_refusal = ": mh knows only x-uidl (the default)",
 	.open = mh_open,
 	.scan = mh_scan,
 	.msg_open = mh_msg_open,
@@ -514,5 +506,4 @@ const struct backend_ops backend_mh = {
 	.commit = mh_commit,
 	.release = mh_release,
 	.close = mh_close,
-	.configure = mh_configure,
 };

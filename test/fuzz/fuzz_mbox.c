@@ -200,8 +200,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
 		fuzz_die(path);
 	config.uidl_format = size % 3 == 1 ? "popa3d" : NULL;
-	if (backend_mbox.configure(&config) < 0)
-		fuzz_die("configure");
+	if (backend_uidl_format_check(&backend_mbox, config.uidl_format) < 0)
+		fuzz_die("--uidl-format");
 	count = scan_all(&mb, &copies);
 	if (mb && count >= 2 && size % 4 == 0)
 		commit_and_compare(mb, copies, count);
