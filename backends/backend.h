@@ -15,6 +15,7 @@
  *   anything else          "-ERR [SYS/TEMP]" try again later
  * Backends do not log; the core logs what they return.
  *
+ * backends/memory.c is a small example that uses nothing else.
  * To add a backend: write backends/NAME.c defining
  * `const struct backend_ops backend_NAME`, add it to backends/registry.c
  * and to the list in meson.build. Embed struct mailbox first in your
