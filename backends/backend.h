@@ -46,6 +46,8 @@ struct backend_config {
 	unsigned timeout;           /* seconds a helper may stay silent; 0: none */
 	/* --exec and its --exec-arg, NULL-terminated; [0] NULL: not given */
 	const char *exec_argv[MAX_EXEC_ARGS + 2];
+	bool helper_stderr;         /* the log goes to stderr (--debug): a
+	                             * helper may write there too */
 };
 
 /* What the core tells a backend about the session at open. Never NULL;

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "log.h"
 #include "numparse.h"
 
 extern const struct backend_ops backend_exec;
@@ -261,7 +260,7 @@ static int exec_configure(const struct backend_config *config)
 	for (size_t i = 0; i < MAX_EXEC_ARGS + 2; i++)
 		conf.argv[i] = config->exec_argv[i];
 	conf.timeout = config->timeout;
-	conf.keep_stderr = log_to_stderr();
+	conf.keep_stderr = config->helper_stderr;
 	return 0;
 }
 

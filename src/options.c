@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "limits.h"
+#include "log.h"
 #include "numparse.h"
 #include "options.h"
 
@@ -437,6 +438,7 @@ void options_backend_config(const struct options *o, struct backend_config *ret)
 		.login_delay = o->login_delay,
 		.uidl_format = o->uidl_format,
 		.timeout = o->timeout,
+		.helper_stderr = log_to_stderr(),
 	};
 	if (!o->exec_prog)
 		return;

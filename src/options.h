@@ -73,7 +73,8 @@ int options_parse(struct options *o, int argc, char **argv);
 
 void options_usage(void);
 
-/* The part of o a backend sees (backend.h); pointers into o. */
+/* The part of o a backend sees (backend.h); pointers into o. Call it
+ * after log_open: it notes where the log goes. */
 void options_backend_config(const struct options *o, struct backend_config *ret);
 
 #endif
