@@ -15,6 +15,7 @@
  *   anything else          "-ERR [SYS/TEMP]" try again later
  * Backends do not log; the core logs what they return.
  *
+ * backends/memory.c is a small example that uses nothing else.
  * To add a backend: write backends/NAME.c defining
  * `const struct backend_ops backend_NAME`, add it to backends/registry.c
  * and to the list in meson.build. Embed struct mailbox first in your
@@ -30,38 +31,56 @@
 #include "onepop_limits.h"
 
 struct backend_ops;
-struct options;
 
 /* Longest description of a lock's holder ("from ADDR since TIME"). */
 #define BACKEND_HOLDER_MAX 160
 
-/* What the core tells a backend about the session at open, and what the
- * backend reports back. Lives until close, so a backend may keep the
- * pointer and fill the report fields in scan. */
-struct backend_ctx {
+/* What a backend needs from the options, filled once by the core
+ * (options_backend_config) so that no backend reads the option struct. */
+struct backend_config {
+	/* RFC 2449 §6.5/§6.7, for backends with BACKEND_EXPIRY */
+	bool expire;                /* --expire given */
+	unsigned expire_days;
+	unsigned login_delay;       /* seconds between logins; 0: off */
+	const char *uidl_format;    /* --uidl-format; NULL: the default */
+	unsigned timeout;           /* seconds a helper may stay silent; 0: none */
+	/* --exec and its --exec-arg, NULL-terminated; [0] NULL: not given */
+	const char *exec_argv[MAX_EXEC_ARGS + 2];
+	bool helper_stderr;         /* the log goes to stderr (--debug): a
+	                             * helper may write there too */
+};
+
+/* What the core tells a backend about the session at open. Never NULL;
+ * lives until close, so a backend may keep the pointer. */
+struct backend_session {
+	const struct backend_config *config;   /* never NULL */
 	const char *remote;         /* the client's address (for the lock record) */
-	const struct options *opt;
 	bool readonly;              /* --scan: no lock, write nothing at all */
 	bool uidl_hold;             /* do not record changed UIDLs: the core
 	                             * refuses such a login (--uidl-guard=refuse) */
-	/* in, set by the core after scan (NULL before): retrieved[i] is true
+	/* set by the core after scan (NULL before): retrieved[i] is true
 	 * once message i was sent whole by RETR; with --expire, commit marks
 	 * those seen (Maildir: the S flag; mbox: Status RO; MH: the sequence
 	 * onepopretrieved) */
 	const bool *retrieved;
-	/* out: on -EAGAIN from open, set when --login-delay refused the
-	 * login: seconds until the next login is allowed (at least 1) */
+};
+
+/* What a backend reports back, from open and scan. Never NULL; zeroed by
+ * the core before open and valid until close. */
+struct backend_report {
+	/* on -EAGAIN from open, set when --login-delay refused the login:
+	 * seconds until the next login is allowed (at least 1) */
 	unsigned login_wait;
-	/* out, from scan: messages --expire removed */
+	/* from scan: messages --expire removed */
 	size_t expired;
-	/* out, from open: the file system had no block or inode left, so the
+	/* from open: the file system had no block or inode left, so the
 	 * backend locks without a file of its own and writes none of its
 	 * caches, ledger or login-delay record this session */
 	bool store_full;
-	/* out: on -EWOULDBLOCK, who holds the lock, e.g. "from 192.0.2.1
-	 * since 2024-05-01T10:00:00Z" (our own text: safe to send), or "" */
+	/* on -EWOULDBLOCK, who holds the lock, e.g. "from 192.0.2.1 since
+	 * 2024-05-01T10:00:00Z" (our own text: safe to send), or "" */
 	char holder[BACKEND_HOLDER_MAX];
-	/* out, from scan: UIDL continuity (a backend with a UIDL ledger) */
+	/* from scan: UIDL continuity (a backend with a UIDL ledger) */
 	struct {
 		bool known;         /* a ledger from an earlier session was read */
 		bool lost;          /* there was one, unusable: rebuilt */
@@ -70,6 +89,35 @@ struct backend_ctx {
 		size_t gone;        /* ledger entries with no message now */
 		size_t changed;     /* messages seen before that got a new UIDL */
 	} uidl;
+	/* Printable ASCII explaining the last error a call returned, or "":
+	 * logged, and sent to the client only with --transmit-errors. A
+	 * backend clears it before each call it may fill it in. */
+	char error[MAX_EXEC_ERROR + 1];
+};
+
+/* Octets a message takes on the wire before dot-stuffing (RFC 1939 §3):
+ * a bare LF counts 2, CRLF 2, and a last line without LF gets 2 more.
+ * Feed the raw bytes in any chunks, then read the total with
+ * wire_size_end(). (backends/wire_size.c) */
+struct wire_size {
+	uint64_t octets;
+	bool last_cr;   /* previous chunk ended in CR */
+	bool last_lf;   /* previous byte was LF (or nothing was fed) */
+};
+void wire_size_init(struct wire_size *ws);
+void wire_size_feed(struct wire_size *ws, const char *buf, size_t len);
+/* Returns 0, or -EOVERFLOW if the total does not fit. */
+int wire_size_end(struct wire_size *ws, uint64_t *ret_octets);
+
+/* What a backend can do (backend_ops.flags). */
+enum {
+	/* open honours session->readonly: no lock, nothing written (--scan) */
+	BACKEND_READONLY = 1 << 0,
+	/* enforces --expire and --login-delay (RFC 2449 §6.5, §6.7) through
+	 * backend_config; main refuses those options for the others */
+	BACKEND_EXPIRY = 1 << 1,
+	/* may serve a test stand-in byte for byte (--faithful) */
+	BACKEND_FAITHFUL = 1 << 2,
 };
 
 /* The start of every backend's private state. */
@@ -81,7 +129,7 @@ struct mailbox {
 struct msginfo {
 	uint64_t size;              /* octets RETR sends before dot-stuffing:
 	                             * every line ending counted as CRLF;
-	                             * use wire_size_*() from src/wire.h */
+	                             * use wire_size_*() above */
 	/* 1-70 chars 0x21-0x7E, unique, stable; points into the backend's
 	 * own storage (no copy per message), valid until close. */
 	const char *uidl;
@@ -95,12 +143,18 @@ struct backend_ops {
 	 * --mail-group says otherwise (NULL: none). The backend switches
 	 * to it with setegid() only around the steps that need it. */
 	const char *privileged_group;
-	/* Enforces --expire and --login-delay (RFC 2449 §6.5, §6.7) through
-	 * backend_ctx; main refuses those options for the others. */
-	bool expiry;
+	unsigned flags;             /* BACKEND_* */
+	/* The --uidl-format values it takes, NULL-terminated (an entry
+	 * ending in ':' takes any text after it); NULL: none. The core
+	 * checks the option against it once, before configure. */
+	const char *const *uidl_formats;
+	/* Why another value is refused: appended to "--uidl-format=VALUE". */
+	const char *uidl_format_refusal;
 
-	/* Open and lock the mailbox at path for this session. */
-	int (*open)(const char *path, struct mailbox **ret_mb);
+	/* Open and lock the mailbox at path for this session (none with
+	 * session->readonly). session and report stay valid until close. */
+	int (*open)(const char *path, const struct backend_session *session,
+	            struct backend_report *report, struct mailbox **ret_mb);
 
 	/* List the messages present now, in a stable order. *ret_msgs is
 	 * malloc'd and owned by the caller. Called once, right after open. */
@@ -132,16 +186,9 @@ struct backend_ops {
 	/* Unlock and free. Must accept NULL. Nothing not committed changes. */
 	void (*close)(struct mailbox *mb);
 
-	/* Optional: open with the session's context; used instead of open
-	 * when set. ctx stays valid until close. */
-	int (*open_ctx)(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb);
-
-	/* Optional. Called once in main, before any session, with all the
-	 * options; returns 0 or -EINVAL after printing why to stderr. */
-	int (*configure)(const struct options *opt);
-	/* Optional. Printable text explaining the last error returned, or
-	 * NULL; sent to the client only with --transmit-errors. */
-	const char *(*error_text)(void);
+	/* Optional. Called once in main, before any session; returns 0 or
+	 * -EINVAL after printing why to stderr. */
+	int (*configure)(const struct backend_config *config);
 };
 
 /* The compiled-in backends, NULL-terminated; the first is the default. */
@@ -149,5 +196,13 @@ extern const struct backend_ops *const backends[];
 
 /* The backend called name, or NULL. */
 const struct backend_ops *backend_find(const char *name);
+
+/* The names of the compiled-in backends with every flag in flags, as
+ * "a, b, c" (cut to fit size). */
+void backend_names(unsigned flags, char *buf, size_t size);
+
+/* 0 when b takes --uidl-format=fmt (fmt NULL: the default, always);
+ * otherwise prints why to stderr and returns -EINVAL. */
+int backend_uidl_format_check(const struct backend_ops *b, const char *fmt);
 
 #endif

@@ -15,9 +15,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "log.h"
 #include "numparse.h"
-#include "options.h"
 
 extern const struct backend_ops backend_exec;
 
@@ -28,9 +26,6 @@ static struct {
 	unsigned timeout;           /* seconds the helper may stay silent; 0 = none */
 	bool keep_stderr;           /* --debug: the helper's stderr is ours */
 } conf;
-
-/* The text of the last error, for the log and --transmit-errors. */
-static char last_error[MAX_EXEC_ERROR + 1];
 
 struct exec_mailbox {
 	struct mailbox base;
@@ -43,25 +38,23 @@ struct exec_mailbox {
 	size_t start, end;          /* unread bytes in buf */
 	char buf[EXEC_BUF_SIZE];
 	char (*uidls)[MAX_UIDL + 1];    /* what scan's msginfo points to */
+	struct backend_report *report;  /* its error: for the log and --transmit-errors */
 };
 
-static void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void set_error(const char *fmt, ...)
+static void set_error(struct exec_mailbox *xm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_error(struct exec_mailbox *xm, const char *fmt, ...)
 {
+	char *text = xm->report->error;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	vsnprintf(text, sizeof(xm->report->error), fmt, ap);
 	va_end(ap);
 	/* It may reach the client: printable ASCII only. */
-	for (char *p = last_error; *p; p++)
+	for (char *p = text; *p; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			*p = '?';
-}
-
-static const char *exec_error_text(void)
-{
-	return last_error[0] ? last_error : NULL;
 }
 
 static long long now_ms(void)
@@ -102,22 +95,22 @@ static int fail(struct exec_mailbox *xm, int err)
 	xm->broken = true;
 	switch (err) {
 	case -ETIMEDOUT:
-		set_error("helper did not answer in time");
+		set_error(xm, "helper did not answer in time");
 		break;
 	case -EPIPE:
-		set_error("helper exited or closed its pipe");
+		set_error(xm, "helper exited or closed its pipe");
 		break;
 	case -EPROTO:
 		break;              /* the caller said what was wrong */
 	default:
-		set_error("helper I/O: %s", strerror(-err));
+		set_error(xm, "helper I/O: %s", strerror(-err));
 	}
 	return err;
 }
 
 static int proto_error(struct exec_mailbox *xm, const char *what)
 {
-	set_error("helper protocol error: %s", what);
+	set_error(xm, "helper protocol error: %s", what);
 	return fail(xm, -EPROTO);
 }
 
@@ -207,7 +200,7 @@ static int request(struct exec_mailbox *xm, const char *fmt, ...)
 	int n;
 
 	if (xm->broken) {
-		set_error("helper is out of step after an earlier error");
+		set_error(xm, "helper is out of step after an earlier error");
 		return -EIO;
 	}
 	va_start(ap, fmt);
@@ -215,7 +208,7 @@ static int request(struct exec_mailbox *xm, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -EINVAL;
-	last_error[0] = '\0';
+	xm->report->error[0] = '\0';
 	return write_all(xm, line, (size_t)n);
 }
 
@@ -237,7 +230,7 @@ static int read_status(struct exec_mailbox *xm, char **ret_rest)
 
 		if (text)
 			*text++ = '\0';
-		set_error("%s", text ? text : "helper reported an error");
+		set_error(xm, "%s", text ? text : "helper reported an error");
 		if (strcmp(cls, "PERM") == 0)
 			return -EACCES;
 		if (strcmp(cls, "INUSE") == 0)
@@ -247,26 +240,22 @@ static int read_status(struct exec_mailbox *xm, char **ret_rest)
 	return proto_error(xm, "expected OK or ERR");
 }
 
-static int exec_configure(const struct options *opt)
+static int exec_configure(const struct backend_config *config)
 {
-	if (!opt->exec_prog || opt->exec_prog[0] != '/') {
+	const char *prog = config->exec_argv[0];
+
+	if (!prog || prog[0] != '/') {
 		fprintf(stderr, "onepop: --backend=exec needs --exec=PROG, an absolute path\n");
 		return -EINVAL;
 	}
-	if (opt->uidl_format) {
-		fprintf(stderr, "onepop: --uidl-format: the exec backend's program gives the UIDLs\n");
+	if (access(prog, X_OK) < 0) {
+		fprintf(stderr, "onepop: --exec=%s: %s\n", prog, strerror(errno));
 		return -EINVAL;
 	}
-	if (access(opt->exec_prog, X_OK) < 0) {
-		fprintf(stderr, "onepop: --exec=%s: %s\n", opt->exec_prog, strerror(errno));
-		return -EINVAL;
-	}
-	conf.argv[0] = opt->exec_prog;
-	for (unsigned i = 0; i < opt->exec_argc; i++)
-		conf.argv[i + 1] = opt->exec_args[i];
-	conf.argv[opt->exec_argc + 1] = NULL;
-	conf.timeout = opt->timeout;
-	conf.keep_stderr = log_to_stderr();
+	for (size_t i = 0; i < MAX_EXEC_ARGS + 2; i++)
+		conf.argv[i] = config->exec_argv[i];
+	conf.timeout = config->timeout;
+	conf.keep_stderr = config->helper_stderr;
 	return 0;
 }
 
@@ -356,7 +345,7 @@ static int spawn(struct exec_mailbox *xm, const char *path)
 	xm->to_fd = to[1];
 	xm->from_fd = from[0];
 	if (xm->pid < 0) {
-		set_error("cannot start the helper");
+		set_error(xm, "cannot start the helper");
 		return -errno;
 	}
 	/* Our ends never block: every wait is a poll with the deadline. */
@@ -365,13 +354,18 @@ static int spawn(struct exec_mailbox *xm, const char *path)
 	return 0;
 }
 
-static int exec_open(const char *path, struct mailbox **ret_mb)
+static int exec_open(const char *path, const struct backend_session *session,
+                     struct backend_report *report, struct mailbox **ret_mb)
 {
 	struct exec_mailbox *xm;
 	uint64_t version;
 	char *rest;
 	int r;
 
+	/* The helper may change what it serves: no dry run (no
+	 * BACKEND_READONLY, so the core never asks for one). */
+	if (session->readonly)
+		return -ENOTSUP;
 	/* The mailbox travels on a request line. */
 	if (strpbrk(path, "\r\n"))
 		return -EINVAL;
@@ -379,6 +373,7 @@ static int exec_open(const char *path, struct mailbox **ret_mb)
 	if (!xm)
 		return -ENOMEM;
 	xm->base.ops = &backend_exec;
+	xm->report = report;
 	xm->to_fd = xm->from_fd = -1;
 	r = spawn(xm, path);
 	if (r == 0)
@@ -602,6 +597,9 @@ const struct backend_ops backend_exec = {
 	.name = "exec",
 	/* The helper decides what a mailbox is; by default it gets the user. */
 	.default_mailbox = "%u",
+	.flags = BACKEND_FAITHFUL,
+	/* no .uidl_formats: */
+	.uidl_format_refusal = ": the exec backend's program gives the UIDLs",
 	.open = exec_open,
 	.scan = exec_scan,
 	.msg_open = exec_msg_open,
@@ -610,5 +608,4 @@ const struct backend_ops backend_exec = {
 	.commit = exec_commit,
 	.close = exec_close,
 	.configure = exec_configure,
-	.error_text = exec_error_text,
 };

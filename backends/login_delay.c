@@ -15,7 +15,6 @@
 #include "fdio.h"
 #include "onepop_limits.h"
 #include "login_delay.h"
-#include "options.h"
 
 /* The record in the file, or all zeros when it is missing or damaged. */
 static void record_read(int dir_fd, const char *name, struct login_record *ret)
@@ -83,28 +82,28 @@ unsigned login_delay_check(int dir_fd, const char *name, unsigned delay, int64_t
 	return (unsigned)((int64_t)delay - (now - last.start));
 }
 
-int login_delay_begin(struct backend_ctx *ctx, int dir_fd, const char *name,
-                      struct login_delay *ld)
+int login_delay_begin(const struct backend_session *session, struct backend_report *report,
+                      int dir_fd, const char *name, struct login_delay *ld)
 {
-	if (!ctx || ctx->readonly || !ctx->opt || !ctx->opt->login_delay)
+	if (session->readonly || !session->config->login_delay)
 		return 0;
-	ctx->login_wait = login_delay_check(dir_fd, name, ctx->opt->login_delay,
-	                                    (int64_t)time(NULL), &ld->rec);
-	if (ctx->login_wait)
+	report->login_wait = login_delay_check(dir_fd, name, session->config->login_delay,
+	                                       (int64_t)time(NULL), &ld->rec);
+	if (report->login_wait)
 		return -EAGAIN;
 	login_delay_save(dir_fd, name, &ld->rec);
 	ld->counted = true;
 	return 0;
 }
 
-void login_delay_end(const struct backend_ctx *ctx, int dir_fd, const char *name,
+void login_delay_end(const struct backend_session *session, int dir_fd, const char *name,
                      struct login_delay *ld, size_t count)
 {
 	if (!ld->counted)
 		return;
 	ld->rec.end = (int64_t)time(NULL);
-	for (size_t i = 0; ctx->retrieved && i < count; i++)
-		ld->rec.retrieved = ld->rec.retrieved || ctx->retrieved[i];
+	for (size_t i = 0; session->retrieved && i < count; i++)
+		ld->rec.retrieved = ld->rec.retrieved || session->retrieved[i];
 	login_delay_save(dir_fd, name, &ld->rec);
 	ld->counted = false;
 }

@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct backend_ctx;
+struct backend_report;
+struct backend_session;
 
 struct login_record {
 	int64_t start;      /* when it began */
@@ -36,13 +37,14 @@ unsigned login_delay_check(int dir_fd, const char *name, unsigned delay, int64_t
 /* Replace the record dir_fd/name; failures are ignored (fails open). */
 void login_delay_save(int dir_fd, const char *name, const struct login_record *rec);
 
-/* At open, under the session lock: with --login-delay on in ctx, check
- * and record this login. 0, or -EAGAIN with ctx->login_wait set. */
-int login_delay_begin(struct backend_ctx *ctx, int dir_fd, const char *name,
-                      struct login_delay *ld);
+/* At open, under the session lock: with --login-delay on in the
+ * session's config, check and record this login. 0, or -EAGAIN with
+ * report->login_wait set. */
+int login_delay_begin(const struct backend_session *session, struct backend_report *report,
+                      int dir_fd, const char *name, struct login_delay *ld);
 /* At close: record when the session ended and whether any of its count
- * messages was retrieved (ctx->retrieved; NULL: none). */
-void login_delay_end(const struct backend_ctx *ctx, int dir_fd, const char *name,
+ * messages was retrieved (session->retrieved; NULL: none). */
+void login_delay_end(const struct backend_session *session, int dir_fd, const char *name,
                      struct login_delay *ld, size_t count);
 
 #endif

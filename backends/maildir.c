@@ -29,8 +29,6 @@
 #include "hex.h"
 #include "login_delay.h"
 #include "maildir.h"
-#include "options.h"
-#include "wire.h"
 
 struct maildir {
 	struct mailbox base;
@@ -40,7 +38,8 @@ struct maildir {
 	bool lock_touch;    /* lock_fd is the lock file: keep it young */
 	int msg_fd;         /* the open message, or -1 */
 	struct maildir_list list;
-	struct backend_ctx *ctx;    /* NULL when opened without one */
+	const struct backend_session *session;
+	struct backend_report *report;
 	/* UIDL ledger (maildir_ledger.c): what it knows of each listed
 	 * message (the UIDLs are in the list), kept to rewrite it at commit. */
 	struct maildir_ledger_meta meta;
@@ -108,8 +107,7 @@ static void maildir_release(struct mailbox *mb)
 {
 	struct maildir *md = (struct maildir *)mb;
 
-	if (md->ctx)
-		login_delay_end(md->ctx, md->dir_fd, MAILDIR_LOGIN, &md->login, md->list.count);
+	login_delay_end(md->session, md->dir_fd, MAILDIR_LOGIN, &md->login, md->list.count);
 	if (md->lock_fd >= 0 || md->locked) {
 		/* The file first: the flock keeps local sessions out until
 		 * the file is gone, so none finds it and judges it stale. */
@@ -122,7 +120,8 @@ static void maildir_release(struct mailbox *mb)
 	}
 }
 
-static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb)
+static int maildir_open(const char *path, const struct backend_session *session,
+                        struct backend_report *report, struct mailbox **ret_mb)
 {
 	struct maildir *md = calloc(1, sizeof(*md));
 	struct stat st;
@@ -131,6 +130,8 @@ static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct ma
 	if (!md)
 		return -ENOMEM;
 	md->base.ops = &backend_maildir;
+	md->session = session;
+	md->report = report;
 	md->lock_fd = md->msg_fd = -1;
 	md->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (md->dir_fd < 0) {
@@ -142,20 +143,19 @@ static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct ma
 		r = -ENOENT;
 		goto fail;
 	}
-	md->ctx = ctx;
 	/* A dry run (--scan) takes no lock: it writes nothing and shows a
 	 * snapshot, as a session would see it now. */
-	if (!ctx || !ctx->readonly) {
+	if (!session->readonly) {
 		/* The kernel drops the flock on any exit (kill -9 included). */
 		if (flock(md->dir_fd, LOCK_EX | LOCK_NB) < 0) {
 			r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-			if (r == -EWOULDBLOCK && ctx)
-				maildir_lock_holder(md->dir_fd, ctx->holder, sizeof(ctx->holder));
+			if (r == -EWOULDBLOCK)
+				maildir_lock_holder(md->dir_fd, report->holder, sizeof(report->holder));
 			goto fail;
 		}
 		md->locked = true;
-		r = maildir_lock(md->dir_fd, ctx ? ctx->remote : NULL, &md->lock_fd,
-		                 ctx ? ctx->holder : NULL, ctx ? sizeof(ctx->holder) : 0);
+		r = maildir_lock(md->dir_fd, session->remote, &md->lock_fd, report->holder,
+		                 sizeof(report->holder));
 		if (r == 0 && intent_store_full(md->dir_fd))
 			r = -ENOSPC;   /* locked, but nothing else of ours fits */
 		if (r == -ENOSPC || r == -EDQUOT) {
@@ -164,8 +164,7 @@ static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct ma
 			 * own files this session, so that the user can still
 			 * fetch and delete mail, which frees space. */
 			md->full = true;
-			if (ctx)
-				ctx->store_full = true;
+			report->store_full = true;
 			r = 0;
 		}
 		if (r == -EACCES || r == -EROFS)
@@ -179,7 +178,7 @@ static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct ma
 			goto fail;
 		/* Under the lock: no other session reads or writes the record. */
 		if (!md->full &&
-		    (r = login_delay_begin(ctx, md->dir_fd, MAILDIR_LOGIN, &md->login)) < 0)
+		    (r = login_delay_begin(session, report, md->dir_fd, MAILDIR_LOGIN, &md->login)) < 0)
 			goto fail;
 	}
 	*ret_mb = &md->base;
@@ -187,11 +186,6 @@ static int maildir_open_ctx(const char *path, struct backend_ctx *ctx, struct ma
 fail:
 	maildir_close(&md->base);
 	return r;
-}
-
-static int maildir_open(const char *path, struct mailbox **ret_mb)
-{
-	return maildir_open_ctx(path, NULL, ret_mb);
 }
 
 /* ------------------------------------------------------------ the list */
@@ -931,11 +925,11 @@ static int size_all(struct maildir *md, const struct maildir_list *old, bool *re
  * a file system found full at login). */
 static bool writable(const struct maildir *md)
 {
-	return !(md->ctx && md->ctx->readonly) && !md->full;
+	return !md->session->readonly && !md->full;
 }
 
 /* The UIDL of each listed message: its name's, or the one the ledger
- * remembers for it (without a context, as in unit use, only the name's). */
+ * remembers for it. */
 static int apply_ledger(struct maildir *md)
 {
 	int r;
@@ -943,13 +937,12 @@ static int apply_ledger(struct maildir *md)
 	md->scanned = (int64_t)time(NULL);
 	/* The list starts with every UIDL the base name (MAILDIR_UIDL_BASE),
 	 * unchecked: the ledger checks them as it reads (maildir_ledger.c). */
-	if (!md->ctx)
-		return maildir_name_uidls(&md->list);
-	r = maildir_ledger_apply(md->dir_fd, &md->list, &md->meta, md->ctx);
+	r = maildir_ledger_apply(md->dir_fd, &md->list, &md->meta, md->session->config->uidl_format,
+	                         md->report);
 	if (r < 0)
 		return r;
 	/* A refused login records nothing: the next one is judged the same. */
-	if (md->meta.dirty && writable(md) && !(md->ctx->uidl_hold && md->ctx->uidl.changed))
+	if (md->meta.dirty && writable(md) && !(md->session->uidl_hold && md->report->uidl.changed))
 		maildir_ledger_save(md->dir_fd, &md->list, &md->meta, NULL, md->scanned);
 	return 0;
 }
@@ -964,9 +957,9 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 	int r;
 
 	/* --expire: before the list is built, so the expired are not in it. */
-	if (md->ctx && md->ctx->opt && md->ctx->opt->expire && writable(md) &&
-	    (r = maildir_expire_run(md->dir_fd, md->ctx->opt->expire_days, (int64_t)time(NULL),
-	                            &md->ctx->expired)) < 0)
+	if (md->session->config->expire && writable(md) &&
+	    (r = maildir_expire_run(md->dir_fd, md->session->config->expire_days,
+	                            (int64_t)time(NULL), &md->report->expired)) < 0)
 		return r;
 	if ((r = read_stamps(md, stamps, &trusted)) < 0)
 		return r;
@@ -1131,7 +1124,7 @@ static void mark_seen(struct maildir *md, const bool *deleted, size_t count)
 	for (size_t i = 0; i < count && i < md->list.count; i++) {
 		const char *from;
 
-		if (deleted[i] || !md->ctx->retrieved[i])
+		if (deleted[i] || !md->session->retrieved[i])
 			continue;
 		from = maildir_path(&md->list, i, buf);
 		if (maildir_seen_name(from, to, sizeof(to)) <= 0)
@@ -1247,7 +1240,7 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 
 	for (size_t i = 0; i < count && i < md->list.count && !any; i++)
 		any = deleted[i];
-	if (any && !(md->ctx && md->ctx->readonly)) {
+	if (any && !md->session->readonly) {
 		if (!(w = malloc(sizeof(*w))))
 			return -ENOMEM;
 		r = md->full ? -ENOSPC : intent_begin(w, md->dir_fd, MAILDIR_INTENT);
@@ -1278,11 +1271,11 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 		if (errno != ENOENT && r == 0)
 			r = -errno;
 	}
-	if (r == 0 && md->ctx && md->ctx->opt && md->ctx->opt->expire && md->ctx->retrieved)
+	if (r == 0 && md->session->config->expire && md->session->retrieved)
 		mark_seen(md, deleted, count);
 	/* The ledger forgets what was deleted, so those are not counted as
 	 * gone next time. */
-	if (r == 0 && md->ctx && md->meta.applied && any && writable(md))
+	if (r == 0 && md->meta.applied && any && writable(md))
 		maildir_ledger_save(md->dir_fd, &md->list, &md->meta, deleted, md->scanned);
 	/* Make the unlinks durable before "+OK" tells the client so. */
 	if (r == 0)
@@ -1294,12 +1287,18 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	return r;
 }
 
+/* The old servers' UIDLs it can take over (maildir_migrate.c); popa3d's
+ * are mbox's. */
+static const char *const uidl_formats[] = { "maildir", "dovecot", "courier", "x-uidl", "map:",
+                                            NULL };
+
 const struct backend_ops backend_maildir = {
 	.name = "maildir",
 	.default_mailbox = "%h/Maildir",
-	.expiry = true,
+	.flags = BACKEND_READONLY | BACKEND_EXPIRY,
+	.uidl_formats = uidl_formats,
+	.uidl_format_refusal = " is for --backend=mbox (popa3d serves mbox spools)",
 	.open = maildir_open,
-	.open_ctx = maildir_open_ctx,
 	.scan = maildir_scan,
 	.msg_open = maildir_msg_open,
 	.msg_read = maildir_msg_read,
@@ -1308,5 +1307,4 @@ const struct backend_ops backend_maildir = {
 	.commit = maildir_commit,
 	.release = maildir_release,
 	.close = maildir_close,
-	.configure = maildir_migrate_configure,
 };

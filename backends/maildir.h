@@ -160,8 +160,7 @@ struct maildir_ledger_meta {
 	bool applied;               /* maildir_ledger_apply succeeded */
 };
 
-struct backend_ctx;
-struct options;
+struct backend_report;
 /* Whether a base name is its own UIDL: 1-70 characters 0x21-0x7E. */
 bool maildir_uidl_plain(const char *base, size_t len);
 /* Whether s holds only 0x21-0x7E. */
@@ -174,19 +173,17 @@ int maildir_name_uidls(struct maildir_list *l);
 void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1]);
 /* "onepop-" + the hex of an MD5 digest: a derived UIDL. */
 void maildir_derived_uidl(const unsigned char d[16], char out[MAX_UIDL + 1]);
-/* The backend's configure hook: refuses --uidl-format=popa3d, an mbox
- * scheme (maildir_migrate.c). 0 or -EINVAL after saying why. */
-int maildir_migrate_configure(const struct options *opt);
 /* Replace the UIDLs of the messages the ledger did not match with those
- * of the old server (--uidl-format, maildir_migrate.c). 0, -ENOMEM, or
- * -EBADMSG for an old list that cannot be read. */
+ * of the old server (--uidl-format fmt; NULL: none; maildir_migrate.c).
+ * 0, -ENOMEM, or -EBADMSG for an old list that cannot be read. */
 int maildir_migrate_uidls(int dir_fd, struct maildir_list *l, const struct maildir_ledger_meta *meta,
-                          const struct options *opt);
+                          const char *fmt);
 /* Give the listed messages (each with its name's UIDL on entry) the UIDLs the ledger remembers, fill meta (msgs calloc'd by
- * the caller) and ctx->uidl. 0 or -ENOMEM; a missing or bad ledger is
- * not an error (every message is then new). */
+ * the caller) and report->uidl; uidl_format as maildir_migrate_uidls.
+ * 0 or -ENOMEM; a missing or bad ledger is not an error (every message
+ * is then new). */
 int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                         struct backend_ctx *ctx);
+                         const char *uidl_format, struct backend_report *report);
 /* Write the ledger atomically for the listed messages not deleted
  * (deleted may be NULL); since is when this session scanned. Failures
  * are ignored: the next session rebuilds what it can. */

@@ -378,7 +378,7 @@ static int fast_entry(char *line, size_t len, const struct maildir_list *l, size
  * unchecked): also when an inode or size changed, which the full match
  * settles and records. */
 static bool ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                        struct backend_ctx *ctx)
+                        struct backend_report *report)
 {
 	/* UIDL, two numbers, the digest, a name and their spaces fit. */
 	const size_t size = LEDGER_LINE;
@@ -430,8 +430,8 @@ out:
 		return false;
 	}
 	meta->dirty = false;
-	ctx->uidl.known = true;
-	ctx->uidl.kept = l->count;
+	report->uidl.known = true;
+	report->uidl.kept = l->count;
 	return true;
 }
 
@@ -447,7 +447,7 @@ static int64_t msg_mtime(int dir_fd, const struct maildir_list *l, size_t i)
 }
 
 int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                         struct backend_ctx *ctx)
+                         const char *uidl_format, struct backend_report *report)
 {
 	struct ledger lg = { 0 };
 	size_t *ib = NULL, *ii = NULL, *id = NULL, nkept = 0, old_looking = 0;
@@ -457,8 +457,8 @@ int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledg
 
 	/* Every message matched: the old server's list (--uidl-format) has
 	 * nothing to add, but one that cannot be read still refuses. */
-	if (l->count && ledger_fast(dir_fd, l, meta, ctx)) {
-		r = maildir_migrate_uidls(dir_fd, l, meta, ctx->opt);
+	if (l->count && ledger_fast(dir_fd, l, meta, report)) {
+		r = maildir_migrate_uidls(dir_fd, l, meta, uidl_format);
 		meta->applied = r == 0;
 		return r;
 	}
@@ -469,8 +469,8 @@ int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledg
 	if (r == -ENOMEM)
 		return r;
 	meta->dirty = r < 0;
-	ctx->uidl.known = r == 0;
-	ctx->uidl.lost = r == -EBADMSG;
+	report->uidl.known = r == 0;
+	report->uidl.lost = r == -EBADMSG;
 	/* One spare entry: the search key. */
 	{
 		void *q = reallocarray(lg.e, lg.count + 1, sizeof(*lg.e));
@@ -532,12 +532,12 @@ int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledg
 				m->have_digest = true;
 			}
 			if (pass > 1) {
-				ctx->uidl.renamed++;
+				report->uidl.renamed++;
 				meta->dirty = true;
 			}
 			if (e->ino != l->msgs[i].ino || e->raw != l->msgs[i].raw)
 				meta->dirty = true;
-			ctx->uidl.kept++;
+			report->uidl.kept++;
 			kept[nkept++] = (char *)e->uidl;
 		}
 		if (!lg.count)
@@ -545,7 +545,7 @@ int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledg
 	}
 	/* New messages: the old server's UIDL (--uidl-format), else their
 	 * name's, unless a kept one has it. */
-	if ((r = maildir_migrate_uidls(dir_fd, l, meta, ctx->opt)) < 0)
+	if ((r = maildir_migrate_uidls(dir_fd, l, meta, uidl_format)) < 0)
 		goto out;
 	qsort(kept, nkept, sizeof(*kept), cmp_str);
 	for (size_t i = 0; i < l->count; i++) {
@@ -571,10 +571,10 @@ int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledg
 	}
 	for (size_t k = 0; k < lg.count; k++)
 		if (!lg.e[k].used) {
-			ctx->uidl.gone++;
+			report->uidl.gone++;
 			meta->dirty = true;
 		}
-	ctx->uidl.changed = ctx->uidl.gone < old_looking ? ctx->uidl.gone : old_looking;
+	report->uidl.changed = report->uidl.gone < old_looking ? report->uidl.gone : old_looking;
 	meta->applied = true;
 	r = 0;
 out:

@@ -24,7 +24,6 @@
 
 #include "backend.h"
 #include "maildir.h"
-#include "options.h"
 
 /* An old list bigger than this is not one. */
 #define MIGRATE_MAX_LINES 10000000
@@ -174,16 +173,6 @@ out:
 	return ok;
 }
 
-int maildir_migrate_configure(const struct options *opt)
-{
-	if (opt->uidl_format && !strcmp(opt->uidl_format, "popa3d")) {
-		fputs("onepop: --uidl-format=popa3d is for --backend=mbox (popa3d serves mbox "
-		      "spools)\n", stderr);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* Indexes of messages by UIDL, then by position. */
 static int by_uidl_then_index(const void *a, const void *b, void *list)
 {
@@ -194,9 +183,8 @@ static int by_uidl_then_index(const void *a, const void *b, void *list)
 }
 
 int maildir_migrate_uidls(int dir_fd, struct maildir_list *l, const struct maildir_ledger_meta *meta,
-                          const struct options *opt)
+                          const char *fmt)
 {
-	const char *fmt = opt ? opt->uidl_format : NULL;
 	struct pair *p = NULL;
 	size_t n = 0, *order;
 	int r = 0;

@@ -33,30 +33,14 @@
 #include <unistd.h>
 
 #include "mbox.h"
-#include "options.h"
 #include "uidl_digest.h"
-#include "wire.h"
 
 extern const struct backend_ops backend_mbox;
-
-/* --uidl-format=popa3d, set once by mbox_configure. */
-static bool uidl_popa3d;
 
 /* Of the --uidl-format schemes, x-uidl is what mbox does anyway (qpopper
  * serves mbox spools) and popa3d is the other mbox server's; the rest
  * name files of a Maildir. */
-static int mbox_configure(const struct options *opt)
-{
-	const char *fmt = opt->uidl_format;
-
-	if (fmt && strcmp(fmt, "x-uidl") != 0 && strcmp(fmt, "popa3d") != 0) {
-		fprintf(stderr, "onepop: --uidl-format=%s is for maildir; mbox knows x-uidl "
-		        "(the default) and popa3d\n", fmt);
-		return -EINVAL;
-	}
-	uidl_popa3d = fmt && !strcmp(fmt, "popa3d");
-	return 0;
-}
+static const char *const uidl_formats[] = { "x-uidl", "popa3d", NULL };
 
 /* Give up the session lock (at QUIT, before the reply, or at close). */
 static void mbox_release(struct mailbox *mb)
@@ -64,9 +48,9 @@ static void mbox_release(struct mailbox *mb)
 	struct mbox *m = (struct mbox *)mb;
 
 	/* The record is the user's own file (made without the mail group). */
-	if (m->ctx && m->login_name)
-		login_delay_end(m->ctx, m->dir_fd, m->login_name, &m->login, m->count);
-	if (m->fd >= 0 && !(m->ctx && m->ctx->readonly))
+	if (m->login_name)
+		login_delay_end(m->session, m->dir_fd, m->login_name, &m->login, m->count);
+	if (m->fd >= 0 && !m->session->readonly)
 		(void)flock(m->fd, LOCK_UN);
 }
 
@@ -134,13 +118,13 @@ static int open_locked(struct mbox *m, bool lock)
  * group: only the dotlock and the rewrite of the mailbox itself may use
  * that (in a root:mail 2775 spool the user cannot keep a record, and
  * --login-delay fails open there, as for any record it cannot write). */
-static int login_begin(struct mbox *m, struct backend_ctx *ctx)
+static int login_begin(struct mbox *m)
 {
 	const char *base = strrchr(m->path, '/');
 	char *copy;
 	int r;
 
-	if (!ctx || ctx->readonly || !ctx->opt || !ctx->opt->login_delay)
+	if (m->session->readonly || !m->session->config->login_delay)
 		return 0;
 	if (!(copy = strdup(m->path)) ||
 	    asprintf(&m->login_name, "%s.onepop-login", base ? base + 1 : m->path) < 0) {
@@ -152,20 +136,24 @@ static int login_begin(struct mbox *m, struct backend_ctx *ctx)
 	free(copy);
 	if (m->dir_fd < 0)
 		return -errno;
-	r = login_delay_begin(ctx, m->dir_fd, m->login_name, &m->login);
+	r = login_delay_begin(m->session, m->report, m->dir_fd, m->login_name, &m->login);
 	return r;
 }
 
-static int mbox_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb)
+static int mbox_open(const char *path, const struct backend_session *session,
+                     struct backend_report *report, struct mailbox **ret_mb)
 {
+	const char *fmt = session->config->uidl_format;
 	struct mbox *m = calloc(1, sizeof(*m));
 	int r;
 
 	if (!m)
 		return -ENOMEM;
 	m->base.ops = &backend_mbox;
+	m->session = session;
+	m->report = report;
 	m->fd = m->dir_fd = -1;
-	m->uidl_popa3d = uidl_popa3d;
+	m->uidl_popa3d = fmt && !strcmp(fmt, "popa3d");
 	m->path = strdup(path);
 	if (!m->path || mbox_lock_init(&m->lock, path) < 0) {   /* both: ENOMEM */
 		r = -ENOMEM;
@@ -173,19 +161,13 @@ static int mbox_open_ctx(const char *path, struct backend_ctx *ctx, struct mailb
 	}
 	/* A dry run (--scan) takes no lock and writes nothing, not even a
 	 * dotlock: a snapshot, as a session would see it now. */
-	if ((r = open_locked(m, !(ctx && ctx->readonly))) < 0 || (r = login_begin(m, ctx)) < 0)
+	if ((r = open_locked(m, !session->readonly)) < 0 || (r = login_begin(m)) < 0)
 		goto fail;
-	m->ctx = ctx;
 	*ret_mb = &m->base;
 	return 0;
 fail:
 	mbox_close(&m->base);
 	return r;
-}
-
-static int mbox_open(const char *path, struct mailbox **ret_mb)
-{
-	return mbox_open_ctx(path, NULL, ret_mb);
 }
 
 static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_count)
@@ -202,15 +184,15 @@ static int mbox_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_
 		*ret_count = 0;
 		return 0;
 	}
-	if (!(m->ctx && m->ctx->readonly) && (r = mbox_lock_take(&m->lock, m->fd)) < 0)
+	if (!m->session->readonly && (r = mbox_lock_take(&m->lock, m->fd)) < 0)
 		return r;
-	if (m->lock.no_dotlock && m->ctx)
-		m->ctx->store_full = true;
+	if (m->lock.no_dotlock)
+		m->report->store_full = true;
 	r = mbox_parse(m, -1, &info);
 	/* --expire: before the list is built, so the expired are not in it. */
-	if (r == 0 && m->ctx && !m->ctx->readonly && m->ctx->opt && m->ctx->opt->expire)
-		r = mbox_expire_run(m, m->ctx->opt->expire_days, (int64_t)time(NULL), &info,
-		                    &m->ctx->expired);
+	if (r == 0 && !m->session->readonly && m->session->config->expire)
+		r = mbox_expire_run(m, m->session->config->expire_days, (int64_t)time(NULL), &info,
+		                    &m->report->expired);
 	mbox_lock_release(&m->lock);
 	if (r == 0 && !info && !(info = calloc(1, sizeof(*info))))
 		r = -ENOMEM;
@@ -348,9 +330,10 @@ const struct backend_ops backend_mbox = {
 	.name = "mbox",
 	.default_mailbox = "/var/mail/%u",
 	.privileged_group = "mail",
-	.expiry = true,
+	.flags = BACKEND_READONLY | BACKEND_EXPIRY,
+	.uidl_formats = uidl_formats,
+	.uidl_format_refusal = " is for maildir; mbox knows x-uidl (the default) and popa3d",
 	.open = mbox_open,
-	.open_ctx = mbox_open_ctx,
 	.scan = mbox_scan,
 	.msg_open = mbox_msg_open,
 	.msg_read = mbox_msg_read,
@@ -358,5 +341,4 @@ const struct backend_ops backend_mbox = {
 	.commit = mbox_commit,
 	.release = mbox_release,
 	.close = mbox_close,
-	.configure = mbox_configure,
 };

@@ -40,7 +40,8 @@ struct mbox {
 	bool line_start;    /* buf_start is at the start of a line */
 	const char *line;   /* the current line or part of one, unquoted */
 	size_t line_len, line_pos;
-	struct backend_ctx *ctx;    /* NULL when opened without one */
+	const struct backend_session *session;
+	struct backend_report *report;
 	/* --login-delay: PATH.onepop-login, in the mailbox's directory */
 	int dir_fd;
 	char *login_name;

@@ -23,7 +23,6 @@
 #include "fdio.h"
 #include "onepop_limits.h"
 #include "mbox.h"
-#include "options.h"
 
 int mbox_copy_range(struct mbox *m, int out, off_t start, off_t end)
 {
@@ -200,8 +199,8 @@ int mbox_commit(struct mailbox *mb, const bool *deleted, size_t count)
 
 	if (m->fd < 0)
 		return 0;
-	if (m->ctx && m->ctx->opt && m->ctx->opt->expire && m->ctx->retrieved)
-		mark = mbox_marks(m, m->ctx->retrieved, deleted, count);
+	if (m->session->config->expire && m->session->retrieved)
+		mark = mbox_marks(m, m->session->retrieved, deleted, count);
 	for (size_t i = 0; i < count && i < m->count; i++) {
 		any |= deleted[i];
 		marks |= mark && mark[i];

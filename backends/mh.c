@@ -28,10 +28,8 @@
 #include "login_delay.h"
 #include "mh_expire.h"
 #include "mh_sequences.h"
-#include "options.h"
 #include "session_lock.h"
 #include "uidl_digest.h"
-#include "wire.h"
 
 /* MH message numbers fit in an int in every MH implementation. */
 #define MH_MAX_NUMBER 999999999UL
@@ -52,7 +50,8 @@ struct mh {
 	unsigned long *nums;    /* message numbers, ascending */
 	char (*uidls)[MAX_UIDL + 1];    /* what scan's msginfo points to */
 	size_t count;
-	struct backend_ctx *ctx;    /* NULL when opened without one */
+	const struct backend_session *session;
+	struct backend_report *report;
 	struct login_delay login;
 };
 
@@ -65,8 +64,7 @@ static void mh_release(struct mailbox *mb)
 {
 	struct mh *h = (struct mh *)mb;
 
-	if (h->ctx)
-		login_delay_end(h->ctx, h->dir_fd, MH_LOGIN, &h->login, h->count);
+	login_delay_end(h->session, h->dir_fd, MH_LOGIN, &h->login, h->count);
 	if (h->lock_fd >= 0)
 		close(h->lock_fd);
 	h->lock_fd = -1;
@@ -91,7 +89,8 @@ static void mh_close(struct mailbox *mb)
 	free(h);
 }
 
-static int mh_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox **ret_mb)
+static int mh_open(const char *path, const struct backend_session *session,
+                   struct backend_report *report, struct mailbox **ret_mb)
 {
 	struct mh *h = calloc(1, sizeof(*h));
 	int r;
@@ -99,6 +98,8 @@ static int mh_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox
 	if (!h)
 		return -ENOMEM;
 	h->base.ops = &backend_mh;
+	h->session = session;
+	h->report = report;
 	h->lock_fd = -1;
 	h->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (h->dir_fd < 0) {
@@ -106,7 +107,7 @@ static int mh_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox
 		goto fail;
 	}
 	/* A dry run (--scan) writes nothing, not even the lock file. */
-	if (!ctx || !ctx->readonly) {
+	if (!session->readonly) {
 		/* The folder first: it needs no inode, so it works on a full
 		 * file system, and every session takes it. */
 		if (flock(h->dir_fd, LOCK_EX | LOCK_NB) < 0) {
@@ -121,32 +122,24 @@ static int mh_open_ctx(const char *path, struct backend_ctx *ctx, struct mailbox
 		}
 		if (r == -ENOSPC || r == -EDQUOT) {
 			h->full = true;
-			if (ctx)
-				ctx->store_full = true;
+			report->store_full = true;
 		} else if (r < 0) {
 			goto fail;
 		} else {
 			h->lock_fd = r;
 		}
 		/* Under the lock: an UPDATE a crash cut short is finished. */
-		h->ctx = ctx;
 		if ((r = roll_forward(h)) < 0)
 			goto fail;
 	}
 	/* Under the lock: no other session reads or writes the record. */
-	if (!h->full && (r = login_delay_begin(ctx, h->dir_fd, MH_LOGIN, &h->login)) < 0)
+	if (!h->full && (r = login_delay_begin(session, report, h->dir_fd, MH_LOGIN, &h->login)) < 0)
 		goto fail;
-	h->ctx = ctx;
 	*ret_mb = &h->base;
 	return 0;
 fail:
 	mh_close(&h->base);
 	return r;
-}
-
-static int mh_open(const char *path, struct mailbox **ret_mb)
-{
-	return mh_open_ctx(path, NULL, ret_mb);
 }
 
 /* The message number a file name stands for, or 0 for a non-message. */
@@ -281,9 +274,9 @@ static int mh_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_co
 	if ((r = list_numbers(h)) < 0)
 		return r;
 	/* --expire: before the list is built, so the expired are not in it. */
-	if (h->ctx && !h->ctx->readonly && h->ctx->opt && h->ctx->opt->expire &&
-	    (r = mh_expire_run(h->dir_fd, h->nums, &h->count, h->ctx->opt->expire_days,
-	                       (int64_t)time(NULL), &h->ctx->expired)) < 0)
+	if (!h->session->readonly && h->session->config->expire &&
+	    (r = mh_expire_run(h->dir_fd, h->nums, &h->count, h->session->config->expire_days,
+	                       (int64_t)time(NULL), &h->report->expired)) < 0)
 		return r;
 	info = calloc(h->count ? h->count : 1, sizeof(*info));
 	h->uidls = calloc(h->count ? h->count : 1, sizeof(*h->uidls));
@@ -479,8 +472,7 @@ static int mh_commit(struct mailbox *mb, const bool *deleted, size_t count)
 	/* --expire: the retrieved join onepopretrieved in the same rewrite. */
 	if (r == 0)
 		r = mh_mark_retrieved(h->dir_fd, h->nums, count < h->count ? count : h->count, deleted,
-		                      h->ctx && h->ctx->opt && h->ctx->opt->expire ? h->ctx->retrieved
-		                                                                   : NULL,
+		                      h->session->config->expire ? h->session->retrieved : NULL,
 		                      gone, ngone);
 	/* No room for the new .mh_sequences: the messages are gone all the
 	 * same (that is what frees the disk), and a sequence naming a
@@ -498,23 +490,15 @@ static int mh_commit(struct mailbox *mb, const bool *deleted, size_t count)
 /* MH messages carry no other server's UIDLs: only the default (X-UIDL,
  * else the header digest) is accepted, so a migration option that would
  * do nothing is refused rather than silently ignored. */
-static int mh_configure(const struct options *opt)
-{
-	const char *fmt = opt->uidl_format;
-
-	if (fmt && strcmp(fmt, "x-uidl") != 0) {
-		fprintf(stderr, "onepop: --uidl-format=%s: mh knows only x-uidl (the default)\n", fmt);
-		return -EINVAL;
-	}
-	return 0;
-}
+static const char *const uidl_formats[] = { "x-uidl", NULL };
 
 const struct backend_ops backend_mh = {
 	.name = "mh",
 	.default_mailbox = "%h/Mail/inbox",
-	.expiry = true,
+	.flags = BACKEND_READONLY | BACKEND_EXPIRY,
+	.uidl_formats = uidl_formats,
+	.uidl_format_refusal = ": mh knows only x-uidl (the default)",
 	.open = mh_open,
-	.open_ctx = mh_open_ctx,
 	.scan = mh_scan,
 	.msg_open = mh_msg_open,
 	.msg_read = mh_msg_read,
@@ -522,5 +506,4 @@ const struct backend_ops backend_mh = {
 	.commit = mh_commit,
 	.release = mh_release,
 	.close = mh_close,
-	.configure = mh_configure,
 };

@@ -1,4 +1,6 @@
 /* The compiled-in backends, chosen by meson options. */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "backend.h"
@@ -31,4 +33,35 @@ const struct backend_ops *backend_find(const char *name)
 		if (strcmp(backends[i]->name, name) == 0)
 			return backends[i];
 	return NULL;
+}
+
+void backend_names(unsigned flags, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; backends[i] && len < size; i++) {
+		int n;
+
+		if ((backends[i]->flags & flags) != flags)
+			continue;
+		n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", backends[i]->name);
+		len = n < 0 ? size : len + (size_t)n;
+	}
+}
+
+int backend_uidl_format_check(const struct backend_ops *b, const char *fmt)
+{
+	if (!fmt)
+		return 0;
+	for (const char *const *f = b->uidl_formats; f && *f; f++) {
+		size_t n = strlen(*f);
+
+		if (n && (*f)[n - 1] == ':' ? strncmp(fmt, *f, n) == 0 : strcmp(fmt, *f) == 0)
+			return 0;
+	}
+	fprintf(stderr, "onepop: --uidl-format=%s%s\n", fmt,
+	        b->uidl_format_refusal ? b->uidl_format_refusal : ": not for this backend");
+	return -EINVAL;
 }

@@ -279,6 +279,8 @@ static void print_settings(const struct options *o, const struct backend_ops *b)
 int checkconfig_run(const struct options *o)
 {
 	const struct backend_ops *backend;
+	struct backend_config bconfig;
+	char names[128];
 	struct auth *auth = NULL;
 
 	problems = 0;
@@ -286,13 +288,19 @@ int checkconfig_run(const struct options *o)
 	backend = o->backend ? backend_find(o->backend) : backends[0];
 	if (!backend)
 		problem("unknown backend %s (see --list-backends)", o->backend);
-	if (backend && (o->expire || o->login_delay) && !backend->expiry)
+	if (backend && (o->expire || o->login_delay) && !(backend->flags & BACKEND_EXPIRY)) {
+		backend_names(BACKEND_EXPIRY, names, sizeof(names));
 		problem("--expire and --login-delay need a backend that enforces them "
-		        "(maildir, mbox, mh), not %s", backend->name);
-	if (backend && backend->configure && backend->configure(o) < 0)
+		        "(%s), not %s", names, backend->name);
+	}
+	options_backend_config(o, &bconfig);
+	if (backend && (backend_uidl_format_check(backend, bconfig.uidl_format) < 0 ||
+	                (backend->configure && backend->configure(&bconfig) < 0)))
 		problem("bad options for backend %s (said above)", backend->name);
-	if (o->faithful && (!backend || strcmp(backend->name, "exec") != 0))
-		problem("--faithful is for the exec backend only");
+	if (o->faithful && (!backend || !(backend->flags & BACKEND_FAITHFUL))) {
+		backend_names(BACKEND_FAITHFUL, names, sizeof(names));
+		problem("--faithful is for the %s backend only", names);
+	}
 	if (o->mailbox && template_check(o->mailbox) < 0)
 		problem("--mailbox %s: a variable other than %%u %%n %%d %%h %%%%", o->mailbox);
 	if (session_greeting_check(o) < 0)

@@ -68,6 +68,8 @@ static int adopt_listen_fds(void)
 int main(int argc, char **argv)
 {
 	const struct backend_ops *backend;
+	struct backend_config bconfig;
+	char names[128], msg[256];
 	static struct options opt;   /* static: its strings live as long as the process */
 	struct auth *auth = NULL;
 	int r;
@@ -102,13 +104,21 @@ int main(int argc, char **argv)
 	backend = opt.backend ? backend_find(opt.backend) : backends[0];
 	if (!backend)
 		return config_error("unknown backend", opt.backend);
-	if ((opt.expire || opt.login_delay) && !backend->expiry)
-		return config_error("--expire and --login-delay need a backend that enforces them "
-		                    "(maildir, mbox, mh)", backend->name);
-	if (backend->configure && backend->configure(&opt) < 0)
+	if ((opt.expire || opt.login_delay) && !(backend->flags & BACKEND_EXPIRY)) {
+		backend_names(BACKEND_EXPIRY, names, sizeof(names));
+		snprintf(msg, sizeof(msg), "--expire and --login-delay need a backend that enforces "
+		         "them (%s)", names);
+		return config_error(msg, backend->name);
+	}
+	options_backend_config(&opt, &bconfig);
+	if (backend_uidl_format_check(backend, bconfig.uidl_format) < 0 ||
+	    (backend->configure && backend->configure(&bconfig) < 0))
 		return config_error("bad options for backend", backend->name);
-	if (opt.faithful && strcmp(backend->name, "exec") != 0)
-		return config_error("--faithful is for the exec backend only", NULL);
+	if (opt.faithful && !(backend->flags & BACKEND_FAITHFUL)) {
+		backend_names(BACKEND_FAITHFUL, names, sizeof(names));
+		snprintf(msg, sizeof(msg), "--faithful is for the %s backend only", names);
+		return config_error(msg, NULL);
+	}
 	if (opt.mailbox && template_check(opt.mailbox) < 0)
 		return config_error("bad --mailbox template", opt.mailbox);
 	if (session_greeting_check(&opt) < 0)

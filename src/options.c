@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "backend.h"
+#include "log.h"
 #include "onepop_limits.h"
 #include "numparse.h"
 #include "options.h"
@@ -426,4 +428,21 @@ int options_parse(struct options *o, int argc, char **argv)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+void options_backend_config(const struct options *o, struct backend_config *ret)
+{
+	*ret = (struct backend_config){
+		.expire = o->expire,
+		.expire_days = o->expire_days,
+		.login_delay = o->login_delay,
+		.uidl_format = o->uidl_format,
+		.timeout = o->timeout,
+		.helper_stderr = log_to_stderr(),
+	};
+	if (!o->exec_prog)
+		return;
+	ret->exec_argv[0] = o->exec_prog;
+	for (unsigned i = 0; i < o->exec_argc; i++)
+		ret->exec_argv[i + 1] = o->exec_args[i];
 }

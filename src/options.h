@@ -14,6 +14,8 @@ enum {
 };
 #include "onepop_limits.h"
 
+struct backend_config;
+
 struct options {
 	const char *backend;
 	const char *mailbox;        /* template; NULL: the backend's default */
@@ -70,5 +72,9 @@ struct options {
 int options_parse(struct options *o, int argc, char **argv);
 
 void options_usage(void);
+
+/* The part of o a backend sees (backend.h); pointers into o. Call it
+ * after log_open: it notes where the log goes. */
+void options_backend_config(const struct options *o, struct backend_config *ret);
 
 #endif

@@ -17,7 +17,9 @@
 int scan_run(const struct options *opt, const struct backend_ops *backend, struct auth *auth)
 {
 	const char *tpl = opt->mailbox ? opt->mailbox : backend->default_mailbox;
-	struct backend_ctx ctx = { .remote = "scan", .opt = opt, .readonly = true };
+	struct backend_config config;
+	struct backend_session session = { .config = &config, .remote = "scan", .readonly = true };
+	struct backend_report report = { 0 };
 	struct user_info u = { 0 };
 	struct login l;
 	struct mailbox *mb = NULL;
@@ -42,14 +44,15 @@ int scan_run(const struct options *opt, const struct backend_ops *backend, struc
 		fprintf(stderr, "onepop: --scan: mailbox template %s: %s\n", tpl, strerror(-r));
 		goto out;
 	}
-	if (!backend->open_ctx) {
+	if (!(backend->flags & BACKEND_READONLY)) {
 		/* Its open would lock or change things: no dry run possible. */
 		fprintf(stderr, "onepop: --scan: the %s backend has no read-only open\n",
 		        backend->name);
 		r = -ENOTSUP;
 		goto out;
 	}
-	if ((r = backend->open_ctx(path, &ctx, &mb)) < 0 ||
+	options_backend_config(opt, &config);
+	if ((r = backend->open(path, &session, &report, &mb)) < 0 ||
 	    (r = backend->scan(mb, &msgs, &count)) < 0) {
 		fprintf(stderr, "onepop: --scan: mailbox %s: %s\n", path, strerror(-r));
 		goto out;
@@ -60,10 +63,10 @@ int scan_run(const struct options *opt, const struct backend_ops *backend, struc
 	}
 	fprintf(stderr, "onepop: --scan: %zu messages (%llu octets) in %s\n", count,
 	        (unsigned long long)total, path);
-	if (ctx.uidl.known)
+	if (report.uidl.known)
 		fprintf(stderr, "onepop: --scan: UIDL ledger: %zu kept (%zu renamed), %zu gone, "
-		        "%zu changed\n", ctx.uidl.kept, ctx.uidl.renamed, ctx.uidl.gone,
-		        ctx.uidl.changed);
+		        "%zu changed\n", report.uidl.kept, report.uidl.renamed, report.uidl.gone,
+		        report.uidl.changed);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		r = -EIO;
 out:

@@ -112,7 +112,7 @@ void session_backend_error(struct session *s, int err, const char *what)
 {
 	/* The skeleton's "Transmit uncaught error messages": off by default,
 	 * since a backend's text may tell an attacker too much. */
-	const char *text = s->backend->error_text ? s->backend->error_text() : NULL;
+	const char *text = s->report.error[0] ? s->report.error : NULL;
 
 	if (text)
 		log_msg(LOG_ERR, "backend %s: %s", s->backend->name, text);
@@ -156,48 +156,51 @@ static int open_mailbox(struct session *s, struct user_info *u)
 		io_reply(&s->io, false, "[SYS/PERM] no mailbox for this user");
 		return r;
 	}
-	s->ctx.remote = s->remote;
-	s->ctx.opt = s->opt;
-	s->ctx.uidl_hold = s->opt->uidl_guard == UIDL_GUARD_REFUSE;
-	r = s->backend->open_ctx ? s->backend->open_ctx(path, &s->ctx, &s->mb)
-	                         : s->backend->open(path, &s->mb);
+	options_backend_config(s->opt, &s->bconfig);
+	s->bsession = (struct backend_session){
+		.config = &s->bconfig,
+		.remote = s->remote,
+		.uidl_hold = s->opt->uidl_guard == UIDL_GUARD_REFUSE,
+	};
+	s->report = (struct backend_report){ 0 };
+	r = s->backend->open(path, &s->bsession, &s->report, &s->mb);
 	if (r == 0) {
 		r = s->backend->scan(s->mb, &s->msgs, &s->count);
 		if (r == 0 && (!(s->deleted = calloc(s->count ? s->count : 1, sizeof(bool))) ||
 		               !(s->retr_done = calloc(s->count ? s->count : 1, sizeof(bool)))))
 			r = -ENOMEM;
-		s->ctx.retrieved = s->retr_done;
+		s->bsession.retrieved = s->retr_done;
 	}
 	if (r < 0) {
 		log_msg(r == -EWOULDBLOCK ? LOG_NOTICE : LOG_ERR, "user=%s rhost=%s: mailbox %s: %s%s%s",
-		        who, s->remote, path, strerror(-r), s->ctx.holder[0] ? ", held by a session " : "",
-		        s->ctx.holder);
-		if (r == -EAGAIN && s->ctx.login_wait)
+		        who, s->remote, path, strerror(-r), s->report.holder[0] ? ", held by a session " : "",
+		        s->report.holder);
+		if (r == -EAGAIN && s->report.login_wait)
 			/* RFC 2449 §8.1.1: too soon since the last login. */
 			io_reply(&s->io, false, "[LOGIN-DELAY] one login per %u seconds; "
-			         "try again in %u seconds", s->opt->login_delay, s->ctx.login_wait);
-		else if (r == -EWOULDBLOCK && s->ctx.holder[0])
+			         "try again in %u seconds", s->opt->login_delay, s->report.login_wait);
+		else if (r == -EWOULDBLOCK && s->report.holder[0])
 			/* The holder text is the backend's own (address and
 			 * time it formatted), never the client's. */
 			io_reply(&s->io, false, "[IN-USE] mailbox locked by a session %s",
-			         s->ctx.holder);
+			         s->report.holder);
 		else
 			session_backend_error(s, r, r == -EWOULDBLOCK
 			                      ? "mailbox is locked by another session"
 			                      : "mailbox is not available");
 		return r;
 	}
-	if (uidl_guard_check(s->opt, &s->ctx, who, s->remote) < 0) {
+	if (uidl_guard_check(s->opt, &s->report, who, s->remote) < 0) {
 		io_reply(&s->io, false, "[SYS/TEMP] message UIDLs changed; an operator must check "
 		         "before this mailbox is served");
 		return -EAGAIN;
 	}
-	if (s->ctx.store_full)
+	if (s->report.store_full)
 		log_msg(LOG_WARNING, "user=%s: mailbox file system full: served without a lock file; "
 		        "caches, UIDL ledger and login-delay record not written", who);
-	if (s->ctx.expired)
+	if (s->report.expired)
 		log_msg(LOG_INFO, "expire: user=%s removed=%zu (retrieved before, older than %u days)",
-		        who, s->ctx.expired, s->opt->expire_days);
+		        who, s->report.expired, s->opt->expire_days);
 	log_msg(LOG_INFO, "login: user=%s rhost=%s messages=%zu", who, s->remote, s->count);
 	s->logins++;
 	return 0;

@@ -73,7 +73,9 @@ struct session {
 
 	struct user_info who;       /* set at login */
 	struct mailbox *mb;
-	struct backend_ctx ctx;     /* given to the backend's open_ctx */
+	struct backend_config bconfig;      /* from opt, for the backend */
+	struct backend_session bsession;    /* given to the backend's open */
+	struct backend_report report;       /* what the backend reports back */
 	struct msginfo *msgs;
 	bool *deleted;
 	bool *retr_done;            /* sent whole by RETR (for --expire) */

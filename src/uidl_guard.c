@@ -7,21 +7,21 @@
 #include "log.h"
 #include "uidl_guard.h"
 
-int uidl_guard_check(const struct options *opt, const struct backend_ctx *ctx, const char *who,
-                     const char *remote)
+int uidl_guard_check(const struct options *opt, const struct backend_report *report,
+                     const char *who, const char *remote)
 {
-	if (ctx->uidl.lost)
+	if (report->uidl.lost)
 		log_msg(LOG_WARNING, "uidl ledger: user=%s: unreadable, rebuilt from the file names",
 		        who);
-	if (ctx->uidl.renamed)
+	if (report->uidl.renamed)
 		log_msg(LOG_NOTICE, "uidl ledger: user=%s: %zu renamed messages kept their UIDL",
-		        who, ctx->uidl.renamed);
-	if (!ctx->uidl.known || !ctx->uidl.changed)
+		        who, report->uidl.renamed);
+	if (!report->uidl.known || !report->uidl.changed)
 		return 0;
 	/* One fixed format, so monitoring can match it. */
 	log_msg(LOG_WARNING, "uidl guard: user=%s rhost=%s changed=%zu kept=%zu renamed=%zu "
-	        "gone=%zu action=%s", who, remote, ctx->uidl.changed, ctx->uidl.kept,
-	        ctx->uidl.renamed, ctx->uidl.gone,
+	        "gone=%zu action=%s", who, remote, report->uidl.changed, report->uidl.kept,
+	        report->uidl.renamed, report->uidl.gone,
 	        opt->uidl_guard == UIDL_GUARD_REFUSE ? "refuse" : "warn");
 	return opt->uidl_guard == UIDL_GUARD_REFUSE ? -EAGAIN : 0;
 }

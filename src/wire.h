@@ -9,18 +9,7 @@
 
 struct io;
 
-/* Octets a message takes on the wire before dot-stuffing: a bare LF
- * counts 2, CRLF 2, and a last line without LF gets 2 more. Feed the
- * raw bytes in any chunks, then read the total with wire_size_end(). */
-struct wire_size {
-	uint64_t octets;
-	bool last_cr;   /* previous chunk ended in CR */
-	bool last_lf;   /* previous byte was LF (or nothing was fed) */
-};
-void wire_size_init(struct wire_size *ws);
-void wire_size_feed(struct wire_size *ws, const char *buf, size_t len);
-/* Returns 0, or -EOVERFLOW if the total does not fit. */
-int wire_size_end(struct wire_size *ws, uint64_t *ret_octets);
+/* The size count (struct wire_size) is in backends/backend.h. */
 
 /* Converts raw message bytes into the dot-stuffed wire form as they are
  * streamed to the client. body_lines < 0 sends everything; otherwise

@@ -15,14 +15,16 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "options.h"
 #include "fuzz_util.h"
-#include "wire.h"
 
 extern const struct backend_ops backend_mbox;
 
 static char dir[64];
 static char path[128];
+/* A session as main would open it: no --expire, no --login-delay. */
+static struct backend_config config;
+static const struct backend_session session = { .config = &config, .remote = "fuzz" };
+static struct backend_report report;
 
 /* libFuzzer ends with exit(): leave nothing in /dev/shm. */
 static void cleanup(void)
@@ -102,7 +104,8 @@ static size_t scan_all(struct mailbox **ret_mb, struct msg_copy **ret_copies)
 	struct msg_copy *copies;
 	size_t count;
 
-	if (backend_mbox.open(path, &mb) < 0)
+	report = (struct backend_report){ 0 };
+	if (backend_mbox.open(path, &session, &report, &mb) < 0)
 		fuzz_die("open");
 	if (backend_mbox.scan(mb, &info, &count) < 0) {
 		/* Not an mbox (no From_ line first): refused, fine. */
@@ -194,12 +197,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *f = fopen(path, "w");
 	size_t count;
 
-	struct options opt = { .uidl_format = size % 3 == 1 ? "popa3d" : NULL };
-
 	if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
 		fuzz_die(path);
-	if (backend_mbox.configure(&opt) < 0)
-		fuzz_die("configure");
+	config.uidl_format = size % 3 == 1 ? "popa3d" : NULL;
+	if (backend_uidl_format_check(&backend_mbox, config.uidl_format) < 0)
+		fuzz_die("--uidl-format");
 	count = scan_all(&mb, &copies);
 	if (mb && count >= 2 && size % 4 == 0)
 		commit_and_compare(mb, copies, count);

@@ -13,7 +13,6 @@
 
 #include "backend.h"
 #include "fuzz_util.h"
-#include "options.h"
 
 extern const struct backend_ops backend_maildir;
 
@@ -61,8 +60,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct options opt = { 0 };
-	struct backend_ctx ctx = { .opt = &opt };
+	struct backend_config config = { 0 };
+	struct backend_session session = { .config = &config, .remote = "fuzz" };
+	struct backend_report report = { 0 };
 	struct mailbox *mb = NULL;
 	struct msginfo *info = NULL;
 	size_t count = 0, pick;
@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	pick = data[0] % 3;
-	opt.uidl_format = formats[pick];
+	config.uidl_format = formats[pick];
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/%s", maildir, lists[i]);
 		unlink(path);
@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/onepop.cache", maildir);
 	unlink(path);
-	if (backend_maildir.open_ctx(maildir, &ctx, &mb) < 0)
+	if (backend_maildir.open(maildir, &session, &report, &mb) < 0)
 		fuzz_die("open");
 	if (backend_maildir.scan(mb, &info, &count) == 0) {
 		for (size_t i = 0; i < count; i++) {
