@@ -291,6 +291,37 @@ static int next_line(struct mbox *m)
 	return 1;
 }
 
+/* Next run of the open message in m->line: all of what is buffered up
+ * to the next line that starts with '>', which only the unquoting can
+ * change; such a line itself goes through next_line. 0 at the end. The
+ * RETR of a large message then copies runs, not lines (issue #18). */
+static int next_run(struct mbox *m)
+{
+	const char *p, *end, *s, *gt;
+	int r;
+
+	if (m->buf_start == m->buf_end) {
+		m->buf_start = m->buf_end = 0;
+		if ((r = fill(m)) <= 0)
+			return r;
+	}
+	p = m->buf + m->buf_start;
+	end = m->buf + m->buf_end;
+	if (m->line_start && *p == '>')
+		return next_line(m);
+	s = p + 1;
+	while ((gt = memchr(s, '>', (size_t)(end - s))) && gt[-1] != '\n')
+		s = gt + 1;
+	if (!gt)
+		gt = end;
+	m->line = p;
+	m->line_len = (size_t)(gt - p);
+	m->line_pos = 0;
+	m->buf_start += m->line_len;
+	m->line_start = gt[-1] == '\n';
+	return 1;
+}
+
 static ssize_t mbox_msg_read(struct mailbox *mb, void *buf, size_t len)
 {
 	struct mbox *m = (struct mbox *)mb;
@@ -300,7 +331,7 @@ static ssize_t mbox_msg_read(struct mailbox *mb, void *buf, size_t len)
 		size_t k;
 
 		if (m->line_pos == m->line_len) {
-			int r = next_line(m);
+			int r = next_run(m);
 			if (r < 0)
 				return r;
 			if (r == 0)
