@@ -1,5 +1,5 @@
 /* Unit tests for file replacement through a temporary file
- * (src/atomic_file.c), in a scratch directory. */
+ * (util/atomic_file.c), in a scratch directory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

@@ -1,4 +1,4 @@
-/* Unit tests for the EINTR-safe read and write loops (src/fdio.c). */
+/* Unit tests for the EINTR-safe read and write loops (util/fdio.c). */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>

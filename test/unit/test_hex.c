@@ -1,4 +1,4 @@
-/* Unit tests for the hex encoder and decoder (src/hex.c). */
+/* Unit tests for the hex encoder and decoder (util/hex.c). */
 #include <errno.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* Unit tests for the host name with its fallback (src/hostname.c). */
+/* Unit tests for the host name with its fallback (util/hostname.c). */
 #include <string.h>
 #include <unistd.h>
 
