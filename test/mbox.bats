@@ -35,6 +35,34 @@ write_mbox() {
 	assert_block 6 "$BATS_TEST_TMPDIR/w1"
 }
 
+@test "a long message: quoted From_ lines across the read buffer's edges are unquoted once" {
+	# ~400 KB of body, a line starting with '>' every few lines (quoted
+	# From_ lines once and twice, quoting that is no From_, '>' inside
+	# lines), so that some fall on each 64 KB edge of the reader's buffer.
+	"$PYTHON" - "$MAILBOX" "$BATS_TEST_TMPDIR/m1" <<'PY'
+import random, re, sys
+random.seed(7)
+kinds = ["From here", ">From there", "> quoted text", ">>> deeper", "a > b", "From", ">"]
+lines = []
+while sum(len(x) + 1 for x in lines) < 400000:
+    if random.random() < 0.3:
+        lines.append(random.choice(kinds) + "x" * random.randint(0, 90))
+    else:
+        lines.append("y" * random.randint(0, 300))
+body = "".join(x + "\n" for x in lines)
+quoted = "".join((">" + x if re.match(r">*From ", x) else x) + "\n" for x in lines)
+head = "Subject: long\n\n"
+open(sys.argv[1], "w").write("From a@b Mon Jan  1 00:00:00 2024\n" + head + quoted + "\n")
+open(sys.argv[2], "w").write(head + body)
+PY
+	fix_owner "$MAILBOX"
+	python3 "$POP3UTIL" wire "$BATS_TEST_TMPDIR/m1" "$BATS_TEST_TMPDIR/w1"
+	pop "${LOGIN[@]}" "LIST 1" "RETR 1" QUIT
+	assert_success
+	assert_line --index 3 "+OK 1 $(stat -c %s "$BATS_TEST_TMPDIR/w1")"
+	assert_block 5 "$BATS_TEST_TMPDIR/w1"
+}
+
 @test "a CRLF mbox is served and rewritten byte for byte" {
 	m1='From a@b Mon Jan  1 00:00:00 2024\r\nSubject: one\r\n\r\nfirst\r\n\r\n'
 	m2='From b@c Mon Jan  1 00:00:01 2024\r\nSubject: two\r\n\r\nsecond\r\n>From quoted\r\n\r\n'
