@@ -62,6 +62,8 @@ int mbox_lock_init(struct mbox_lock *l, const char *path)
 
 void mbox_lock_free(struct mbox_lock *l)
 {
+	gid_t rgid, egid, sgid;
+
 	mbox_lock_release(l);
 	free(l->dotlock);
 	l->dotlock = NULL;
@@ -69,8 +71,6 @@ void mbox_lock_free(struct mbox_lock *l)
 	 * this mailbox did not need it (an untrusted path): a saved gid
 	 * other than the real one would also stop LeakSanitizer's
 	 * ptrace-based check at exit in test builds. */
-	gid_t rgid, egid, sgid;
-
 	if (getresgid(&rgid, &egid, &sgid) == 0 && (egid != rgid || sgid != rgid) &&
 	    setresgid(rgid, rgid, rgid) < 0)
 		abort();

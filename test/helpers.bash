@@ -49,7 +49,7 @@ require_root() {
 }
 
 # retry TRIES DELAY CMD...: run CMD until it succeeds, at most TRIES
-# times, DELAY seconds apart; its status is CMD's last.
+# times, DELAY seconds apart; 0 once it did, 1 if it never did.
 retry() {
 	local tries=$1 delay=$2 i
 	shift 2
