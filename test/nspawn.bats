@@ -194,12 +194,21 @@ boot() {
 
 @test "nspawn: a session runs with the unit's sandbox in force (seccomp, no new privileges, capabilities, read-only system)" {
 	local holder pid unit i mnt
-	# a client that holds its session open after the greeting
+	# a client that holds its session open after the greeting; the
+	# greeting comes from onepop itself, so once it is there the unit's
+	# process has been through systemd's set-up and exec (read before
+	# that, /proc showed a half-made process: Seccomp 2, NoNewPrivs 0)
 	python3 -c 'import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.recv(512)
-time.sleep(20)' "$P110" 3>&- &
+open(sys.argv[2], "w").close()
+time.sleep(20)' "$P110" "$BATS_TEST_TMPDIR/greeted" 3>&- &
 	holder=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$BATS_TEST_TMPDIR/greeted" ] && break
+		sleep 0.1
+	done
+	[ -e "$BATS_TEST_TMPDIR/greeted" ] || { kill "$holder"; fail "no greeting"; }
 	for ((i = 0; i < 100; i++)); do
 		unit=$(ct systemctl list-units --no-legend --plain --state=running 'onepop@*' | awk 'NR == 1 { print $1 }')
 		[ -n "$unit" ] && break
