@@ -1,4 +1,4 @@
-/* libFuzzer target: SASL decoding (src/base64.c, src/sasl.c). Byte 0
+/* libFuzzer target: SASL decoding (util/base64.c, src/sasl.c). Byte 0
  * picks what the rest of the input is:
  *   0  base64 text for base64_decode, into an exact-size heap buffer
  *      (ASan sees any overrun) and a too-small one (-ENOBUFS). Decoding
