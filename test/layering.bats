@@ -37,7 +37,7 @@ backend_cc() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *session.h* ]]
 	# The probe is sound: with src/ on the path it compiles.
-	run backend_cc -I "$TOP/src" "$T/probe.c"
+	run backend_cc -I "$TOP/src" -I "$TOP/src/auth" "$T/probe.c"
 	[ "$status" -eq 0 ]
 	# Nor does the source root give a way round.
 	printf '#include "backend.h"\n#include "src/session.h"\n' >"$T/probe2.c"
