@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "onepop/backend.h"
 #include "config.h"
 
 extern const struct backend_ops backend_maildir;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "backend.h"
+#include "onepop/backend.h"
 #include "checkconfig.h"
 #include "config.h"
 #include "onepop_limits.h"

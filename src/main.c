@@ -7,7 +7,7 @@
 
 #include "auth.h"
 #include "auth_helper.h"
-#include "backend.h"
+#include "onepop/backend.h"
 #include "checkconfig.h"
 #include "config.h"
 #include "failstate.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "backend.h"
+#include "onepop/backend.h"
 #include "log.h"
 #include "onepop_limits.h"
 #include "numparse.h"

@@ -3,7 +3,7 @@
 #define ONEPOP_SCAN_H
 
 #include "auth.h"
-#include "backend.h"
+#include "onepop/backend.h"
 #include "options.h"
 
 /* Look opt->scan up (through auth, else the system's passwd), become that

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "auth.h"
-#include "backend.h"
+#include "onepop/backend.h"
 #include "io.h"
 #include "onepop_limits.h"
 #include "login.h"

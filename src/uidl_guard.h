@@ -2,7 +2,7 @@
 #ifndef ONEPOP_UIDL_GUARD_H
 #define ONEPOP_UIDL_GUARD_H
 
-#include "backend.h"
+#include "onepop/backend.h"
 #include "options.h"
 
 /* Log what the backend's scan reported in report->uidl; -EAGAIN when the

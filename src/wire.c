@@ -1,5 +1,5 @@
 /* Wire-form conversion: streaming dot-stuffing (the size count is
- * backends/wire_size.c). */
+ * backends/common/wire_size.c). */
 #include <errno.h>
 #include <string.h>
 

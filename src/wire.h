@@ -9,7 +9,7 @@
 
 struct io;
 
-/* The size count (struct wire_size) is in backends/backend.h. */
+/* The size count (struct wire_size) is in include/onepop/backend.h. */
 
 /* Converts raw message bytes into the dot-stuffed wire form as they are
  * streamed to the client. body_lines < 0 sends everything; otherwise

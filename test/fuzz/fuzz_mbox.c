@@ -1,4 +1,4 @@
-/* libFuzzer target: the mbox parser (backends/mbox.c). The input is the
+/* libFuzzer target: the mbox parser (backends/mbox/mbox.c). The input is the
  * whole mailbox file; it is opened, scanned and every message read, as a
  * session would. Checks: each message reads back in exactly the octets
  * its scan size announced (wire_size over what msg_read returns), every
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "onepop/backend.h"
 #include "fuzz_util.h"
 
 extern const struct backend_ops backend_mbox;

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "backend.h"
+#include "onepop/backend.h"
 #include "fuzz_util.h"
 #include "base64.h"
 #include "log.h"

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "backend.h"
+#include "onepop/backend.h"
 #include "fuzz_util.h"
 #include "log.h"
 #include "options.h"

@@ -1,5 +1,5 @@
 /* libFuzzer target: the old servers' UIDL lists that --uidl-format reads
- * (backends/maildir_migrate.c). Byte 0 picks the format (dovecot,
+ * (backends/maildir/maildir_migrate.c). Byte 0 picks the format (dovecot,
  * courier, or a map file); the rest is that file, written into a Maildir
  * of three messages whose UIDL ledger is removed first, so every message
  * is new and the list is consulted. The Maildir is opened and scanned as
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "onepop/backend.h"
 #include "fuzz_util.h"
 
 extern const struct backend_ops backend_maildir;

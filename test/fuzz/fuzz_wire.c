@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"   /* struct wire_size */
+#include "onepop/backend.h"   /* struct wire_size */
 #include "fuzz_util.h"
 #include "io.h"
 #include "wire.h"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Read and forge onepop's Maildir size cache (backends/maildir_cache.c) for tests.
+"""Read and forge onepop's Maildir size cache (backends/maildir/maildir_cache.c) for tests.
 
   mdcache.py entries MAILDIR         print the message lines of MAILDIR/onepop.cache
                                      as "RAW WIRE sub/NAME" (without the inode)

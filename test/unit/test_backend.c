@@ -1,12 +1,12 @@
 /* The backend contract (backend.h), driven the way the core drives it,
- * through the memory backend (backends/memory.c); and the config the
+ * through the memory backend (backends/memory/memory.c); and the config the
  * core fills for backends from the options. */
 #include <errno.h>
 #include <string.h>
 #include <stdlib.h>
 
-#include "backend.h"
-#include "memory.h"
+#include "onepop/backend.h"
+#include "memory_store.h"
 #include "options.h"
 #include "unit.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"   /* struct wire_size */
+#include "onepop/backend.h"   /* struct wire_size */
 #include "io.h"
 #include "unit.h"
 #include "wire.h"

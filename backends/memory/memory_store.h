@@ -1,6 +1,6 @@
 /* The memory backend (memory.c): an example of backend.h, for the tests. */
-#ifndef ONEPOP_MEMORY_H
-#define ONEPOP_MEMORY_H
+#ifndef ONEPOP_MEMORY_STORE_H
+#define ONEPOP_MEMORY_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
+#include "onepop/backend.h"
 
 /* Octets staged before MD5Update: header lines are short, and one
  * MD5Update a line (and one more for its "\n") cost more than the

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "backend.h"
+#include "onepop/backend.h"
 
 void wire_size_init(struct wire_size *ws)
 {

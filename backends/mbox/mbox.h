@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "backend.h"
+#include "onepop/backend.h"
 #include "login_delay.h"
 #include "mbox_lock.h"
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
-#include "backend.h"
+#include "onepop/backend.h"
 #include "fdio.h"
 #include "onepop_limits.h"
 #include "login_delay.h"

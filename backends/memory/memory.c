@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "memory.h"
+#include "onepop/backend.h"
+#include "memory_store.h"
 
 struct memory_store memory_store;
 

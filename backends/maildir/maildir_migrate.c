@@ -22,7 +22,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "onepop/backend.h"
 #include "maildir.h"
 
 /* An old list bigger than this is not one. */

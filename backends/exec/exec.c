@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "onepop/backend.h"
 #include "numparse.h"
 
 extern const struct backend_ops backend_exec;

@@ -15,7 +15,7 @@
  *   anything else          "-ERR [SYS/TEMP]" try again later
  * Backends do not log; the core logs what they return.
  *
- * backends/memory.c is a small example that uses nothing else.
+ * backends/memory/memory.c is a small example that uses nothing else.
  * To add a backend: write backends/NAME.c defining
  * `const struct backend_ops backend_NAME`, add it to backends/registry.c
  * and to the list in meson.build. Embed struct mailbox first in your
@@ -98,7 +98,7 @@ struct backend_report {
 /* Octets a message takes on the wire before dot-stuffing (RFC 1939 §3):
  * a bare LF counts 2, CRLF 2, and a last line without LF gets 2 more.
  * Feed the raw bytes in any chunks, then read the total with
- * wire_size_end(). (backends/wire_size.c) */
+ * wire_size_end(). (backends/common/wire_size.c) */
 struct wire_size {
 	uint64_t octets;
 	bool last_cr;   /* previous chunk ended in CR */

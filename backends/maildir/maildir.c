@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "onepop/backend.h"
 #include "commit_intent.h"
 #include "hex.h"
 #include "login_delay.h"

@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "backend.h"
+#include "onepop/backend.h"
 
 struct uidl_popa3d {
 	MD5_CTX ctx;

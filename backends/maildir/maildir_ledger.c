@@ -43,7 +43,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
-#include "backend.h"
+#include "onepop/backend.h"
 #include "fdio.h"
 #include "hex.h"
 #include "maildir.h"
