@@ -12,8 +12,10 @@ bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 
-ONEPOP=${ONEPOP:-$BATS_TEST_DIRNAME/../build/onepop}
-LIBDIR=$BATS_TEST_DIRNAME/lib
+# test/, wherever the suite that loads this file sits under it.
+TESTDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ONEPOP=${ONEPOP:-$TESTDIR/../build/onepop}
+LIBDIR=$TESTDIR/lib
 POP3UTIL=$LIBDIR/pop3util.py
 # The system interpreter: version-manager shims cost a lot per start.
 if [ -z "${PYTHON:-}" ]; then
@@ -269,7 +271,7 @@ common_teardown() {
 # The options every pipe session gets; tests add theirs in POP_ARGS. The
 # fixture mixes {PLAIN} and crypt users, for which onepop would offer
 # only PLAIN by default: the suites name every mechanism so that each is
-# exercised (test/mechanisms.bats checks the default).
+# exercised (test/auth/mechanisms.bats checks the default).
 pop_std_args() {
 	printf '%s\n' "--auth=passwd-file:$PASSWD" "--mailbox=$MAILBOX" --fail-delay=0 \
 		--auth-mechanisms=plain,cram-md5,apop

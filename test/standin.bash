@@ -5,7 +5,7 @@
 # chmod -R MODE (the server must be able to remove files to delete them).
 standin_setup() {
 	common_setup
-	STANDIN=$BATS_TEST_DIRNAME/../examples/mailbox-test-server
+	STANDIN=$TESTDIR/../examples/mailbox-test-server
 	perl -MMail::Transport::POP3 -e1 2>/dev/null ||
 		skip "Mail::Transport::POP3 missing (Debian libmail-box-pop3-perl)"
 	MSGS=$BATS_TEST_TMPDIR/t/messages

@@ -1,4 +1,4 @@
-# Shared by test/package.bats and test/nspawn.bats: build the Debian
+# Shared by test/deploy/package.bats and test/deploy/nspawn.bats: build the Debian
 # package from this tree once per run, and make clean Debian 12 roots.
 
 bats_require_minimum_version 1.5.0
@@ -6,8 +6,8 @@ load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 
 export DEBIAN_FRONTEND=noninteractive
-TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-MKROOT=$BATS_TEST_DIRNAME/debian/mkroot
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+MKROOT=$TOP/test/debian/mkroot
 # One build a run, shared by both suites (the build dir when meson runs us).
 PKG_DIR=${BUILD_ROOT:-$BATS_RUN_TMPDIR}/debian-package
 

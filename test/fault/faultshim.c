@@ -1,5 +1,5 @@
 /* An LD_PRELOAD shim that makes one system call fail, for the fault
- * injection tests (test/fault.bats). Environment:
+ * injection tests (test/backends/maildir/fault.bats). Environment:
  *   FAULT_CALL   the function to fail: open, openat, write, unlink,
  *                unlinkat, rename, renameat, fsync, flock
  *   FAULT_NTH    which call of it fails (1-based); 0 or unset: none

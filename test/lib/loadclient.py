@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Concurrent POP3 clients for test/load.bats.
+"""Concurrent POP3 clients for test/core/load.bats.
 
 loadclient.py mkusers DIR N : users u0..u(N-1) in DIR/passwd (password
 "pw-uK", home DIR/uK, no uid fields) each with a Maildir of MSGS messages.

@@ -1,0 +1,64 @@
+#!/usr/bin/env bats
+# The session lock is given up before "+OK" to QUIT (issue 16.2): a
+# client that logs in again as soon as it reads the goodbye is never told
+# [IN-USE], even when the first session still has work to do after its
+# reply (writing the size cache of a large mailbox seen cold).
+
+setup() {
+	load ../../helpers
+	common_setup
+}
+
+# many_messages DIR N: N small messages without ,S= in their names, so the
+# first session reads every file and writes the whole size cache at close.
+many_messages() {
+	"$PYTHON" - "$1" "$2" <<-'PY'
+	import os, sys
+	d, n = sys.argv[1], int(sys.argv[2])
+	for i in range(n):
+	    with open(os.path.join(d, "new", "%d.M%dP1.cold" % (1700001000 + i, i)), "w") as f:
+	        f.write("Subject: %d\n\nbody %d\n" % (i, i))
+	PY
+	fix_owner "$1"
+}
+
+# reconnect ROUNDS: each round, a session sends UIDL and QUIT; the moment
+# its goodbye is read, a second session logs in. Prints each second
+# session's STAT reply; the cache is removed between rounds (cold again).
+reconnect() {
+	local -a std
+	mapfile -t std < <(pop_std_args)
+	"$PYTHON" - "$1" "$MAILDIR" "$ONEPOP" "${std[@]}" --preauth=alice <<-'PY'
+	import os, subprocess, sys
+	rounds, maildir, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+	for r in range(rounds):
+	    for name in ("onepop.cache", "onepop-uidl"):
+	        try:
+	            os.unlink(os.path.join(maildir, name))
+	        except FileNotFoundError:
+	            pass
+	    first = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+	                             stderr=subprocess.DEVNULL)
+	    first.stdin.write(b"UIDL\r\nQUIT\r\n")
+	    first.stdin.flush()
+	    while True:
+	        line = first.stdout.readline()
+	        if not line or line.startswith(b"+OK goodbye"):
+	            break
+	    if not line:
+	        print("round %d: first session gave no goodbye" % r)
+	        continue
+	    second = subprocess.run(cmd, input=b"STAT\r\nQUIT\r\n", capture_output=True, timeout=60)
+	    print("round %d: %s" % (r, " | ".join(second.stdout.decode().splitlines())))
+	    first.wait(timeout=60)
+	PY
+}
+
+@test "QUIT: a login right after the goodbye on a large cold Maildir is never [IN-USE]" {
+	many_messages "$MAILDIR" 40000
+	run reconnect 4
+	assert_success
+	refute_output --partial "IN-USE"
+	refute_output --partial "no goodbye"
+	assert_equal "$(grep -c "| +OK 40005 " <<<"$output")" 4 || fail "$output"
+}
