@@ -144,10 +144,7 @@ int sandbox_prepare(const char *user, const char *dir, struct sandbox *ret,
  * above are little-endian); an int argument is all the kernel reads. */
 #define ARG_LO(n) ((unsigned)offsetof(struct seccomp_data, args[n]))
 
-/* ktls: also let OpenSSL attach the kernel's TLS to the connection
- * (setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls")) and hand it the keys
- * (setsockopt(fd, SOL_TLS, ...)); no other socket option. */
-static int seccomp_install(bool ktls)
+int sandbox_seccomp(bool ktls)
 {
 	static const struct sock_filter head[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
@@ -216,7 +213,7 @@ static int seccomp_install(bool ktls)
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0 ? -errno : 0;
 }
 #else
-static int seccomp_install(bool ktls)
+int sandbox_seccomp(bool ktls)
 {
 	(void)ktls;
 	return -ENOTSUP;   /* no filter written for this architecture */
@@ -248,5 +245,5 @@ int sandbox_enter(const struct sandbox *sb)
 	 * (a real CPU answers 0 here: no way to switch the filter off). */
 	if (RUNNING_ON_VALGRIND)
 		return 0;
-	return seccomp_install(tls_ktls());
+	return sandbox_seccomp(tls_ktls());
 }
