@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # TLS: STLS (RFC 2595) and implicit TLS (RFC 8314) with real clients,
 # the plaintext policy, what CAPA says, pipelined input after STLS, the
-# handshake timeout and certificate errors at startup.
+# handshake timeout, certificate errors at startup and kernel TLS
+# (--tls-ktls) with its fallback.
 
 setup() {
 	load helpers
@@ -329,6 +330,55 @@ ktls_fetch() {
 		wait_log "$log" 'session end:'
 		grep -q 'kTLS: send on' "$log" || fail "kTLS send is not on: $(cat "$log")"
 	done
+}
+
+@test "--tls-ktls=on on a pipe pair (inetd may hand one over): the session works and the log says it is not a socket" {
+	local -a std
+	mapfile -t std < <(pop_std_args)
+	# A TLS client over onepop's stdin and stdout (Python's memory BIOs).
+	cat >"$BATS_TEST_TMPDIR/pipetls.py" <<-'EOF2'
+	import os, ssl, subprocess, sys
+	p = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+	c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+	c.check_hostname, c.verify_mode = False, ssl.CERT_NONE
+	inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+	t = c.wrap_bio(inc, out)
+	def flush():
+	    p.stdin.write(out.read())
+	    p.stdin.flush()
+	def more():
+	    d = os.read(p.stdout.fileno(), 65536)
+	    if not d:
+	        sys.exit("onepop closed the pipe")
+	    inc.write(d)
+	def call(f, *a):
+	    while True:
+	        try:
+	            r = f(*a)
+	            flush()
+	            return r
+	        except ssl.SSLWantReadError:
+	            flush()
+	            more()
+	call(t.do_handshake)
+	call(t.write, b"USER alice\r\nPASS secret\r\nRETR 1\r\nQUIT\r\n")
+	got = b""
+	while not got.endswith(b"+OK goodbye\r\n"):
+	    got += call(t.read, 65536)
+	sys.stdout.buffer.write(got)
+	p.stdin.close()
+	sys.exit(p.wait())
+	EOF2
+	load_uidls
+	RAW=$BATS_TEST_TMPDIR/pipe.raw
+	timeout 30 python3 "$BATS_TEST_TMPDIR/pipetls.py" "$ONEPOP" "${std[@]}" --debug \
+		--tls=implicit "${TLS_ARGS[@]}" --tls-ktls=on >"$RAW" 2>"$BATS_TEST_TMPDIR/pipe.err" ||
+		fail "the session failed: $(cat "$BATS_TEST_TMPDIR/pipe.err")"
+	run tr -d '\r' <"$RAW"
+	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
+	assert_block 4 "$WIRE_DIR/${MSGUID[1]}"
+	grep -q 'kTLS: unavailable (the connection is not a socket)' "$BATS_TEST_TMPDIR/pipe.err" ||
+		fail "no such kTLS line: $(cat "$BATS_TEST_TMPDIR/pipe.err")"
 }
 
 @test "--tls-ktls: a bad value is exit 2 with the reason, on the command line and in a config file" {
