@@ -372,8 +372,9 @@ static int impl_start(struct io *io)
 	active = true;
 	io->t = (struct io_transport){ .read = tls_read, .write = tls_write, .ctx = io };
 	log_msg(LOG_INFO, "TLS: %s %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
-	/* Whether the kernel took the records over: it may refuse a cipher
-	 * or a direction (receiving TLS 1.3, for one) even with the ULP on. */
+	/* Whether the kernel took the records over: with the ULP on, a
+	 * cipher the kernel lacks keeps both directions in OpenSSL, and
+	 * OpenSSL 3.0 receives TLS 1.3 itself. */
 	if (ktls && no_ktls)
 		log_msg(LOG_INFO, "kTLS: unavailable (%s)", no_ktls);
 	else if (ktls)
