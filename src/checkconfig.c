@@ -259,6 +259,7 @@ static void print_settings(const struct options *o, const struct backend_ops *b)
 	printf("tls = %s\n", tls[o->tls]);
 	kv("tls-cert", o->tls_cert);
 	kv("tls-key", o->tls_key ? o->tls_key : o->tls_cert);
+	printf("tls-ktls = %s\n", o->tls_ktls ? "on" : "off");
 	printf("allow-plaintext = %s\n", yes(o->allow_plaintext));
 	printf("proxy-protocol = %s\n", o->proxy_protocol ? o->proxy_from ? o->proxy_from : "yes" : "no");
 	printf("commands = %s\n", o->commands_minimal ? "minimal" : "full");

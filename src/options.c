@@ -20,7 +20,7 @@ enum { OPT_LIST_BACKENDS = 256, OPT_PREAUTH, OPT_GREETING, OPT_GOODBYE,
        OPT_MAIL_GROUP, OPT_SCAN, OPT_UIDL_GUARD, OPT_UIDL_FORMAT,
        OPT_FAIL_STATE, OPT_FAIL_LIMIT, OPT_FAIL_BAN, OPT_EXPIRE, OPT_LOGIN_DELAY,
        OPT_PRIVSEP_USER, OPT_PRIVSEP_DIR, OPT_AUTH_MECHANISMS, OPT_TLS_TICKET_KEY,
-       OPT_CHECK_CONFIG };
+       OPT_CHECK_CONFIG, OPT_TLS_KTLS };
 
 static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -38,6 +38,7 @@ static const struct option longopts[] = {
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "tls-ticket-key", required_argument, NULL, OPT_TLS_TICKET_KEY },
+	{ "tls-ktls", required_argument, NULL, OPT_TLS_KTLS },
 	{ "allow-plaintext", no_argument, NULL, OPT_ALLOW_PLAINTEXT },
 	{ "proxy-protocol", optional_argument, NULL, OPT_PROXY_PROTOCOL },
 	{ "commands", required_argument, NULL, OPT_COMMANDS },
@@ -105,6 +106,8 @@ void options_usage(void)
 	      "      --tls-key=FILE      PEM private key (default: in --tls-cert)\n"
 	      "      --tls-ticket-key=FILE  session tickets sealed with FILE's keys, so\n"
 	      "                          a client resumes across sessions (see man)\n"
+	      "      --tls-ktls=on|off   let the kernel encrypt TLS records where it\n"
+	      "                          can (default off; see man)\n"
 	      "      --allow-plaintext   allow USER/PASS, APOP, AUTH PLAIN before TLS\n"
 	      "      --auth-mechanisms=LIST  offer these of plain, cram-md5, apop (default:\n"
 	      "                          plain, and the other two when every user of\n"
@@ -262,6 +265,15 @@ static int apply(struct options *o, int id, const char *val, int depth)
 	case OPT_TLS_CERT: set_string(&o->tls_cert, copy); break;
 	case OPT_TLS_KEY: set_string(&o->tls_key, copy); break;
 	case OPT_TLS_TICKET_KEY: set_string(&o->tls_ticket_key, copy); break;
+	case OPT_TLS_KTLS:
+		free(copy);
+		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
+		if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
+			fprintf(stderr, "onepop: --tls-ktls: on or off, not %s\n", val);
+			return -EINVAL;
+		}
+		o->tls_ktls = !strcmp(val, "on");
+		break;
 	case OPT_ALLOW_PLAINTEXT: o->allow_plaintext = parse_bool(copy); free(copy); break;
 	case OPT_PROXY_PROTOCOL:
 		/* A config line "proxy-protocol = yes" is the bare flag. */

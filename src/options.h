@@ -41,6 +41,7 @@ struct options {
 	const char *tls_cert;       /* PEM, may hold the chain */
 	const char *tls_key;        /* PEM; NULL: the key is in tls_cert */
 	const char *tls_ticket_key; /* session ticket keys; NULL: no tickets */
+	bool tls_ktls;              /* --tls-ktls=on: kernel TLS where offered */
 	bool allow_plaintext;       /* USER/PASS, APOP, PLAIN before TLS */
 	unsigned auth_mechanisms;   /* MECHS_*; 0: what works for every user */
 	bool proxy_protocol;        /* expect a PROXY header first */

@@ -5,10 +5,13 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -16,6 +19,7 @@
 
 #include "config.h"
 #include "sandbox.h"
+#include "tls.h"
 
 #ifdef HAVE_VALGRIND_H
 #include <valgrind/valgrind.h>
@@ -136,13 +140,31 @@ int sandbox_prepare(const char *user, const char *dir, struct sandbox *ret,
 #define SANDBOX_DEFAULT SECCOMP_RET_KILL_PROCESS
 #endif
 
-static int seccomp_install(void)
+/* The low 32 bits of a system call's argument n (both architectures
+ * above are little-endian); an int argument is all the kernel reads. */
+#define ARG_LO(n) ((unsigned)offsetof(struct seccomp_data, args[n]))
+
+int sandbox_seccomp(bool ktls)
 {
-	static struct sock_filter filter[] = {
+	static const struct sock_filter head[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	};
+	/* Every path out of it but the first jump returns: it loads the
+	 * arguments over the system call's number. */
+	static const struct sock_filter ktls_rules[] = {
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setsockopt, 0, 7),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOL_TLS, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(2)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TCP_ULP, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SANDBOX_DEFAULT),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	static const struct sock_filter rules[] = {
 		/* the dialogue and the relay: the connection, the monitor */
 		ALLOW(__NR_read), ALLOW(__NR_write), ALLOW(__NR_readv), ALLOW(__NR_writev),
 		ALLOW(__NR_recvfrom), ALLOW(__NR_sendto), ALLOW(__NR_recvmsg), ALLOW(__NR_sendmsg),
@@ -172,16 +194,28 @@ static int seccomp_install(void)
 #endif
 		BPF_STMT(BPF_RET | BPF_K, SANDBOX_DEFAULT),
 	};
-	struct sock_fprog prog = {
-		.len = (unsigned short)(sizeof(filter) / sizeof(filter[0])),
-		.filter = filter,
-	};
+	struct sock_filter filter[sizeof(head) / sizeof(head[0]) +
+	                         sizeof(ktls_rules) / sizeof(ktls_rules[0]) +
+	                         sizeof(rules) / sizeof(rules[0])];
+	struct sock_fprog prog = { .filter = filter };
+	size_t n = 0;
+
+	memcpy(filter, head, sizeof(head));
+	n += sizeof(head) / sizeof(head[0]);
+	if (ktls) {
+		memcpy(filter + n, ktls_rules, sizeof(ktls_rules));
+		n += sizeof(ktls_rules) / sizeof(ktls_rules[0]);
+	}
+	memcpy(filter + n, rules, sizeof(rules));
+	n += sizeof(rules) / sizeof(rules[0]);
+	prog.len = (unsigned short)n;
 
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0 ? -errno : 0;
 }
 #else
-static int seccomp_install(void)
+int sandbox_seccomp(bool ktls)
 {
+	(void)ktls;
 	return -ENOTSUP;   /* no filter written for this architecture */
 }
 #endif
@@ -211,5 +245,5 @@ int sandbox_enter(const struct sandbox *sb)
 	 * (a real CPU answers 0 here: no way to switch the filter off). */
 	if (RUNNING_ON_VALGRIND)
 		return 0;
-	return seccomp_install();
+	return sandbox_seccomp(tls_ktls());
 }

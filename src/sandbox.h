@@ -5,6 +5,7 @@
 #ifndef ONEPOP_SANDBOX_H
 #define ONEPOP_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -27,5 +28,13 @@ int sandbox_prepare(const char *user, const char *dir, struct sandbox *ret,
  * the process down. Every step is checked; a failure returns a negative
  * errno and the child must exit. */
 int sandbox_enter(const struct sandbox *sb);
+
+/* sandbox_enter's last step, alone for the tests: the seccomp filter.
+ * ktls (--tls-ktls=on) also lets OpenSSL attach the kernel's TLS to the
+ * connection (setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls")) and hand it
+ * the keys (setsockopt(fd, SOL_TLS, ...)); no other socket option. Needs
+ * no new privileges (or root). 0, or a negative errno (-ENOTSUP on an
+ * architecture without a filter). */
+int sandbox_seccomp(bool ktls);
 
 #endif

@@ -4,6 +4,8 @@
  * plaintext session never maps libssl or libcrypto. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -23,6 +25,7 @@
 static SSL_CTX *ctx;
 static SSL *ssl;
 static bool active;
+static bool ktls;           /* --tls-ktls=on */
 
 /* --tls-ticket-key: RFC 5077 (TLS 1.2) and RFC 8446 §4.6.1 (TLS 1.3)
  * session tickets sealed with keys that every onepop process on the host
@@ -206,6 +209,9 @@ static int impl_configure(const struct options *opt, char *err, size_t errlen)
 		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	}
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* SSL_OP_ENABLE_KTLS itself is set per connection, in impl_start,
+	 * once the connection has taken the kernel's TLS layer. */
+	ktls = opt->tls_ktls;
 	if (SSL_CTX_use_certificate_chain_file(ctx, opt->tls_cert) != 1) {
 		last_error(err, errlen, "cannot load certificate", opt->tls_cert);
 		goto fail;
@@ -276,17 +282,61 @@ static ssize_t tls_write(void *c, const void *buf, size_t len)
 	return io_result(r, n);
 }
 
+/* --tls-ktls: attach the kernel's TLS layer (the TCP_ULP "tls") to the
+ * connection before the handshake, so that OpenSSL can hand it the
+ * record keys once they are agreed. NULL when the connection took it,
+ * else why not, for the log. */
+static const char *ktls_attach(const struct io *io)
+{
+#ifdef OPENSSL_NO_KTLS
+	(void)io;
+	return "OpenSSL built without kTLS";
+#else
+	static char why[128];
+	const int fds[2] = { io->in_fd, io->out_fd };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct stat st;
+
+		if (fstat(fds[i], &st) < 0 || !S_ISSOCK(st.st_mode))
+			return "the connection is not a socket";
+		/* stdin and stdout are most often one socket: EEXIST the
+		 * second time. */
+		if (setsockopt(fds[i], IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")) < 0 &&
+		    errno != EEXIST) {
+			if (errno == ENOENT)
+				return "kernel offers no TLS ULP";
+			snprintf(why, sizeof(why), "cannot attach the TLS ULP: %s", strerror(errno));
+			return why;
+		}
+	}
+	return NULL;
+#endif
+}
+
 static int impl_start(struct io *io)
 {
+	const char *no_ktls;
 	BIO *rbio, *wbio;
 	int r;
 
 	if (!ctx || ssl)
 		return -EINVAL;
+	no_ktls = ktls ? ktls_attach(io) : "off";
 	ssl = SSL_new(ctx);
-	/* fd BIOs, not socket BIOs: inetd may hand over a pipe pair too. */
-	rbio = BIO_new_fd(io->in_fd, BIO_NOCLOSE);
-	wbio = BIO_new_fd(io->out_fd, BIO_NOCLOSE);
+	if (!no_ktls) {
+		/* Only a socket BIO passes the keys to the kernel; from then
+		 * on SSL_write's records are the kernel's to encrypt. */
+		rbio = BIO_new_socket(io->in_fd, BIO_NOCLOSE);
+		wbio = BIO_new_socket(io->out_fd, BIO_NOCLOSE);
+		if (ssl)
+			SSL_set_options(ssl, SSL_OP_ENABLE_KTLS);
+	} else {
+		/* fd BIOs, not socket BIOs: inetd may hand over a pipe pair
+		 * too. Without kTLS this is the whole path, as if it were off. */
+		rbio = BIO_new_fd(io->in_fd, BIO_NOCLOSE);
+		wbio = BIO_new_fd(io->out_fd, BIO_NOCLOSE);
+	}
 	if (!ssl || !rbio || !wbio) {
 		BIO_free(rbio);
 		BIO_free(wbio);
@@ -322,6 +372,15 @@ static int impl_start(struct io *io)
 	active = true;
 	io->t = (struct io_transport){ .read = tls_read, .write = tls_write, .ctx = io };
 	log_msg(LOG_INFO, "TLS: %s %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+	/* Whether the kernel took the records over: with the ULP on, a
+	 * cipher the kernel lacks keeps both directions in OpenSSL, and
+	 * OpenSSL 3.0 receives TLS 1.3 itself. */
+	if (ktls && no_ktls)
+		log_msg(LOG_INFO, "kTLS: unavailable (%s)", no_ktls);
+	else if (ktls)
+		log_msg(LOG_INFO, "kTLS: send %s, recv %s",
+		        BIO_get_ktls_send(SSL_get_wbio(ssl)) ? "on" : "off",
+		        BIO_get_ktls_recv(SSL_get_rbio(ssl)) ? "on" : "off");
 	return 0;
 }
 

@@ -14,8 +14,9 @@
 
 #ifdef HAVE_TLS
 /* What the module onepop-tls.so exports as onepop_tls_module; the
- * functions below forward to it once tls_configure has loaded it. */
-#define TLS_MODULE_VERSION 2
+ * functions below forward to it once tls_configure has loaded it. The
+ * module reads struct options too: 3 since it reads tls_ktls. */
+#define TLS_MODULE_VERSION 3
 struct tls_module {
 	int version;
 	int (*configure)(const struct options *opt, char *err, size_t errlen);
@@ -39,6 +40,12 @@ int tls_start(struct io *io);
 /* True once a handshake succeeded. */
 bool tls_active(void);
 
+/* True once tls_configure succeeded with --tls-ktls=on: each handshake
+ * will then offer the connection to the kernel's TLS (setsockopt
+ * TCP_ULP, then SOL_TLS with the keys), which the pre-auth sandbox
+ * (sandbox.c) must let through. */
+bool tls_ktls(void);
+
 /* Send close_notify if a session is up and free everything. */
 void tls_end(void);
 
@@ -57,6 +64,7 @@ static inline int tls_configure(const struct options *opt, char *err, size_t err
 }
 static inline int tls_start(struct io *io) { (void)io; return -ENOTSUP; }
 static inline bool tls_active(void) { return false; }
+static inline bool tls_ktls(void) { return false; }
 static inline void tls_end(void) { }
 static inline int tls_relay(struct io *io, int fd) { (void)io; (void)fd; return -ENOTSUP; }
 #endif

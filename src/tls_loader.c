@@ -8,9 +8,12 @@
 #include "tls.h"
 
 static const struct tls_module *mod;
+static bool ktls;
 
 int tls_configure(const struct options *opt, char *err, size_t errlen)
 {
+	int r;
+
 	if (!mod) {
 		mod = module_symbol("onepop-tls.so", "onepop_tls_module", err, errlen);
 		if (!mod)
@@ -21,7 +24,9 @@ int tls_configure(const struct options *opt, char *err, size_t errlen)
 			return -ENOENT;
 		}
 	}
-	return mod->configure(opt, err, errlen);
+	r = mod->configure(opt, err, errlen);
+	ktls = r == 0 && opt->tls_ktls;
+	return r;
 }
 
 int tls_start(struct io *io)
@@ -32,6 +37,11 @@ int tls_start(struct io *io)
 bool tls_active(void)
 {
 	return mod && mod->active();
+}
+
+bool tls_ktls(void)
+{
+	return ktls;
 }
 
 void tls_end(void)

@@ -38,6 +38,7 @@ use_stderr() {
 	assert_line "timeout = 300"
 	assert_line "fail-delay = 250"        # the command line after the file
 	assert_line "fail-limit = 10"         # a default
+	assert_line "tls-ktls = off"          # a default
 	# every line is "key = value", a config onepop reads back the same
 	echo "$output" | grep -v '^auth\|^tls' >"$T/again.conf"
 	run grep -cv '^[a-z-]* = ' <<<"$output"

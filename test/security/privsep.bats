@@ -85,6 +85,13 @@ probe() {
 	probe "wait:1" "send:STLS\r\n" "wait:2" tls "send:CAPA\r\n" "wait:3"
 }
 
+@test "--tls-ktls=on: the cell is the same, and offering the connection to the kernel's TLS from it does not kill it" {
+	make_cert
+	tcp_server_start --debug --tls=implicit --tls-cert="$CERT" --tls-key="$KEY" --tls-ktls=on
+	probe tls "wait:1"
+	grep -q 'kTLS: ' "$TCP_ERR" || fail "no kTLS line: $(cat "$TCP_ERR")"
+}
+
 @test "after login over plaintext the user's process serves the connection alone" {
 	tcp_server_start
 	local go=$BATS_TEST_TMPDIR/go2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # TLS: STLS (RFC 2595) and implicit TLS (RFC 8314) with real clients,
 # the plaintext policy, what CAPA says, pipelined input after STLS, the
-# handshake timeout and certificate errors at startup.
+# handshake timeout, certificate errors at startup and kernel TLS
+# (--tls-ktls) with its fallback.
 
 setup() {
 	load ../helpers
@@ -268,6 +269,145 @@ capa_of() {
 	assert_success
 	secs=$(sed -n 's/^closed after //p' <<<"$output")
 	[ "${secs%.*}" -le 4 ] || fail "closed after $secs s"
+}
+
+# ------------------------------------------------------------- kernel TLS (--tls-ktls)
+
+# kernel_tls_ulp: whether this kernel attaches its TLS layer to a TCP
+# connection (TCP_ULP, 31 in linux/tcp.h, "tls"), after loading the tls
+# module where modprobe can.
+kernel_tls_ulp() {
+	if command -v modprobe >/dev/null; then
+		modprobe tls 2>/dev/null || :
+	fi
+	python3 -c '
+import socket, sys
+l = socket.create_server(("127.0.0.1", 0))
+c = socket.create_connection(l.getsockname())
+try:
+    c.setsockopt(socket.IPPROTO_TCP, 31, b"tls")
+except OSError:
+    sys.exit(1)
+'
+}
+
+# ktls_fetch: poplib over STLS on $STA and over implicit TLS on $IMP,
+# every message read back byte for byte.
+ktls_fetch() {
+	run timeout 30 python3 "$EDGE" poplib-stls "$STA" "$WIRE_DIR"
+	assert_success
+	assert_equal "$(count_lines '^retr .* ok$')" 5
+	run timeout 30 python3 "$EDGE" poplib-ssl "$IMP" "$WIRE_DIR"
+	assert_success
+	assert_equal "$(count_lines '^retr .* ok$')" 5
+	assert_store_unchanged
+}
+
+@test "--tls-ktls=on: STLS and implicit TLS fetch every message; without a kernel TLS ULP the log says kTLS is unavailable" {
+	# The option both ways: on the command line and as a config key.
+	printf 'tls-ktls = on\n' >"$BATS_TEST_TMPDIR/ktls.conf"
+	edge_server_start STA --debug --tls=starttls "${TLS_ARGS[@]}" --config="$BATS_TEST_TMPDIR/ktls.conf"
+	edge_server_start IMP --debug --tls=implicit "${TLS_ARGS[@]}" --tls-ktls=on
+	ktls_fetch
+	# One kTLS line a session, right after the handshake's.
+	for log in "$BATS_TEST_TMPDIR/STA.log" "$BATS_TEST_TMPDIR/IMP.log"; do
+		wait_log "$log" 'session end:'
+		assert_equal "$(grep -c 'kTLS: ' "$log")" 1
+		grep -A1 'TLS: TLSv1' "$log" | grep -q 'kTLS: ' || fail "no kTLS line after the handshake: $(cat "$log")"
+		if ! kernel_tls_ulp; then
+			grep -q 'kTLS: unavailable (kernel offers no TLS ULP)' "$log" ||
+				fail "kTLS not reported unavailable: $(cat "$log")"
+		fi
+	done
+}
+
+@test "--tls-ktls=on where the kernel offers a TLS ULP: the kernel sends the records" {
+	kernel_tls_ulp || skip "kernel offers no TLS ULP"
+	edge_server_start STA --debug --tls=starttls "${TLS_ARGS[@]}" --tls-ktls=on
+	edge_server_start IMP --debug --tls=implicit "${TLS_ARGS[@]}" --tls-ktls=on
+	ktls_fetch
+	for log in "$BATS_TEST_TMPDIR/STA.log" "$BATS_TEST_TMPDIR/IMP.log"; do
+		wait_log "$log" 'session end:'
+		grep -q 'kTLS: send on' "$log" || fail "kTLS send is not on: $(cat "$log")"
+	done
+}
+
+@test "--tls-ktls=on on a pipe pair (inetd may hand one over): the session works and the log says it is not a socket" {
+	local -a std
+	mapfile -t std < <(pop_std_args)
+	# A TLS client over onepop's stdin and stdout (Python's memory BIOs).
+	cat >"$BATS_TEST_TMPDIR/pipetls.py" <<-'EOF2'
+	import os, ssl, subprocess, sys
+	p = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+	c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+	c.check_hostname, c.verify_mode = False, ssl.CERT_NONE
+	inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+	t = c.wrap_bio(inc, out)
+	def flush():
+	    p.stdin.write(out.read())
+	    p.stdin.flush()
+	def more():
+	    d = os.read(p.stdout.fileno(), 65536)
+	    if not d:
+	        sys.exit("onepop closed the pipe")
+	    inc.write(d)
+	def call(f, *a):
+	    while True:
+	        try:
+	            r = f(*a)
+	            flush()
+	            return r
+	        except ssl.SSLWantReadError:
+	            flush()
+	            more()
+	call(t.do_handshake)
+	call(t.write, b"USER alice\r\nPASS secret\r\nRETR 1\r\nQUIT\r\n")
+	got = b""
+	while not got.endswith(b"+OK goodbye\r\n"):
+	    got += call(t.read, 65536)
+	sys.stdout.buffer.write(got)
+	p.stdin.close()
+	sys.exit(p.wait())
+	EOF2
+	load_uidls
+	RAW=$BATS_TEST_TMPDIR/pipe.raw
+	timeout 30 python3 "$BATS_TEST_TMPDIR/pipetls.py" "$ONEPOP" "${std[@]}" --debug \
+		--tls=implicit "${TLS_ARGS[@]}" --tls-ktls=on >"$RAW" 2>"$BATS_TEST_TMPDIR/pipe.err" ||
+		fail "the session failed: $(cat "$BATS_TEST_TMPDIR/pipe.err")"
+	run tr -d '\r' <"$RAW"
+	assert_line --index 2 "+OK 5 messages ($TOTAL_OCTETS octets)"
+	assert_block 4 "$WIRE_DIR/${MSGUID[1]}"
+	grep -q 'kTLS: unavailable (the connection is not a socket)' "$BATS_TEST_TMPDIR/pipe.err" ||
+		fail "no such kTLS line: $(cat "$BATS_TEST_TMPDIR/pipe.err")"
+}
+
+@test "--tls-ktls: a bad value is exit 2 with the reason, on the command line and in a config file" {
+	run_onepop --auth=passwd-file:"$PASSWD" --tls=implicit "${TLS_ARGS[@]}" --tls-ktls=maybe
+	assert_failure 2
+	assert_output ""
+	run pop_stderr
+	assert_output --partial "--tls-ktls: on or off, not maybe"
+	printf 'tls-ktls = yes\n' >"$BATS_TEST_TMPDIR/bad.conf"
+	run_onepop --auth=passwd-file:"$PASSWD" --config="$BATS_TEST_TMPDIR/bad.conf"
+	assert_failure 2
+	run pop_stderr
+	assert_output --partial "--tls-ktls: on or off, not yes"
+}
+
+@test "--tls-ktls=on without --tls is ignored, as --tls-cert is: a plaintext session; =off logs nothing of kTLS" {
+	POP_ARGS=(--debug --tls-ktls=on)
+	pop CAPA "${LOGIN[@]}" "RETR 1" QUIT
+	assert_success
+	refute_line STLS
+	assert_line "+OK 5 messages ($TOTAL_OCTETS octets)"
+	run pop_stderr
+	refute_output --partial "kTLS"
+	edge_server_start IMP --debug --tls=implicit "${TLS_ARGS[@]}" --tls-ktls=off
+	run timeout 30 python3 "$EDGE" poplib-ssl "$IMP" "$WIRE_DIR"
+	assert_success
+	wait_log "$BATS_TEST_TMPDIR/IMP.log" 'session end:'
+	run grep -c 'kTLS' "$BATS_TEST_TMPDIR/IMP.log"
+	assert_output 0
 }
 
 # ------------------------------------------------------------- cost
