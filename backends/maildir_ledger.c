@@ -12,7 +12,9 @@
  *      lines and the Message-ID, so two different messages practically
  *      never share both).
  * Each entry is used at most once. Any other message is new and gets the
- * UIDL of its base name (maildir.c's rule).
+ * UIDL of its base name (maildir_list.c's rule) or the old server's
+ * (maildir_migrate.c, which the caller runs between the match and the
+ * settling, maildir_ledger_settle).
  *
  * The guard: a ledger entry with no message now is "gone" (normally,
  * deleted); a new message whose file is older than the last session's
@@ -43,10 +45,10 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
-#include "backend.h"
 #include "fdio.h"
 #include "hex.h"
-#include "maildir.h"
+#include "maildir_ledger.h"
+#include "maildir_lines.h"
 #include "numparse.h"
 
 #define LEDGER_NAME "onepop-uidl"
@@ -378,7 +380,7 @@ static int fast_entry(char *line, size_t len, const struct maildir_list *l, size
  * unchecked): also when an inode or size changed, which the full match
  * settles and records. */
 static bool ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                        struct backend_report *report)
+                        struct maildir_ledger_result *res)
 {
 	/* UIDL, two numbers, the digest, a name and their spaces fit. */
 	const size_t size = LEDGER_LINE;
@@ -430,8 +432,8 @@ out:
 		return false;
 	}
 	meta->dirty = false;
-	report->uidl.known = true;
-	report->uidl.kept = l->count;
+	res->known = true;
+	res->kept = l->count;
 	return true;
 }
 
@@ -446,144 +448,188 @@ static int64_t msg_mtime(int dir_fd, const struct maildir_list *l, size_t i)
 	return (int64_t)st.st_mtime;
 }
 
-int maildir_ledger_apply(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                         const char *uidl_format, struct backend_report *report)
-{
-	struct ledger lg = { 0 };
-	size_t *ib = NULL, *ii = NULL, *id = NULL, nkept = 0, old_looking = 0;
+/* The ledger as read, kept from the match to the settling. */
+struct maildir_ledger_match {
+	struct ledger lg;
 	/* The kept UIDLs, in the ledger's buffer (the list's may move). */
-	char **kept = NULL;
+	char **kept;
+	size_t nkept;
+};
+
+void maildir_ledger_match_free(struct maildir_ledger_match *mt)
+{
+	if (!mt)
+		return;
+	free(mt->kept);
+	ledger_free(&mt->lg);
+	free(mt);
+}
+
+/* One spare entry (the search key) and the entry indexes sorted for the
+ * three ways to find a message (by_base, by_ino, by_digest): 0 or
+ * -ENOMEM (idx[] then to be freed all the same). */
+static int match_index(struct ledger *lg, size_t *idx[3])
+{
+	void *q = reallocarray(lg->e, lg->count + 1, sizeof(*lg->e));
+	int (*const by[3])(const void *, const void *) = { by_base, by_ino, by_digest };
+
+	if (!q)
+		return -ENOMEM;
+	lg->e = q;
+	for (int k = 0; k < 3; k++)
+		if (!(idx[k] = calloc(lg->count + 1, sizeof(*idx[k]))))
+			return -ENOMEM;
+	sort_lg = lg;
+	for (int k = 0; k < 3; k++) {
+		for (size_t j = 0; j < lg->count; j++)
+			idx[k][j] = j;
+		qsort(idx[k], lg->count, sizeof(*idx[k]), by[k]);
+	}
+	return 0;
+}
+
+/* Pass 1: same name. Pass 2: same inode and size. Pass 3: same size and
+ * head digest. An entry found supplies the UIDL and the digest. 0 or
+ * -ENOMEM. */
+static int match_pass(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
+                      struct maildir_ledger_match *mt, size_t *const idx[3], int pass,
+                      struct maildir_ledger_result *res)
+{
+	struct ledger *lg = &mt->lg;
+
+	for (size_t i = 0; i < l->count; i++) {
+		struct maildir_ledger_meta_msg *m = &meta->msgs[i];
+		char path[MAILDIR_PATH_MAX];
+		struct entry *key = &lg->e[lg->count], *e = NULL;
+		int r;
+
+		if (pass > 1 && meta->matched[i])
+			continue;
+		*key = (struct entry){ .base = maildir_base(l, i), .ino = l->msgs[i].ino,
+		                       .raw = l->msgs[i].raw };
+		if (pass == 3) {
+			m->have_digest = head_digest(dir_fd, maildir_path(l, i, path), m->digest);
+			memcpy(key->digest, m->digest, sizeof(m->digest));
+		}
+		if (pass == 1) {
+			e = find(lg, idx[0], by_base);
+			/* The name alone is not enough when both inode and
+			 * size differ: a new message under a reused name. */
+			if (e && e->ino != key->ino && e->raw != key->raw)
+				e = NULL;
+		}
+		else if (pass == 2 && key->ino)
+			e = find(lg, idx[1], by_ino);
+		else if (pass == 3 && m->have_digest)
+			e = find(lg, idx[2], by_digest);
+		if (!e)
+			continue;
+		e->used = meta->matched[i] = true;
+		if ((r = maildir_uidl_set(l, i, e->uidl)) < 0)
+			return r;
+		if (e->raw == l->msgs[i].raw) {
+			memcpy(m->digest, e->digest, sizeof(m->digest));
+			m->have_digest = true;
+		}
+		if (pass > 1) {
+			res->renamed++;
+			meta->dirty = true;
+		}
+		if (e->ino != l->msgs[i].ino || e->raw != l->msgs[i].raw)
+			meta->dirty = true;
+		res->kept++;
+		mt->kept[mt->nkept++] = (char *)e->uidl;
+	}
+	return 0;
+}
+
+int maildir_ledger_match(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
+                         struct maildir_ledger_result *res,
+                         struct maildir_ledger_match **ret_match)
+{
+	struct maildir_ledger_match *mt;
+	size_t *idx[3] = { NULL, NULL, NULL };
 	int r;
 
-	/* Every message matched: the old server's list (--uidl-format) has
-	 * nothing to add, but one that cannot be read still refuses. */
-	if (l->count && ledger_fast(dir_fd, l, meta, report)) {
-		r = maildir_migrate_uidls(dir_fd, l, meta, uidl_format);
-		meta->applied = r == 0;
-		return r;
+	if (l->count && ledger_fast(dir_fd, l, meta, res)) {
+		*ret_match = NULL;
+		return 0;
 	}
 	if ((r = maildir_name_uidls(l)) < 0 ||
-	    !(meta->msgs = calloc(l->count ? l->count : 1, sizeof(*meta->msgs))))
+	    !(meta->msgs = calloc(l->count ? l->count : 1, sizeof(*meta->msgs))) ||
+	    !(meta->matched = calloc(l->count ? l->count : 1, sizeof(*meta->matched))) ||
+	    !(mt = calloc(1, sizeof(*mt))))
 		return r < 0 ? r : -ENOMEM;
-	r = ledger_load(dir_fd, l->count, &lg);
+	r = ledger_load(dir_fd, l->count, &mt->lg);
 	if (r == -ENOMEM)
-		return r;
+		goto out;
 	meta->dirty = r < 0;
-	report->uidl.known = r == 0;
-	report->uidl.lost = r == -EBADMSG;
-	/* One spare entry: the search key. */
-	{
-		void *q = reallocarray(lg.e, lg.count + 1, sizeof(*lg.e));
-		if (!q) {
-			ledger_free(&lg);
-			return -ENOMEM;
-		}
-		lg.e = q;
-	}
-	ib = calloc(lg.count + 1, sizeof(*ib));
-	ii = calloc(lg.count + 1, sizeof(*ii));
-	id = calloc(lg.count + 1, sizeof(*id));
-	kept = calloc(l->count + 1, sizeof(*kept));
-	if (!ib || !ii || !id || !kept) {
+	res->known = r == 0;
+	res->lost = r == -EBADMSG;
+	if ((r = match_index(&mt->lg, idx)) < 0 ||
+	    !(mt->kept = calloc(l->count + 1, sizeof(*mt->kept)))) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t k = 0; k < lg.count; k++)
-		ib[k] = ii[k] = id[k] = k;
-	sort_lg = &lg;
-	qsort(ib, lg.count, sizeof(*ib), by_base);
-	qsort(ii, lg.count, sizeof(*ii), by_ino);
-	qsort(id, lg.count, sizeof(*id), by_digest);
-
-	/* Pass 1: same name. Pass 2: same inode and size. Pass 3: same size
-	 * and head digest. An entry found supplies the UIDL and the digest. */
 	for (int pass = 1; pass <= 3; pass++) {
-		for (size_t i = 0; i < l->count; i++) {
-			struct maildir_ledger_meta_msg *m = &meta->msgs[i];
-			char path[MAILDIR_PATH_MAX];
-			struct entry *key = &lg.e[lg.count], *e = NULL;
-
-			if (pass > 1 && m->matched)
-				continue;
-			*key = (struct entry){ .base = maildir_base(l, i), .ino = l->msgs[i].ino,
-			                       .raw = l->msgs[i].raw };
-			if (pass == 3) {
-				m->have_digest = head_digest(dir_fd, maildir_path(l, i, path), m->digest);
-				memcpy(key->digest, m->digest, sizeof(m->digest));
-			}
-			if (pass == 1) {
-				e = find(&lg, ib, by_base);
-				/* The name alone is not enough when both inode and
-				 * size differ: a new message under a reused name. */
-				if (e && e->ino != key->ino && e->raw != key->raw)
-					e = NULL;
-			}
-			else if (pass == 2 && key->ino)
-				e = find(&lg, ii, by_ino);
-			else if (pass == 3 && m->have_digest)
-				e = find(&lg, id, by_digest);
-			if (!e)
-				continue;
-			e->used = m->matched = true;
-			if ((r = maildir_uidl_set(l, i, e->uidl)) < 0)
-				goto out;
-			if (e->raw == l->msgs[i].raw) {
-				memcpy(m->digest, e->digest, sizeof(m->digest));
-				m->have_digest = true;
-			}
-			if (pass > 1) {
-				report->uidl.renamed++;
-				meta->dirty = true;
-			}
-			if (e->ino != l->msgs[i].ino || e->raw != l->msgs[i].raw)
-				meta->dirty = true;
-			report->uidl.kept++;
-			kept[nkept++] = (char *)e->uidl;
-		}
-		if (!lg.count)
+		if ((r = match_pass(dir_fd, l, meta, mt, idx, pass, res)) < 0)
+			goto out;
+		if (!mt->lg.count)
 			break;   /* no ledger: all are new */
 	}
-	/* New messages: the old server's UIDL (--uidl-format), else their
-	 * name's, unless a kept one has it. */
-	if ((r = maildir_migrate_uidls(dir_fd, l, meta, uidl_format)) < 0)
-		goto out;
-	qsort(kept, nkept, sizeof(*kept), cmp_str);
+out:
+	for (int k = 0; k < 3; k++)
+		free(idx[k]);
+	if (r < 0) {
+		maildir_ledger_match_free(mt);
+		return r;
+	}
+	*ret_match = mt;
+	return 0;
+}
+
+int maildir_ledger_settle(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
+                          struct maildir_ledger_match *mt, struct maildir_ledger_result *res)
+{
+	size_t old_looking = 0;
+
+	if (!mt) {   /* every message matched (the fast path) */
+		meta->applied = true;
+		return 0;
+	}
+	/* New messages: their UIDL (the old server's or their name's),
+	 * unless a kept one has it. */
+	qsort(mt->kept, mt->nkept, sizeof(*mt->kept), cmp_str);
 	for (size_t i = 0; i < l->count; i++) {
 		struct maildir_ledger_meta_msg *m = &meta->msgs[i];
 		const char *key = maildir_uidl(l, i);
 		char path[MAILDIR_PATH_MAX];
 
-		if (m->matched)
+		if (meta->matched[i])
 			continue;
 		meta->dirty = true;
 		if (!m->have_digest)
 			m->have_digest = head_digest(dir_fd, maildir_path(l, i, path), m->digest);
-		if (bsearch(&key, kept, nkept, sizeof(*kept), cmp_str)) {
+		if (bsearch(&key, mt->kept, mt->nkept, sizeof(*mt->kept), cmp_str)) {
 			char uidl[MAX_UIDL + 1];
-			uidl_rederive(maildir_base(l, i), l->msgs[i].base_len, kept, nkept, uidl);
+			int r;
+			uidl_rederive(maildir_base(l, i), l->msgs[i].base_len, mt->kept, mt->nkept, uidl);
 			if ((r = maildir_uidl_set(l, i, uidl)) < 0)
-				goto out;
+				return r;
 		}
 		/* Only the new messages need their file's time: looked up
 		 * here rather than kept for all. */
-		if (lg.since && msg_mtime(dir_fd, l, i) + LEDGER_SLACK < lg.since)
+		if (mt->lg.since && msg_mtime(dir_fd, l, i) + LEDGER_SLACK < mt->lg.since)
 			old_looking++;
 	}
-	for (size_t k = 0; k < lg.count; k++)
-		if (!lg.e[k].used) {
-			report->uidl.gone++;
+	for (size_t k = 0; k < mt->lg.count; k++)
+		if (!mt->lg.e[k].used) {
+			res->gone++;
 			meta->dirty = true;
 		}
-	report->uidl.changed = report->uidl.gone < old_looking ? report->uidl.gone : old_looking;
+	res->changed = res->gone < old_looking ? res->gone : old_looking;
 	meta->applied = true;
-	r = 0;
-out:
-	free(ib);
-	free(ii);
-	free(id);
-	free(kept);
-	ledger_free(&lg);
-	return r;
+	return 0;
 }
 
 /* The temporary ledger's name: LEDGER_TMP, or that and a pid when the

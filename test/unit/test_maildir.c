@@ -7,7 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "maildir.h"
+#include "maildir_lines.h"
+#include "maildir_list.h"
 #include "unit.h"
 
 /* The delivery order, computed another way as the reference: a key of
