@@ -1,4 +1,16 @@
-/* The Maildir backend (the default): messages in new/ and cur/.
+/* The Maildir backend (the default): messages in new/ and cur/. This file
+ * holds the operations (open, scan, messages, commit, close); the others
+ * are its parts, and none of them calls back into this one:
+ *   maildir_list.c     the list: names, order, UIDLs of names (a leaf)
+ *   maildir_lines.c    the line reader of the cache and ledger (a leaf)
+ *   maildir_find.c     where renamed files are now; opening a message
+ *   maildir_size.c     file and wire sizes, the directories' stamps
+ *   maildir_cache.c    the size cache, onepop.cache
+ *   maildir_ledger.c   the UIDL ledger, onepop-uidl
+ *   maildir_migrate.c  the old server's UIDLs (--uidl-format)
+ *   maildir_expire.c, maildir_lock.c   --expire; the session lock
+ * Scan is the pipeline expire -> list -> size -> match the ledger ->
+ * migrate the unmatched -> settle -> report.
  *
  * UIDL: the base name (before ":"), unique by Maildir's own rules; a base
  * name longer than 70 octets or holding bytes outside 0x21-0x7E gets
@@ -221,7 +233,7 @@ static int read_subdir(struct maildir *md, int s)
 			r = 0;   /* longer than NAME_MAX: not possible, not ours */
 		else if (r == 0 && de->d_type == DT_REG)
 			/* A regular file and its inode, known without a stat
-			 * (0: unknown, size_msg stats it). */
+			 * (0: unknown, maildir_size_all stats it). */
 			md->list.msgs[md->list.count - 1].ino = (uint64_t)de->d_ino;
 		if (r < 0)
 			break;
