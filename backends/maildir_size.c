@@ -195,7 +195,7 @@ int maildir_read_stamps(int dir_fd, struct maildir_stamp stamps[2], bool *ret_tr
 
 int maildir_size_measure(int dir_fd, struct maildir_list *l, struct maildir_find *f, size_t i)
 {
-	uint64_t raw = 0, wire;
+	uint64_t raw = 0, wire = 0;
 	int fd = maildir_file_open(dir_fd, l, f, i, &raw), r;
 
 	if (fd < 0)
