@@ -6,7 +6,8 @@
  *   maildir_find.c     where renamed files are now; opening a message
  *   maildir_size.c     file and wire sizes, the directories' stamps
  *   maildir_cache.c    the size cache, onepop.cache
- *   maildir_ledger.c   the UIDL ledger, onepop-uidl
+ *   maildir_ledger.c   the UIDL ledger: matching it to the list
+ *   maildir_ledger_file.c   its file, onepop-uidl: read, fast path, write
  *   maildir_migrate.c  the old server's UIDLs (--uidl-format)
  *   maildir_expire.c, maildir_lock.c   --expire; the session lock
  * Scan is the pipeline expire -> list -> size -> match the ledger ->
