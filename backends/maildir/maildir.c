@@ -1,4 +1,17 @@
-/* The Maildir backend (the default): messages in new/ and cur/.
+/* The Maildir backend (the default): messages in new/ and cur/. This file
+ * holds the operations (open, scan, messages, commit, close); the others
+ * are its parts, and none of them calls back into this one:
+ *   maildir_list.c     the list: names, order, UIDLs of names (a leaf)
+ *   maildir_lines.c    the line reader of the cache and ledger (a leaf)
+ *   maildir_find.c     where renamed files are now; opening a message
+ *   maildir_size.c     file and wire sizes, the directories' stamps
+ *   maildir_cache.c    the size cache, onepop.cache
+ *   maildir_ledger.c   the UIDL ledger: matching it to the list
+ *   maildir_ledger_file.c   its file, onepop-uidl: read, fast path, write
+ *   maildir_migrate.c  the old server's UIDLs (--uidl-format)
+ *   maildir_expire.c, maildir_lock.c   --expire; the session lock
+ * Scan is the pipeline expire -> list -> size -> match the ledger ->
+ * migrate the unmatched -> settle -> report.
  *
  * UIDL: the base name (before ":"), unique by Maildir's own rules; a base
  * name longer than 70 octets or holding bytes outside 0x21-0x7E gets
@@ -14,11 +27,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <md5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -28,7 +39,17 @@
 #include "commit_intent.h"
 #include "hex.h"
 #include "login_delay.h"
-#include "maildir.h"
+#include "maildir_cache.h"
+#include "maildir_expire.h"
+#include "maildir_find.h"
+#include "maildir_ledger.h"
+#include "maildir_list.h"
+#include "maildir_lock.h"
+#include "maildir_migrate.h"
+#include "maildir_size.h"
+
+/* The --login-delay record in the Maildir (login_delay.h). */
+#define MAILDIR_LOGIN "onepop-login"
 
 struct maildir {
 	struct mailbox base;
@@ -59,12 +80,10 @@ struct maildir {
 	/* The file system had no block or inode left for the lock: this
 	 * session writes none of its own files (cache, ledger, stamp). */
 	bool full;
-	struct maildir_find find;   /* for relocate(), built on first need */
+	struct maildir_find find;   /* for maildir_relocate, built on first need */
 };
 
 extern const struct backend_ops backend_maildir;
-
-static const char *const subdirs[2] = { "new", "cur" };
 
 /* The record of an UPDATE under way (commit_intent.h): one line a
  * message, "n NAME" with its base name, or "x HEX" for a name holding a
@@ -94,6 +113,7 @@ static void maildir_close(struct mailbox *mb)
 	free(md->wrong);
 	maildir_list_free(&md->list);
 	free(md->meta.msgs);
+	free(md->meta.matched);
 	if (md->msg_fd >= 0)
 		close(md->msg_fd);
 	if (md->dir_fd >= 0)
@@ -188,467 +208,13 @@ fail:
 	return r;
 }
 
-/* ------------------------------------------------------------ the list */
-
-/* The code of a name's INFO (after the ":"; NULL: no ":"). */
-static enum maildir_info info_code(const char *info, size_t len)
-{
-	if (!info)
-		return MAILDIR_INFO_NONE;
-	if (len == 2 && !memcmp(info, "2,", 2))
-		return MAILDIR_INFO_2;
-	if (len == 3 && !memcmp(info, "2,S", 3))
-		return MAILDIR_INFO_2S;
-	return MAILDIR_INFO_TEXT;
-}
-
-/* Append s (len octets) and a NUL to an arena (*buf, *used of *cap
- * octets) whose offsets must stay below limit: 0 and *ret_off, or
- * -ENOMEM. Offsets are 32-bit: 4 GB of names is far beyond any mailbox. */
-static int arena_append(char **buf, size_t *used, size_t *cap, size_t limit, const char *s,
-                        size_t len, uint32_t *ret_off)
-{
-	size_t need = len + 1;
-
-	if (*used + need > *cap) {
-		size_t ncap = *cap ? *cap * 2 : 4096;
-		char *p;
-
-		while (ncap < *used + need)
-			ncap *= 2;
-		if (ncap > limit || !(p = realloc(*buf, ncap)))
-			return -ENOMEM;
-		*buf = p;
-		*cap = ncap;
-	}
-	*ret_off = (uint32_t)*used;
-	memcpy(*buf + *used, s, len);
-	(*buf)[*used + len] = '\0';
-	*used += need;
-	return 0;
-}
-
-static int names_append(struct maildir_list *l, const char *s, size_t len, uint32_t *ret_off)
-{
-	return arena_append(&l->names, &l->names_len, &l->names_cap, UINT32_MAX, s, len, ret_off);
-}
-
-int maildir_list_add(struct maildir_list *l, const char *sub, const char *name, size_t len,
-                     uint64_t raw, uint64_t wire)
-{
-	const char *colon = memchr(name, ':', len);
-	size_t blen = colon ? (size_t)(colon - name) : len;
-	enum maildir_info info = info_code(colon ? colon + 1 : NULL, len - blen - !!colon);
-	struct maildir_msg *m;
-	uint32_t off, ioff;
-	int r;
-
-	/* No NUL check: every caller's name is a C string of len octets
-	 * (readdir's, or a cache line, which maildir_lines_next checks). */
-	if (len == 0 || len > MAILDIR_MAX_NAME || name[0] == '.' || memchr(name, '/', len) ||
-	    raw > MAILDIR_RAW_MAX)
-		return -EINVAL;
-	if (l->count == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		void *p = reallocarray(l->msgs, ncap, sizeof(*l->msgs));
-		if (!p)
-			return -ENOMEM;
-		l->msgs = p;
-		l->cap = ncap;
-	}
-	if ((r = names_append(l, name, blen, &off)) < 0 ||
-	    (info == MAILDIR_INFO_TEXT && (r = names_append(l, colon + 1, len - blen - 1, &ioff)) < 0))
-		return r;
-	m = &l->msgs[l->count++];
-	*m = (struct maildir_msg){ .raw = raw, .cur = sub[0] == 'c', .info = info,
-	                           .base_len = blen, .wire = wire, .name_off = off,
-	                           .uidl_off = MAILDIR_UIDL_BASE };
-	return 0;
-}
-
-void maildir_list_free(struct maildir_list *l)
-{
-	for (size_t i = 0; l->moved && i < l->count; i++)
-		free(l->moved[i]);
-	free(l->moved);
-	free(l->msgs);
-	free(l->names);
-	free(l->uidls);
-	*l = (struct maildir_list){ 0 };
-}
-
-const char *maildir_path(const struct maildir_list *l, size_t i, char buf[MAILDIR_PATH_MAX])
-{
-	const struct maildir_msg *m = &l->msgs[i];
-	const char *base = l->names + m->name_off;
-	size_t n = 4 + m->base_len;
-
-	if (l->moved && l->moved[i])
-		return l->moved[i];
-	memcpy(buf, m->cur ? "cur/" : "new/", 4);
-	memcpy(buf + 4, base, m->base_len);
-	switch (m->info) {
-	case MAILDIR_INFO_NONE:
-		buf[n] = '\0';
-		break;
-	case MAILDIR_INFO_TEXT:
-		buf[n] = ':';
-		/* fits: the name did */
-		memcpy(buf + n + 1, base + m->base_len + 1, strlen(base + m->base_len + 1) + 1);
-		break;
-	case MAILDIR_INFO_2:
-		memcpy(buf + n, ":2,", 4);
-		break;
-	default:
-		memcpy(buf + n, ":2,S", 5);
-		break;
-	}
-	return buf;
-}
-
-int maildir_uidl_set(struct maildir_list *l, size_t i, const char *uidl)
-{
-	struct maildir_msg *m = &l->msgs[i];
-	uint32_t off;
-	int r;
-
-	if (!strcmp(uidl, maildir_base(l, i))) {
-		m->uidl_off = MAILDIR_UIDL_BASE;
-		return 0;
-	}
-	if (m->uidl_off != MAILDIR_UIDL_BASE && !strcmp(uidl, l->uidls + m->uidl_off))
-		return 0;
-	/* Below MAILDIR_UIDL_BASE, which says "the base name". */
-	if ((r = arena_append(&l->uidls, &l->uidls_len, &l->uidls_cap, MAILDIR_UIDL_BASE, uidl,
-	                      strlen(uidl), &off)) < 0)
-		return r;
-	m->uidl_off = off;
-	return 0;
-}
-
-int maildir_uidl_reset(struct maildir_list *l, size_t i)
-{
-	char uidl[MAX_UIDL + 1];
-
-	maildir_name_uidl(maildir_base(l, i), l->msgs[i].base_len, uidl);
-	return maildir_uidl_set(l, i, uidl);
-}
-
-bool maildir_wire_plausible(uint64_t raw, uint64_t wire)
-{
-	return raw <= INT64_MAX / 2 && wire >= raw && wire <= 2 * raw + 2;
-}
-
-void maildir_stamp_of(const struct stat *st, struct maildir_stamp *ret)
-{
-	*ret = (struct maildir_stamp){ (uint64_t)st->st_dev, (uint64_t)st->st_ino,
-	                               (int64_t)st->st_mtim.tv_sec, (int64_t)st->st_mtim.tv_nsec };
-}
-
-/* Delivery order of two base names: leading decimal number (seconds),
- * then the rest of the name. */
-static int cmp_base(const char *p, size_t lp, const char *q, size_t lq)
-{
-	size_t np = 0, nq = 0, rp, rq, k = 0;
-	int c;
-
-	/* Names that start with a non-zero digit (every delivery agent's):
-	 * the first octet that differs decides, unless it lies inside both
-	 * numbers, where the longer number is the larger. Other names (and
-	 * that case) take the general way below; same order either way. */
-	if (lp && lq && p[0] >= '1' && p[0] <= '9' && q[0] >= '1' && q[0] <= '9') {
-		bool dp, dq;
-
-		while (k < lp && k < lq && p[k] == q[k])
-			k++;
-		if (k == lp || k == lq) {
-			if (lp == lq)
-				return 0;
-			/* one is a prefix of the other: longer is larger, unless
-			 * the longer one's number goes on (then it is larger too) */
-			return lp < lq ? -1 : 1;
-		}
-		dp = p[k] >= '0' && p[k] <= '9';
-		dq = q[k] >= '0' && q[k] <= '9';
-		/* Only when the whole prefix is digits is k inside the numbers. */
-		for (size_t i = 0; (dp || dq) && i < k; i++)
-			if (p[i] < '0' || p[i] > '9')
-				dp = dq = false;
-		if (!dp && !dq)
-			return (unsigned char)p[k] < (unsigned char)q[k] ? -1 : 1;
-		if (dp != dq)
-			return dp ? 1 : -1;   /* p's number is longer when dp */
-		np = nq = k;
-		while (np < lp && p[np] >= '0' && p[np] <= '9')
-			np++;
-		while (nq < lq && q[nq] >= '0' && q[nq] <= '9')
-			nq++;
-		if (np != nq)
-			return np < nq ? -1 : 1;
-		return (unsigned char)p[k] < (unsigned char)q[k] ? -1 : 1;
-	}
-	while (np < lp && p[np] >= '0' && p[np] <= '9')
-		np++;
-	while (nq < lq && q[nq] >= '0' && q[nq] <= '9')
-		nq++;
-	while (np > 1 && *p == '0') { p++; np--; lp--; }
-	while (nq > 1 && *q == '0') { q++; nq--; lq--; }
-	if (np != nq)
-		return np < nq ? -1 : 1;
-	c = memcmp(p, q, np);
-	if (c)
-		return c;
-	rp = lp - np;
-	rq = lq - nq;
-	c = memcmp(p + np, q + nq, rp < rq ? rp : rq);
-	if (c)
-		return c;
-	return (rp > rq) - (rp < rq);
-}
-
-static int cmp_msg(const char *na, const struct maildir_msg *a, const char *nb,
-                   const struct maildir_msg *b)
-{
-	return cmp_base(na + a->name_off, a->base_len, nb + b->name_off, b->base_len);
-}
-
-int maildir_list_cmp(const struct maildir_list *l, size_t a, size_t b)
-{
-	return cmp_msg(l->names, &l->msgs[a], l->names, &l->msgs[b]);
-}
-
-bool maildir_lead_number(const char *base, size_t len, uint64_t *ret)
-{
-	size_t n = 0;
-	uint64_t v = 0;
-
-	/* v wraps past 19 digits, but is then not used. */
-	for (; n < len; n++) {
-		unsigned d = (unsigned)(unsigned char)base[n] - '0';
-		if (d > 9)
-			break;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return n >= 1 && n <= 19;
-}
-
-/* A message's place in the sort: the value of its base name's leading
- * number when that has 1-19 digits (so fits; the usual name), which
- * decides most comparisons without looking at the names. */
-struct sort_key {
-	uint64_t num;
-	uint32_t idx;
-	bool num_ok;
-};
-
-static int key_cmp(const void *a, const void *b, void *list)
-{
-	const struct sort_key *x = a, *y = b;
-
-	/* Equal values, or a name without such a number: the full order,
-	 * which agrees (numbers of 1-19 digits compare as their values). */
-	if (x->num_ok && y->num_ok && x->num != y->num)
-		return x->num < y->num ? -1 : 1;
-	return maildir_list_cmp(list, x->idx, y->idx);
-}
-
-/* Sort keys by num alone: LSD radix, a byte a pass, skipping the bytes
- * all keys share (names of one year differ in their low 3-4 bytes). Stable.
- * 0 or -ENOMEM. */
-static int radix_keys(struct sort_key *k, size_t n)
-{
-	struct sort_key *tmp, *src = k, *dst;
-	uint64_t diff = 0;
-
-	for (size_t i = 1; i < n; i++)
-		diff |= k[i].num ^ k[0].num;
-	if (!diff)
-		return 0;
-	if (!(tmp = reallocarray(NULL, n, sizeof(*tmp))))
-		return -ENOMEM;
-	dst = tmp;
-	for (unsigned shift = 0; shift < 64; shift += 8) {
-		size_t count[256] = { 0 }, pos = 0;
-		struct sort_key *t;
-
-		if (!((diff >> shift) & 0xff))
-			continue;
-		for (size_t i = 0; i < n; i++)
-			count[(src[i].num >> shift) & 0xff]++;
-		for (unsigned b = 0; b < 256; b++) {
-			size_t c = count[b];
-			count[b] = pos;
-			pos += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i].num >> shift) & 0xff]++] = src[i];
-		t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != k)
-		memcpy(k, src, n * sizeof(*k));
-	free(tmp);
-	return 0;
-}
-
-/* Sort the keys in delivery order (key_cmp). When every name has a
- * leading number (every delivery agent's), by radix on the numbers and
- * then each run of equal numbers by the full order: qsort's 1.7 M
- * comparisons were a fifth of a cold login. 0 or -ENOMEM. */
-static int sort_keys(struct sort_key *k, size_t n, struct maildir_list *l)
-{
-	bool all = true;
-	int r;
-
-	for (size_t i = 0; i < n && all; i++)
-		all = k[i].num_ok;
-	if (!all) {
-		qsort_r(k, n, sizeof(*k), key_cmp, l);
-		return 0;
-	}
-	if ((r = radix_keys(k, n)) < 0)
-		return r;
-	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && k[j].num == k[i].num; j++)
-			;
-		if (j - i > 1)
-			qsort_r(k + i, j - i, sizeof(*k), key_cmp, l);
-	}
-	return 0;
-}
-
-/* Sort the list in delivery order: keys of 16 octets sorted, then the
- * records moved into place along the permutation's cycles (no second
- * copy of the list). 0 or -ENOMEM. */
-static int sort_list(struct maildir_list *l)
-{
-	struct sort_key *k;
-	int r;
-
-	if (l->count < 2)
-		return 0;
-	if (l->count > UINT32_MAX || !(k = calloc(l->count, sizeof(*k))))
-		return -ENOMEM;
-	for (size_t i = 0; i < l->count; i++) {
-		k[i].idx = (uint32_t)i;
-		k[i].num_ok = maildir_lead_number(maildir_base(l, i), l->msgs[i].base_len, &k[i].num);
-	}
-	if ((r = sort_keys(k, l->count, l)) < 0) {
-		free(k);
-		return r;
-	}
-	/* k[i].idx is the record that belongs at i; a done place gets
-	 * idx == i. */
-	for (size_t i = 0; i < l->count; i++) {
-		struct maildir_msg tmp;
-		size_t j = i;
-
-		if (k[i].idx == i)
-			continue;
-		tmp = l->msgs[i];
-		for (;;) {
-			size_t src = k[j].idx;
-			k[j].idx = (uint32_t)j;
-			if (src == i) {
-				l->msgs[j] = tmp;
-				break;
-			}
-			l->msgs[j] = l->msgs[src];
-			j = src;
-		}
-	}
-	free(k);
-	return 0;
-}
-
-/* ------------------------------------------------------------ reading */
-
-/* Wire size of a message file. */
-static int file_size(int fd, uint64_t *ret)
-{
-	char buf[MSG_CHUNK];
-	struct wire_size ws;
-	ssize_t n;
-
-	wire_size_init(&ws);
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		wire_size_feed(&ws, buf, (size_t)n);
-	}
-	return wire_size_end(&ws, ret);
-}
-
-bool maildir_printable(const char *s, size_t len)
-{
-	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-	uint64_t bad = 0;
-	size_t i = 0;
-
-	/* Eight octets at a time (every name is checked on each login): a
-	 * high bit left means some octet is below 0x21 (x - 0x21 borrows into
-	 * it) or above 0x7E (x + 1 or x itself has it). Exact for "any". */
-	for (; i + 8 <= len; i += 8) {
-		uint64_t x;
-		memcpy(&x, s + i, 8);
-		bad |= ((x - 0x21 * ones) & ~x) | x | (x + ones);
-	}
-	for (; i < len; i++)
-		bad |= (unsigned char)(s[i] - 0x21) >= 0x5e ? high : 0;
-	return !(bad & high);
-}
-
-bool maildir_uidl_plain(const char *base, size_t len)
-{
-	return len > 0 && len <= MAX_UIDL && maildir_printable(base, len);
-}
-
-int maildir_name_uidls(struct maildir_list *l)
-{
-	for (size_t i = 0; i < l->count; i++) {
-		int r;
-		if (maildir_uidl_plain(maildir_base(l, i), l->msgs[i].base_len))
-			l->msgs[i].uidl_off = MAILDIR_UIDL_BASE;
-		else if ((r = maildir_uidl_reset(l, i)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-void maildir_name_uidl(const char *base, size_t len, char out[MAX_UIDL + 1])
-{
-	unsigned char d[MD5_DIGEST_LENGTH];
-	MD5_CTX ctx;
-
-	if (maildir_uidl_plain(base, len)) {
-		memcpy(out, base, len);
-		out[len] = '\0';
-		return;
-	}
-	MD5Init(&ctx);
-	MD5Update(&ctx, (const unsigned char *)base, len);
-	MD5Final(d, &ctx);
-	maildir_derived_uidl(d, out);
-}
-
-void maildir_derived_uidl(const unsigned char d[16], char out[MAX_UIDL + 1])
-{
-	static const char prefix[] = "onepop-";
-
-	memcpy(out, prefix, sizeof(prefix));
-	hex_encode(d, 16, out + sizeof(prefix) - 1);
-}
+/* ------------------------------------------------------------ scan */
 
 /* Add the messages of subdir s (new or cur) to the list. readdir's
  * buffer is getdents-sized already (32 KB in glibc). */
 static int read_subdir(struct maildir *md, int s)
 {
-	int fd = openat(md->dir_fd, subdirs[s], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(md->dir_fd, maildir_subdirs[s], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
 	int r = 0;
@@ -663,12 +229,12 @@ static int read_subdir(struct maildir *md, int s)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		r = maildir_list_add(&md->list, subdirs[s], de->d_name, strlen(de->d_name), 0, 0);
+		r = maildir_list_add(&md->list, maildir_subdirs[s], de->d_name, strlen(de->d_name), 0, 0);
 		if (r == -EINVAL)
 			r = 0;   /* longer than NAME_MAX: not possible, not ours */
 		else if (r == 0 && de->d_type == DT_REG)
 			/* A regular file and its inode, known without a stat
-			 * (0: unknown, size_msg stats it). */
+			 * (0: unknown, maildir_size_all stats it). */
 			md->list.msgs[md->list.count - 1].ino = (uint64_t)de->d_ino;
 		if (r < 0)
 			break;
@@ -677,247 +243,32 @@ static int read_subdir(struct maildir *md, int s)
 	return r;
 }
 
-/* Find message i again by base name after another process renamed it
- * (new/ to cur/, or a flag change), and record its name. The directories
- * are read once for all such messages (maildir_find.c), and again only
- * when that reading is older than the message's move. 0 or -ENOENT. */
-static int relocate(struct maildir *md, size_t i)
+/* The list, in delivery order. When the stamps are trusted and the cache
+ * says it lists the directories as they are: the cache's list (*ret_fresh
+ * true: nothing was added, removed or renamed since it was made, so no
+ * readdir and no sort). Otherwise the directories' list, and in *old the
+ * cache's (or an empty list), read after them for the sizes it still
+ * knows and never for more messages than they hold. */
+static int list_build(struct maildir *md, const struct maildir_stamp stamps[2], bool trusted,
+                      struct maildir_list *old, bool *ret_fresh)
 {
-	struct maildir_list *l = &md->list;
-	const char *base = maildir_base(l, i), *found = NULL;
-	size_t blen = l->msgs[i].base_len;
-	char buf[MAILDIR_PATH_MAX];
-	const char *now;
 	bool fresh = false;
+	int r;
 
-	if (!l->moved && !(l->moved = calloc(l->count ? l->count : 1, sizeof(*l->moved))))
-		return -ENOENT;
-	now = maildir_path(l, i, buf);
-	for (int pass = 0; pass < 2 && !found; pass++) {
-		if (!md->find.built || pass == 1) {
-			if (maildir_find_build(md->dir_fd, &md->find) < 0)
-				return -ENOENT;
-			fresh = true;
-		}
-		found = maildir_find(&md->find, base, blen);
-		/* The name that just failed: the reading predates the move. */
-		if (found && !strcmp(found, now))
-			found = NULL;
-		if (fresh)
-			break;
-	}
-	if (!found)
-		return -ENOENT;
-	free(l->moved[i]);
-	if (!(l->moved[i] = strdup(found)))
-		return -ENOENT;
-	return 0;
-}
-
-/* Open message i's file: O_NONBLOCK so a FIFO planted in cur/ cannot hang
- * the session; only regular files are messages. *ret_size (if not NULL):
- * its size. */
-static int open_msg(struct maildir *md, size_t i, uint64_t *ret_size)
-{
-	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
-	char buf[MAILDIR_PATH_MAX];
-	int fd = openat(md->dir_fd, maildir_path(&md->list, i, buf), flags);
-	struct stat st;
-
-	if (fd < 0 && errno == ENOENT && relocate(md, i) == 0)
-		fd = openat(md->dir_fd, maildir_path(&md->list, i, buf), flags);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	if (ret_size)
-		*ret_size = (uint64_t)st.st_size;
-	return fd;
-}
-
-/* The first valid ",S=digits" and ",W=digits" of a base name (each -1
- * when missing), in one pass (every name is looked at on each login). */
-static void name_fields(const char *base, size_t len, int64_t *ret_s, int64_t *ret_w)
-{
-	*ret_s = *ret_w = -1;
-	for (const char *p = base, *end = base + len; (p = memchr(p, ',', (size_t)(end - p)));
-	     p++) {
-		int64_t *field;
-		uint64_t v = 0;
-		const char *q = p + 3;
-
-		if (end - p < 4 || p[2] != '=')
-			continue;
-		if (p[1] == 'S')
-			field = ret_s;
-		else if (p[1] == 'W')
-			field = ret_w;
-		else
-			continue;
-		if (*field >= 0)
-			continue;
-		for (; q < end && *q >= '0' && *q <= '9' && v < (1ULL << 60); q++)
-			v = v * 10 + (uint64_t)(*q - '0');
-		if (q > p + 3 && (q == end || *q == ','))
-			*field = (int64_t)v;
-	}
-}
-
-/* The sizes a base name carries (",S=RAW" and ",W=WIRE", as Dovecot's
- * and others' delivery agents write them): true when both are there and
- * possible together. */
-static bool name_sizes(const char *base, size_t len, uint64_t *ret_raw, uint64_t *ret_wire)
-{
-	int64_t s, w;
-
-	name_fields(base, len, &s, &w);
-	if (s < 0 || w < 0 || (uint64_t)s > MAILDIR_RAW_MAX ||
-	    !maildir_wire_plausible((uint64_t)s, (uint64_t)w))
-		return false;
-	*ret_raw = (uint64_t)s;
-	*ret_wire = (uint64_t)w;
-	return true;
-}
-
-/* Fill message i's raw, wire and ino. A name with ,S= and ,W= whose file
- * is known to be a regular file (readdir's d_type, or a fresh cache) and
- * whose inode is known (d_ino, or the cache) needs no stat: its sizes are
- * taken from the name, as Dovecot and Courier do, unless the old cache
- * recorded other sizes for it (a name found wrong: see size_wrong), and
- * are checked where they matter, when the message is opened and sent.
- * Otherwise the wire size comes, cheapest first, from the old cache (same
- * base name, same file size), from the name's ,W= when its ,S= equals the
- * file size, or from reading the file. -ENOENT and the like: not a
- * message. */
-static int size_msg(struct maildir *md, size_t i, const struct maildir_msg *old,
-                    bool *ret_changed)
-{
-	struct maildir_msg *m = &md->list.msgs[i];
-	const char *base = maildir_base(&md->list, i);
-	/* Copied first: old may be m itself (a fresh cache's own entry). */
-	const bool have = old != NULL;
-	const uint64_t old_raw = have ? old->raw : 0, old_wire = have ? old->wire : 0;
-	char buf[MAILDIR_PATH_MAX];
-	struct stat st;
-	uint64_t s, w;
-	int fd, r;
-
-	if (m->ino && name_sizes(base, m->base_len, &s, &w) &&
-	    (!have || (old_raw == s && old_wire == w))) {
-		if (!have || old != m)
-			*ret_changed = true;
-		m->raw = s;
-		m->wire = w;
+	if (trusted && maildir_cache_load(md->dir_fd, stamps, SIZE_MAX, true, old, &fresh) == 0 &&
+	    fresh) {
+		md->list = *old;
+		*old = (struct maildir_list){ 0 };
+		*ret_fresh = true;
 		return 0;
 	}
-	if (fstatat(md->dir_fd, maildir_path(&md->list, i, buf), &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT || relocate(md, i) < 0 ||
-		    fstatat(md->dir_fd, maildir_path(&md->list, i, buf), &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return -ENOENT;
-		*ret_changed = true;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAILDIR_RAW_MAX)
-		return -EINVAL;
-	m->raw = (uint64_t)st.st_size;
-	m->ino = (uint64_t)st.st_ino;
-	if (have && old_raw == m->raw) {
-		m->wire = old_wire;
-		return 0;
-	}
-	*ret_changed = true;
-	if (name_sizes(base, m->base_len, &s, &w) && s == m->raw) {
-		m->wire = w;
-		return 0;
-	}
-	fd = open_msg(md, i, NULL);
-	if (fd < 0)
-		return fd;
-	r = file_size(fd, &m->wire);
-	close(fd);
-	return r;
-}
-
-/* The state of new/ and cur/ now. *ret_trusted is false while either was
- * changed within the last two seconds: a change in the same clock tick
- * would not change the stamp, so such a list must not be called fresh. */
-static int read_stamps(struct maildir *md, struct maildir_stamp stamps[2], bool *ret_trusted)
-{
-	struct timespec now;
-	bool trusted = clock_gettime(CLOCK_REALTIME, &now) == 0;
-
-	for (int s = 0; s < 2; s++) {
-		struct stat st;
-		if (fstatat(md->dir_fd, subdirs[s], &st, 0) < 0)
-			return -errno;
-		maildir_stamp_of(&st, &stamps[s]);
-		trusted = trusted && st.st_mtim.tv_sec + 2 <= now.tv_sec;
-	}
-	*ret_trusted = trusted;
-	return 0;
-}
-
-/* Whether messages a and b have the same place in the order (the list's
- * duplicates check: maildir_list_cmp() == 0). Names that start with a
- * non-zero digit compare equal only when identical (cmp_base), so most
- * pairs are told apart by their lengths or first octets. */
-static bool same_base(const struct maildir_list *l, size_t a, size_t b)
-{
-	const struct maildir_msg *x = &l->msgs[a], *y = &l->msgs[b];
-	const char *p = l->names + x->name_off, *q = l->names + y->name_off;
-
-	if (p[0] >= '1' && p[0] <= '9' && q[0] >= '1' && q[0] <= '9')
-		return x->base_len == y->base_len && !memcmp(p, q, x->base_len);
-	return maildir_list_cmp(l, a, b) == 0;
-}
-
-/* Size every listed message, dropping those that are gone or not files.
- * old (sorted like the list, or the list itself when it came from a
- * fresh cache) supplies sizes already known. */
-static int size_all(struct maildir *md, const struct maildir_list *old, bool *ret_changed)
-{
-	struct maildir_list *l = &md->list;
-	size_t out = 0, j = 0;
-
-	for (size_t i = 0; i < l->count; i++) {
-		struct maildir_msg *m = &l->msgs[i];
-		const struct maildir_msg *o = NULL;
-		bool keep = true;
-		int c = 1;
-
-		/* Moved from new/ to cur/ while we read the two: keep one. (A
-		 * cache's list has no base name twice: its load checked that.) */
-		if (old != l && out > 0 && same_base(l, out - 1, i)) {
-			keep = false;
-		} else {
-			if (old == l) {
-				o = m;
-			} else {
-				while (old && j < old->count &&
-				       (c = cmp_msg(old->names, &old->msgs[j], l->names, m)) < 0)
-					j++;
-				if (old && j < old->count && c == 0)
-					o = &old->msgs[j];
-			}
-			/* gone, or not a message */
-			keep = size_msg(md, i, o, ret_changed) == 0;
-		}
-		if (!keep) {
-			*ret_changed = true;
-			if (l->moved) {
-				free(l->moved[i]);
-				l->moved[i] = NULL;
-			}
-			continue;
-		}
-		if (l->moved && out != i) {
-			l->moved[out] = l->moved[i];
-			l->moved[i] = NULL;
-		}
-		l->msgs[out++] = *m;
-	}
-	l->count = out;
+	*ret_fresh = false;
+	if ((r = read_subdir(md, 0)) < 0 || (r = read_subdir(md, 1)) < 0 ||
+	    (r = maildir_list_sort(&md->list)) < 0)
+		return r;
+	maildir_list_free(old);
+	if (maildir_cache_load(md->dir_fd, stamps, md->list.count, false, old, &fresh) < 0)
+		*old = (struct maildir_list){ 0 };
 	return 0;
 }
 
@@ -928,17 +279,39 @@ static bool writable(const struct maildir *md)
 	return !md->session->readonly && !md->full;
 }
 
-/* The UIDL of each listed message: its name's, or the one the ledger
- * remembers for it. */
-static int apply_ledger(struct maildir *md)
+/* UIDL continuity, for the core. */
+static void report_uidl(struct backend_report *report, const struct maildir_ledger_result *res)
 {
+	report->uidl.known = res->known;
+	report->uidl.lost = res->lost;
+	report->uidl.kept = res->kept;
+	report->uidl.renamed = res->renamed;
+	report->uidl.gone = res->gone;
+	report->uidl.changed = res->changed;
+}
+
+/* The UIDL of each listed message: the one the ledger remembers for it,
+ * else the old server's (--uidl-format), else its name's. */
+static int scan_uidls(struct maildir *md)
+{
+	struct maildir_ledger_result res = { 0 };
+	struct maildir_ledger_match *match = NULL;
 	int r;
 
 	md->scanned = (int64_t)time(NULL);
 	/* The list starts with every UIDL the base name (MAILDIR_UIDL_BASE),
 	 * unchecked: the ledger checks them as it reads (maildir_ledger.c). */
-	r = maildir_ledger_apply(md->dir_fd, &md->list, &md->meta, md->session->config->uidl_format,
-	                         md->report);
+	r = maildir_ledger_match(md->dir_fd, &md->list, &md->meta, &res, &match);
+	/* The messages it did not match (all of them on the first login
+	 * after a move); with every message matched, an old list that
+	 * cannot be read still refuses. */
+	if (r == 0)
+		r = maildir_migrate_uidls(md->dir_fd, &md->list, md->meta.matched,
+		                          md->session->config->uidl_format);
+	if (r == 0)
+		r = maildir_ledger_settle(md->dir_fd, &md->list, &md->meta, match, &res);
+	maildir_ledger_match_free(match);
+	report_uidl(md->report, &res);
 	if (r < 0)
 		return r;
 	/* A refused login records nothing: the next one is judged the same. */
@@ -947,13 +320,33 @@ static int apply_ledger(struct maildir *md)
 	return 0;
 }
 
+/* The core's view of the list. */
+static int scan_info(const struct maildir *md, struct msginfo **ret_msgs, size_t *ret_count)
+{
+	struct msginfo *info = calloc(md->list.count ? md->list.count : 1, sizeof(*info));
+
+	if (!info)
+		return -ENOMEM;
+	for (size_t i = 0; i < md->list.count; i++) {
+		info[i].size = md->list.msgs[i].wire;
+		/* In the list's arenas, which do not move after scan: the
+		 * names arena only grows in read_subdir and the cache load, and
+		 * maildir_relocate keeps its names apart. */
+		info[i].uidl = maildir_uidl(&md->list, i);
+	}
+	*ret_msgs = info;
+	*ret_count = md->list.count;
+	return 0;
+}
+
+/* expire -> list -> size -> match the ledger -> migrate the unmatched ->
+ * report. */
 static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *ret_count)
 {
 	struct maildir *md = (struct maildir *)mb;
 	struct maildir_list old = { 0 };
 	struct maildir_stamp stamps[2];
-	bool trusted = false, fresh = false, changed = false;
-	struct msginfo *info;
+	bool trusted = false, fresh = false, changed;
 	int r;
 
 	/* --expire: before the list is built, so the expired are not in it. */
@@ -961,56 +354,28 @@ static int maildir_scan(struct mailbox *mb, struct msginfo **ret_msgs, size_t *r
 	    (r = maildir_expire_run(md->dir_fd, md->session->config->expire_days,
 	                            (int64_t)time(NULL), &md->report->expired)) < 0)
 		return r;
-	if ((r = read_stamps(md, stamps, &trusted)) < 0)
+	if ((r = maildir_read_stamps(md->dir_fd, stamps, &trusted)) < 0)
 		return r;
-	/* The cache is built whole only when its stamps say it lists the
-	 * directories as they are; otherwise it is read after them, for the
-	 * sizes it still knows, and never for more messages than they hold. */
-	if (trusted && maildir_cache_load(md->dir_fd, stamps, SIZE_MAX, true, &old, &fresh) == 0 &&
-	    fresh) {
-		/* Nothing was added, removed or renamed since the cache was made:
-		 * no readdir, no sort; each file's size is still checked. */
-		md->list = old;
-		old = (struct maildir_list){ 0 };
-		size_all(md, &md->list, &changed);
-		trusted = trusted && !changed;
-		changed = changed || !fresh;
-	} else {
-		changed = true;
-		if ((r = read_subdir(md, 0)) < 0 || (r = read_subdir(md, 1)) < 0) {
-			maildir_list_free(&old);
-			return r;
-		}
-		if ((r = sort_list(&md->list)) < 0) {
-			maildir_list_free(&old);
-			return r;
-		}
+	if ((r = list_build(md, stamps, trusted, &old, &fresh)) < 0) {
 		maildir_list_free(&old);
-		if (maildir_cache_load(md->dir_fd, stamps, md->list.count, false, &old, &fresh) < 0)
-			old = (struct maildir_list){ 0 };
-		size_all(md, &old, &changed);
+		return r;
 	}
+	/* Each file's size is still checked, also in a fresh cache's list. */
+	changed = !fresh;
+	maildir_size_all(md->dir_fd, &md->list, &md->find, fresh ? &md->list : &old, &changed);
 	maildir_list_free(&old);
+	if (fresh)
+		trusted = trusted && !changed;
 	/* Saved at close: the same list and stamps, after the replies. */
 	md->cache_dirty = changed;
 	memcpy(md->stamps, stamps, sizeof(md->stamps));
 	md->stamps_trusted = trusted;
-	if ((r = apply_ledger(md)) < 0)
+	if ((r = scan_uidls(md)) < 0)
 		return r;
-	info = calloc(md->list.count ? md->list.count : 1, sizeof(*info));
-	if (!info)
-		return -ENOMEM;
-	for (size_t i = 0; i < md->list.count; i++) {
-		info[i].size = md->list.msgs[i].wire;
-		/* In the list's arenas, which do not move after scan: the
-		 * names arena only grows in read_subdir and the cache load, and
-		 * relocate() keeps its names apart. */
-		info[i].uidl = maildir_uidl(&md->list, i);
-	}
-	*ret_msgs = info;
-	*ret_count = md->list.count;
-	return 0;
+	return scan_info(md, ret_msgs, ret_count);
 }
+
+/* ------------------------------------------------------------ messages */
 
 static bool is_wrong(const struct maildir *md, size_t idx)
 {
@@ -1040,27 +405,15 @@ static void size_wrong(struct maildir *md, size_t idx)
  * session lists them right. Nothing when the files are gone. */
 static void resize_wrong(struct maildir *md)
 {
-	for (size_t k = 0; k < md->wrong_count; k++) {
-		struct maildir_msg *m = &md->list.msgs[md->wrong[k]];
-		uint64_t raw = 0, wire;
-		int fd = open_msg(md, md->wrong[k], &raw);
-
-		if (fd < 0)
-			continue;
-		if (raw <= MAILDIR_RAW_MAX && file_size(fd, &wire) == 0 &&
-		    maildir_wire_plausible(raw, wire)) {
-			m->raw = raw;
-			m->wire = wire;
+	for (size_t k = 0; k < md->wrong_count; k++)
+		if (maildir_size_measure(md->dir_fd, &md->list, &md->find, md->wrong[k]) == 0)
 			md->cache_dirty = true;
-		}
-		close(fd);
-	}
 }
 
 static int maildir_msg_open(struct mailbox *mb, size_t idx)
 {
 	struct maildir *md = (struct maildir *)mb;
-	uint64_t raw = 0;   /* set by open_msg when it succeeds */
+	uint64_t raw = 0;   /* set by maildir_file_open when it succeeds */
 	int fd;
 
 	if (idx >= md->list.count)
@@ -1069,7 +422,7 @@ static int maildir_msg_open(struct mailbox *mb, size_t idx)
 	 * would drop the connection); the next session lists it right. */
 	if (is_wrong(md, idx))
 		return -ESTALE;
-	fd = open_msg(md, idx, &raw);
+	fd = maildir_file_open(md->dir_fd, &md->list, &md->find, idx, &raw);
 	if (fd < 0)
 		return fd;
 	/* The file size scan listed (from the file, or the name's ,S=):
@@ -1130,7 +483,7 @@ static void mark_seen(struct maildir *md, const bool *deleted, size_t count)
 		if (maildir_seen_name(from, to, sizeof(to)) <= 0)
 			continue;
 		if (renameat(md->dir_fd, from, md->dir_fd, to) == 0 || errno != ENOENT ||
-		    relocate(md, i) < 0)
+		    maildir_relocate(md->dir_fd, &md->list, &md->find, i) < 0)
 			continue;
 		from = maildir_path(&md->list, i, buf);
 		if (maildir_seen_name(from, to, sizeof(to)) > 0)
@@ -1159,7 +512,7 @@ static void intent_name(struct intent_writer *w, const char *base, size_t blen)
 static int sync_subdirs(int dir_fd)
 {
 	for (int s = 0; s < 2; s++) {
-		int fd = openat(dir_fd, subdirs[s], O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+		int fd = openat(dir_fd, maildir_subdirs[s], O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
 		if (fd < 0 || (fsync(fd) < 0 && errno != EINVAL))
 			r = -errno;
 		if (fd >= 0)
@@ -1221,7 +574,7 @@ static int roll_forward(struct maildir *md)
 		r = 0;
 	if (r == 1 && (r = sync_subdirs(md->dir_fd)) == 0)
 		intent_remove(md->dir_fd, MAILDIR_INTENT);
-	/* The directories changed: the next relocate reads them again. */
+	/* The directories changed: the next maildir_relocate reads them again. */
 	maildir_find_free(&md->find);
 	return r;
 }
@@ -1264,7 +617,7 @@ static int maildir_commit(struct mailbox *mb, const bool *deleted, size_t count)
 			continue;
 		if (unlinkat(md->dir_fd, maildir_path(&md->list, i, buf), 0) == 0)
 			continue;
-		if (errno == ENOENT && relocate(md, i) == 0 &&
+		if (errno == ENOENT && maildir_relocate(md->dir_fd, &md->list, &md->find, i) == 0 &&
 		    unlinkat(md->dir_fd, maildir_path(&md->list, i, buf), 0) == 0)
 			continue;
 		/* Already gone is what was asked; anything else is a failure. */

@@ -9,7 +9,7 @@
  * is ignored. No value from it ever sizes a buffer (the lesson of Dovecot's
  * CVE-2019-7524), and the caller still checks each file's st_size against
  * the cached one before using a cached wire size, unless the name's ,S=
- * and ,W= say the same sizes (maildir.c's size_msg: those are checked
+ * and ,W= say the same sizes (maildir_size.c's size_msg: those are checked
  * when the message is opened and sent, and a wrong one is recorded here
  * with its true sizes); RETR checks the octets it sends against the size
  * announced.
@@ -33,8 +33,15 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
-#include "maildir.h"
+#include "maildir_cache.h"
+#include "maildir_lines.h"
 #include "numparse.h"
+
+/* Cache file and its temporary, in the Maildir. */
+#define MAILDIR_CACHE "onepop.cache"
+#define MAILDIR_CACHE_TMP "onepop.cache.tmp"
+/* A cache bigger than this is not ours (100 M messages would not fit). */
+#define MAILDIR_CACHE_MAX (1ULL << 32)
 
 #define CACHE_MAGIC "onepop-maildir-cache 2\n"
 /* "RAW WIRE INO " is at most 3 × 20 digits + 3 spaces; "cur/" + name + LF. */
@@ -42,6 +49,7 @@
 
 #define CACHE_WRITE_BUF 65536
 
+/* The words of the stamp lines and of the names' directories. */
 static const char *const subs[2] = { "new", "cur" };
 
 /* The checksum after a message line (n octets without its LF): eight
@@ -116,66 +124,6 @@ static bool stamp_equal(const struct maildir_stamp *a, const struct maildir_stam
 {
 	return a->ino != 0 && a->dev == b->dev && a->ino == b->ino && a->sec == b->sec &&
 	       a->nsec == b->nsec;
-}
-
-void maildir_lines_init(struct maildir_lines *r, int fd)
-{
-	r->fd = fd;
-	r->start = r->end = 0;
-	r->eof = r->bad = false;
-}
-
-/* Read more after the unread part; false at the end or on an error. */
-static bool lines_fill(struct maildir_lines *r)
-{
-	ssize_t n;
-
-	if (r->eof)
-		return false;
-	memmove(r->buf, r->buf + r->start, r->end - r->start);
-	r->end -= r->start;
-	r->start = 0;
-	do
-		n = read(r->fd, r->buf + r->end, sizeof(r->buf) - r->end);
-	while (n < 0 && errno == EINTR);
-	/* A NUL anywhere makes the file invalid for both its readers:
-	 * checked once a block rather than once a line. */
-	if (n <= 0 || memchr(r->buf + r->end, '\0', (size_t)n)) {
-		r->eof = true;
-		r->bad = n > 0;
-		return false;
-	}
-	r->end += (size_t)n;
-	return true;
-}
-
-int maildir_lines_next(struct maildir_lines *r, char **ret, size_t size)
-{
-	size_t max = size < sizeof(r->buf) ? size : sizeof(r->buf);
-
-	for (;;) {
-		char *p = r->buf + r->start, *nl = memchr(p, '\n', r->end - r->start);
-		size_t n;
-
-		if (!nl) {
-			/* fgets(size) would stop after size - 1 octets without LF */
-			if (r->end - r->start >= max - 1 || !lines_fill(r))
-				return -EBADMSG;
-			continue;
-		}
-		n = (size_t)(nl - p);
-		if (n + 2 > max)
-			return -EBADMSG;
-		*nl = '\0';
-		*ret = p;
-		r->start += n + 1;
-		return (int)n;
-	}
-}
-
-bool maildir_lines_end(struct maildir_lines *r)
-{
-	return r->start == r->end && !lines_fill(r) && !r->bad;
 }
 
 /* The previous entry's leading number (maildir_lead_number). */

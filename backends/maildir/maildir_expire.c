@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "maildir.h"
+#include "maildir_expire.h"
 
 int maildir_seen_name(const char *name, char *out, size_t size)
 {

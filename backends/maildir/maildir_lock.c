@@ -21,6 +21,7 @@
  *     when idle. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@
 #include <unistd.h>
 
 #include "hostname.h"
-#include "maildir.h"
+#include "maildir_lock.h"
 
 #define LOCK_NAME "onepop-session.lock"
 /* Age after which another host's lock is taken over: far above the

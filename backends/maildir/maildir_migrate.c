@@ -22,8 +22,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "onepop/backend.h"
-#include "maildir.h"
+#include "maildir_migrate.h"
 
 /* An old list bigger than this is not one. */
 #define MIGRATE_MAX_LINES 10000000
@@ -182,7 +181,7 @@ static int by_uidl_then_index(const void *a, const void *b, void *list)
 	return c ? c : (x > y) - (x < y);
 }
 
-int maildir_migrate_uidls(int dir_fd, struct maildir_list *l, const struct maildir_ledger_meta *meta,
+int maildir_migrate_uidls(int dir_fd, struct maildir_list *l, const bool *matched,
                           const char *fmt)
 {
 	struct pair *p = NULL;
@@ -207,12 +206,12 @@ int maildir_migrate_uidls(int dir_fd, struct maildir_list *l, const struct maild
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < l->count && r == 0; i++) {
-		/* The base name is a C string in the list (maildir.h). */
+		/* The base name is a C string in the list (maildir_list.h). */
 		struct pair key = { .base = (char *)maildir_base(l, i) }, *hit;
 		char path[MAILDIR_PATH_MAX], uidl[MAX_UIDL + 1];
 
 		order[i] = i;
-		if (!meta->msgs || meta->msgs[i].matched)   /* NULL: all matched */
+		if (!matched || matched[i])   /* NULL: all matched */
 			continue;
 		if (!strcmp(fmt, "x-uidl")) {
 			if (xuidl(dir_fd, maildir_path(l, i, path), uidl))
@@ -230,7 +229,7 @@ int maildir_migrate_uidls(int dir_fd, struct maildir_list *l, const struct maild
 	for (size_t k = 1, keep = order[0]; r == 0 && k < l->count; k++) {
 		if (strcmp(maildir_uidl(l, keep), maildir_uidl(l, order[k])) != 0)
 			keep = order[k];
-		else if (meta->msgs && !meta->msgs[order[k]].matched)
+		else if (matched && !matched[order[k]])
 			r = maildir_uidl_reset(l, order[k]);
 	}
 	free(order);

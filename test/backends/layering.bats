@@ -57,10 +57,10 @@ backend_cc() {
 }
 
 @test "a backend that includes another backend's header does not compile" {
-	printf '#include "onepop/backend.h"\n#include "maildir.h"\n' >"$T/probe.c"
+	printf '#include "onepop/backend.h"\n#include "maildir_list.h"\n' >"$T/probe.c"
 	run backend_cc mbox "$T/probe.c"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *maildir.h* ]]
+	[[ "$output" == *maildir_list.h* ]]
 	# In Maildir's own folder it does.
 	run backend_cc maildir "$T/probe.c"
 	[ "$status" -eq 0 ]

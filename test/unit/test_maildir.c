@@ -1,13 +1,16 @@
 /* maildir list encoding: names stored as "sub/BASE\0INFO\0", UIDLs that
  * point at the base name or into the UIDL arena, the printability check,
- * the delivery order and the block line reader of the cache and ledger. */
+ * the delivery order, the block line reader of the cache and ledger, and
+ * the sizes a name carries (,S= and ,W=) or a file has on the wire. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "maildir.h"
+#include "maildir_lines.h"
+#include "maildir_list.h"
+#include "maildir_size.h"
 #include "unit.h"
 
 /* The delivery order, computed another way as the reference: a key of
@@ -212,6 +215,85 @@ static void test_lines(void)
 	free(r);
 }
 
+/* maildir_name_sizes on base name s: whether it took them, and which. */
+static bool sizes_are(const char *s, uint64_t raw, uint64_t wire)
+{
+	uint64_t r = 0xdead, w = 0xbeef;
+
+	if (!maildir_name_sizes(s, strlen(s), &r, &w))
+		return false;
+	if (r != raw || w != wire)
+		fprintf(stderr, "%s: S=%llu W=%llu\n", s, (unsigned long long)r,
+		        (unsigned long long)w);
+	return r == raw && w == wire;
+}
+
+static bool no_sizes(const char *s)
+{
+	uint64_t r = 0xdead, w = 0xbeef;
+
+	/* and the out-parameters untouched */
+	return !maildir_name_sizes(s, strlen(s), &r, &w) && r == 0xdead && w == 0xbeef;
+}
+
+static void test_name_sizes(void)
+{
+	CHECK(sizes_are("1700000000.M1P1.host,S=100,W=102", 100, 102));
+	CHECK(sizes_are("1700000000.M1P1.host,W=102,S=100", 100, 102));
+	CHECK(sizes_are("x,S=0,W=0", 0, 0));
+	CHECK(sizes_are("x,S=10,W=22", 10, 22));           /* every LF and the end */
+	/* The first valid field of each counts. */
+	CHECK(sizes_are("x,S=abc,S=5,W=5", 5, 5));
+	CHECK(sizes_are("x,S=5,S=7,W=7", 5, 7));
+	CHECK(sizes_are("x,S=5x,S=6,W=6,W=9", 6, 6));
+	CHECK(sizes_are("x,X=1,S=9007199254740991,W=9007199254740991", 9007199254740991ULL,
+	                9007199254740991ULL));
+	/* Missing, empty, not ended by "," or the end, impossible together,
+	 * beyond the file size field, or beyond any number. */
+	CHECK(no_sizes("1700000000.M1P1.host"));
+	CHECK(no_sizes("x,S=100"));
+	CHECK(no_sizes("x,W=100"));
+	CHECK(no_sizes("x,S=,W=1"));
+	CHECK(no_sizes("x,S=5x,W=5"));
+	CHECK(no_sizes("x,S=5,W=5y"));
+	CHECK(no_sizes("x,S=100,W=99"));
+	CHECK(no_sizes("x,S=10,W=23"));
+	CHECK(no_sizes("x,S=9007199254740992,W=9007199254740992"));
+	CHECK(no_sizes("x,S=99999999999999999999999,W=1"));
+	CHECK(no_sizes("x,s=5,w=5"));
+	CHECK(no_sizes("x,S=5,W="));
+	/* Only len octets are looked at. */
+	{
+		uint64_t r, w;
+		CHECK(!maildir_name_sizes("x,S=5,W=5", 7, &r, &w));
+	}
+}
+
+static void test_file_size(void)
+{
+	static const struct {
+		const char *text;
+		uint64_t wire;
+	} cases[] = {
+		{ "", 0 }, { "a\nb", 6 }, { "a\r\nb\n", 6 }, { "\n\n", 4 }, { "abc", 5 },
+	};
+	char path[] = "/tmp/onepop-unit-XXXXXX";
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	unlink(path);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].text);
+		uint64_t wire = 0;
+		CHECK(ftruncate(fd, 0) == 0 && pwrite(fd, cases[i].text, len, 0) == (ssize_t)len);
+		lseek(fd, 0, SEEK_SET);
+		CHECK(maildir_file_size(fd, &wire) == 0 && wire == cases[i].wire);
+	}
+	close(fd);
+}
+
 int main(void)
 {
 	test_names();
@@ -219,5 +301,7 @@ int main(void)
 	test_printable();
 	test_order();
 	test_lines();
+	test_name_sizes();
+	test_file_size();
 	return unit_done("maildir");
 }
