@@ -141,7 +141,8 @@ struct backend_ops {
 	const char *default_mailbox;
 	/* Group kept as the saved gid after the privilege drop unless
 	 * --mail-group says otherwise (NULL: none). The backend switches
-	 * to it with setegid() only around the steps that need it. */
+	 * to it with setegid() only around the steps that need it; the
+	 * core gives it up for good after close. */
 	const char *privileged_group;
 	unsigned flags;             /* BACKEND_* */
 	/* The --uidl-format values it takes, NULL-terminated (an entry

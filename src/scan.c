@@ -71,6 +71,7 @@ int scan_run(const struct options *opt, const struct backend_config *bconfig,
 out:
 	if (mb)
 		backend->close(mb);
+	privs_end();
 	free(msgs);
 	user_info_clear(&u);
 	return r < 0 ? 1 : 0;

@@ -701,6 +701,7 @@ int session_run(const struct options *opt, const struct backend_config *bconfig,
 	s.state = STATE_DISCONNECT;
 	if (s.mb)
 		backend->close(s.mb);
+	privs_end();     /* the kept group (mail_group) is not needed any more */
 	free(s.msgs);
 	free(s.deleted);
 	free(s.retr_done);
