@@ -212,9 +212,9 @@ struct opt_rule;
 typedef int opt_setter(struct options *o, const struct opt_rule *rule, const char *val);
 struct opt_rule {
 	int id;             /* its val in longopts */
+	unsigned max;       /* set_uint */
 	opt_setter *set;
 	size_t field;       /* offsetof(struct options, ...): set_str, set_uint, set_bool, set_on */
-	unsigned max;       /* set_uint */
 };
 
 /* The option's long name, for messages. */
@@ -387,14 +387,15 @@ static int set_exec_arg(struct options *o, const struct opt_rule *rule, const ch
 }
 
 /* offsetof(struct options, f), which must have type t: a row with a
- * setter for another type does not compile. */
-#define FIELD(f, t) (offsetof(struct options, f) + \
-                     0 * sizeof(_Generic(((struct options *)0)->f, t: 1)))
-#define STR(id, f) { id, set_str, FIELD(f, const char *), 0 }
-#define UINT(id, f, max) { id, set_uint, FIELD(f, unsigned), max }
-#define BOOL(id, f) { id, set_bool, FIELD(f, bool), 0 }
-#define ON(id, f) { id, set_on, FIELD(f, bool), 0 }
-#define CUSTOM(id, fn) { id, fn, 0, 0 }
+ * setter for another type does not compile (_Generic has no match).
+ * f is a member name and t a type: neither can take parentheses. */
+// NOLINTNEXTLINE(bugprone-macro-parentheses)
+#define FIELD(f, t) (offsetof(struct options, f) + _Generic(((struct options *)0)->f, t: 0))
+#define STR(id, f) { (id), 0, set_str, FIELD(f, const char *) }
+#define UINT(id, f, max) { (id), (max), set_uint, FIELD(f, unsigned) }
+#define BOOL(id, f) { (id), 0, set_bool, FIELD(f, bool) }
+#define ON(id, f) { (id), 0, set_on, FIELD(f, bool) }
+#define CUSTOM(id, fn) { (id), 0, (fn), 0 }
 
 static const struct opt_rule rules[] = {
 	STR('b', backend),
@@ -413,7 +414,7 @@ static const struct opt_rule rules[] = {
 	STR(OPT_TLS_KEY, tls_key),
 	STR(OPT_TLS_TICKET_KEY, tls_ticket_key),
 	BOOL(OPT_ALLOW_PLAINTEXT, allow_plaintext),
-	{ OPT_PROXY_PROTOCOL, set_proxy_protocol, FIELD(proxy_from, const char *), 0 },
+	{ OPT_PROXY_PROTOCOL, 0, set_proxy_protocol, FIELD(proxy_from, const char *) },
 	CUSTOM(OPT_COMMANDS, set_commands),
 	BOOL(OPT_APOP_ONLY, apop_only),
 	BOOL(OPT_AUTODELETE, autodelete),
@@ -424,11 +425,11 @@ static const struct opt_rule rules[] = {
 	CUSTOM(OPT_FAITHFUL, set_faithful),
 	STR(OPT_SCAN, scan),
 	CUSTOM(OPT_UIDL_GUARD, set_uidl_guard),
-	{ OPT_UIDL_FORMAT, set_uidl_format, FIELD(uidl_format, const char *), 0 },
-	{ OPT_FAIL_STATE, set_fail_state, FIELD(fail_state, const char *), 0 },
+	{ OPT_UIDL_FORMAT, 0, set_uidl_format, FIELD(uidl_format, const char *) },
+	{ OPT_FAIL_STATE, 0, set_fail_state, FIELD(fail_state, const char *) },
 	UINT(OPT_FAIL_LIMIT, fail_limit, MAX_FAIL_LIMIT),
 	UINT(OPT_FAIL_BAN, fail_ban, MAX_FAIL_BAN),
-	{ OPT_EXPIRE, set_expire, FIELD(expire_days, unsigned), MAX_EXPIRE_DAYS },
+	{ OPT_EXPIRE, MAX_EXPIRE_DAYS, set_expire, FIELD(expire_days, unsigned) },
 	UINT(OPT_LOGIN_DELAY, login_delay, MAX_LOGIN_DELAY),
 	STR(OPT_PRIVSEP_USER, privsep_user),
 	CUSTOM(OPT_AUTH_MECHANISMS, set_mechanisms),

@@ -4,7 +4,6 @@
  * onepop, where they live for the whole process. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,30 +13,29 @@
 #include "options.h"
 #include "unit.h"
 
+/* Every struct options filled, kept reachable (one allocation each: an
+ * array of them would be mostly padding). */
 #define MAX_RUNS 128
-static struct options runs[MAX_RUNS];
+static struct options *runs[MAX_RUNS];
 static size_t nruns;
 
-/* options_parse on "onepop" and the given arguments (NULL-terminated). */
-static int parse(struct options **ret, ...)
+/* options_parse on "onepop" and args (NULL-terminated). */
+static int parse(struct options **ret, char *const *args)
 {
 	char *argv[16] = { "onepop" };
 	int argc = 1;
-	va_list ap;
-	int r;
 
-	va_start(ap, ret);
-	while (argc < 15 && (argv[argc] = va_arg(ap, char *)))
+	while (argc < 15 && (argv[argc] = args[argc - 1]))
 		argc++;
-	va_end(ap);
 	argv[argc] = NULL;
-	if (nruns == MAX_RUNS)
+	if (nruns == MAX_RUNS || !(runs[nruns] = calloc(1, sizeof(*runs[nruns]))))
 		abort();
-	*ret = &runs[nruns++];
+	*ret = runs[nruns++];
 	optind = 0;         /* getopt_long starts again */
-	r = options_parse(*ret, argc, argv);
-	return r;
+	return options_parse(*ret, argc, argv);
 }
+/* parse(&o, "--opt", ...): the arguments as an array. */
+#define PARSE(ret, ...) parse((ret), (char *const[]){ __VA_ARGS__, NULL })
 
 static char config_path[64];
 
@@ -54,61 +52,61 @@ static void test_strings(void)
 {
 	struct options *o;
 
-	CHECK(parse(&o, NULL) == 0);
+	CHECK(parse(&o, (char *const[]){ NULL }) == 0);
 	CHECK(!strcmp(o->greeting, "onepop ready") && !strcmp(o->goodbye, "goodbye"));
 	CHECK(o->timeout == DEFAULT_TIMEOUT && o->fail_delay_ms == DEFAULT_FAIL_DELAY_MS);
 	CHECK(o->fail_limit == DEFAULT_FAIL_LIMIT && o->fail_ban == DEFAULT_FAIL_BAN);
 	CHECK(!o->backend && !o->proxy_protocol && o->tls == TLS_OFF && !o->expire);
 
-	CHECK(parse(&o, "-b", "mbox", "-m", "/var/mail/%u", "-a", "pam", "--preauth=alice",
+	CHECK(PARSE(&o, "-b", "mbox", "-m", "/var/mail/%u", "-a", "pam", "--preauth=alice",
 	            "--greeting=hi", "--goodbye=bye", "--mail-group=", "--privsep-user=nobody",
-	            "--privsep-dir=/run/x", NULL) == 0);
+	            "--privsep-dir=/run/x") == 0);
 	CHECK(!strcmp(o->backend, "mbox") && !strcmp(o->mailbox, "/var/mail/%u"));
 	CHECK(!strcmp(o->auth, "pam") && !strcmp(o->preauth, "alice"));
 	CHECK(!strcmp(o->greeting, "hi") && !strcmp(o->goodbye, "bye"));
 	CHECK(!strcmp(o->mail_group, "") && !strcmp(o->privsep_user, "nobody"));
 	CHECK(!strcmp(o->privsep_dir, "/run/x"));
-	CHECK(parse(&o, "--tls-cert=c.pem", "--tls-key=k.pem", "--tls-ticket-key=t",
-	            "--exec=/bin/helper", "--scan=bob", "--fail-state=/var/lib/f", NULL) == 0);
+	CHECK(PARSE(&o, "--tls-cert=c.pem", "--tls-key=k.pem", "--tls-ticket-key=t",
+	            "--exec=/bin/helper", "--scan=bob", "--fail-state=/var/lib/f") == 0);
 	CHECK(!strcmp(o->tls_cert, "c.pem") && !strcmp(o->tls_key, "k.pem"));
 	CHECK(!strcmp(o->tls_ticket_key, "t") && !strcmp(o->exec_prog, "/bin/helper"));
 	CHECK(!strcmp(o->scan, "bob") && !strcmp(o->fail_state, "/var/lib/f"));
 	/* The last value wins. */
-	CHECK(parse(&o, "-b", "mbox", "--backend=mh", "--greeting=a", "--greeting=b", NULL) == 0);
+	CHECK(PARSE(&o, "-b", "mbox", "--backend=mh", "--greeting=a", "--greeting=b") == 0);
 	CHECK(!strcmp(o->backend, "mh") && !strcmp(o->greeting, "b"));
-	CHECK(parse(&o, "--fail-state=relative", NULL) == -EINVAL);
+	CHECK(PARSE(&o, "--fail-state=relative") == -EINVAL);
 }
 
 static void test_numbers(void)
 {
 	struct options *o;
 
-	CHECK(parse(&o, "-t", "30", "--fail-delay=0", "--fail-limit=3", "--fail-ban=60",
-	            "--login-delay=300", NULL) == 0);
+	CHECK(PARSE(&o, "-t", "30", "--fail-delay=0", "--fail-limit=3", "--fail-ban=60",
+	            "--login-delay=300") == 0);
 	CHECK(o->timeout == 30 && o->fail_delay_ms == 0 && o->fail_limit == 3);
 	CHECK(o->fail_ban == 60 && o->login_delay == 300 && !o->expire);
-	CHECK(parse(&o, "--expire=0", NULL) == 0 && o->expire && o->expire_days == 0);
-	CHECK(parse(&o, "--expire=30", NULL) == 0 && o->expire && o->expire_days == 30);
-	CHECK(parse(&o, "--timeout=x", NULL) == -EINVAL);
-	CHECK(parse(&o, "--timeout=604801", NULL) == -EINVAL);
-	CHECK(parse(&o, "--timeout=604800", NULL) == 0 && o->timeout == MAX_TIMEOUT);
-	CHECK(parse(&o, "--fail-limit=-1", NULL) == -EINVAL);
-	CHECK(parse(&o, "--expire=", NULL) == -EINVAL);
+	CHECK(PARSE(&o, "--expire=0") == 0 && o->expire && o->expire_days == 0);
+	CHECK(PARSE(&o, "--expire=30") == 0 && o->expire && o->expire_days == 30);
+	CHECK(PARSE(&o, "--timeout=x") == -EINVAL);
+	CHECK(PARSE(&o, "--timeout=604801") == -EINVAL);
+	CHECK(PARSE(&o, "--timeout=604800") == 0 && o->timeout == MAX_TIMEOUT);
+	CHECK(PARSE(&o, "--fail-limit=-1") == -EINVAL);
+	CHECK(PARSE(&o, "--expire=") == -EINVAL);
 }
 
 static void test_flags(void)
 {
 	struct options *o;
 
-	CHECK(parse(&o, "--list-backends", "--allow-root", "--allow-plaintext", "--apop-only",
+	CHECK(PARSE(&o, "--list-backends", "--allow-root", "--allow-plaintext", "--apop-only",
 	            "--autodelete", "--test-commands", "--transmit-errors", "--check-config",
-	            "-d", "-V", "-h", NULL) == 0);
+	            "-d", "-V", "-h") == 0);
 	CHECK(o->list_backends && o->allow_root && o->allow_plaintext && o->apop_only);
 	CHECK(o->autodelete && o->test_commands && o->transmit_errors && o->check_config);
 	CHECK(o->debug && o->version && o->help);
 	config("debug = no\nallow-root = yes\napop-only = 1\nautodelete = true\n"
 	       "transmit-errors = off\nversion = no\n");
-	CHECK(parse(&o, "-d", "-c", config_path, NULL) == 0);
+	CHECK(PARSE(&o, "-d", "-c", config_path) == 0);
 	CHECK(!o->debug && o->allow_root && o->apop_only && o->autodelete);
 	CHECK(!o->transmit_errors && o->version);   /* --version is on, whatever the value */
 }
@@ -117,23 +115,23 @@ static void test_choices(void)
 {
 	struct options *o;
 
-	CHECK(parse(&o, "--tls=starttls", NULL) == 0 && o->tls == TLS_STARTTLS);
-	CHECK(parse(&o, "--tls=implicit", NULL) == 0 && o->tls == TLS_IMPLICIT);
-	CHECK(parse(&o, "--tls=implicit", "--tls=off", NULL) == 0 && o->tls == TLS_OFF);
-	CHECK(parse(&o, "--tls=sometimes", NULL) == -EINVAL);
-	CHECK(parse(&o, "--commands=minimal", NULL) == 0 && o->commands_minimal);
-	CHECK(parse(&o, "--commands=full", NULL) == 0 && !o->commands_minimal);
-	CHECK(parse(&o, "--commands=Full", NULL) == -EINVAL);
-	CHECK(parse(&o, "--uidl-guard=refuse", NULL) == 0 && o->uidl_guard == UIDL_GUARD_REFUSE);
-	CHECK(parse(&o, "--uidl-guard=warn", NULL) == 0 && o->uidl_guard == UIDL_GUARD_WARN);
-	CHECK(parse(&o, "--uidl-guard=", NULL) == -EINVAL);
-	CHECK(parse(&o, "--faithful=extra", NULL) == 0 && o->faithful == FAITHFUL_EXTRA);
-	CHECK(parse(&o, "--faithful=noextra", NULL) == 0 && o->faithful == FAITHFUL_NOEXTRA);
-	CHECK(parse(&o, "--faithful=yes", NULL) == -EINVAL);
-	CHECK(parse(&o, "--auth-mechanisms=apop, PLAIN", NULL) == 0 &&
+	CHECK(PARSE(&o, "--tls=starttls") == 0 && o->tls == TLS_STARTTLS);
+	CHECK(PARSE(&o, "--tls=implicit") == 0 && o->tls == TLS_IMPLICIT);
+	CHECK(PARSE(&o, "--tls=implicit", "--tls=off") == 0 && o->tls == TLS_OFF);
+	CHECK(PARSE(&o, "--tls=sometimes") == -EINVAL);
+	CHECK(PARSE(&o, "--commands=minimal") == 0 && o->commands_minimal);
+	CHECK(PARSE(&o, "--commands=full") == 0 && !o->commands_minimal);
+	CHECK(PARSE(&o, "--commands=Full") == -EINVAL);
+	CHECK(PARSE(&o, "--uidl-guard=refuse") == 0 && o->uidl_guard == UIDL_GUARD_REFUSE);
+	CHECK(PARSE(&o, "--uidl-guard=warn") == 0 && o->uidl_guard == UIDL_GUARD_WARN);
+	CHECK(PARSE(&o, "--uidl-guard=") == -EINVAL);
+	CHECK(PARSE(&o, "--faithful=extra") == 0 && o->faithful == FAITHFUL_EXTRA);
+	CHECK(PARSE(&o, "--faithful=noextra") == 0 && o->faithful == FAITHFUL_NOEXTRA);
+	CHECK(PARSE(&o, "--faithful=yes") == -EINVAL);
+	CHECK(PARSE(&o, "--auth-mechanisms=apop, PLAIN") == 0 &&
 	      o->auth_mechanisms == (MECHS_APOP | MECHS_PLAIN));
-	CHECK(parse(&o, "--auth-mechanisms=login", NULL) == -EINVAL);
-	CHECK(parse(&o, "--auth-mechanisms=,", NULL) == -EINVAL);
+	CHECK(PARSE(&o, "--auth-mechanisms=login") == -EINVAL);
+	CHECK(PARSE(&o, "--auth-mechanisms=,") == -EINVAL);
 }
 
 static void test_special(void)
@@ -141,24 +139,24 @@ static void test_special(void)
 	struct options *o;
 	char arg[96];
 
-	CHECK(parse(&o, "--proxy-protocol", NULL) == 0 && o->proxy_protocol && !o->proxy_from);
-	CHECK(parse(&o, "--proxy-protocol=10.0.0.0/8", NULL) == 0 && o->proxy_protocol &&
+	CHECK(PARSE(&o, "--proxy-protocol") == 0 && o->proxy_protocol && !o->proxy_from);
+	CHECK(PARSE(&o, "--proxy-protocol=10.0.0.0/8") == 0 && o->proxy_protocol &&
 	      !strcmp(o->proxy_from, "10.0.0.0/8"));
 	config("proxy-protocol = yes\n");
-	CHECK(parse(&o, "-c", config_path, NULL) == 0 && o->proxy_protocol && !o->proxy_from);
+	CHECK(PARSE(&o, "-c", config_path) == 0 && o->proxy_protocol && !o->proxy_from);
 	config("proxy-protocol = no\n");
-	CHECK(parse(&o, "--proxy-protocol=::1/128", "-c", config_path, NULL) == 0 &&
+	CHECK(PARSE(&o, "--proxy-protocol=::1/128", "-c", config_path) == 0 &&
 	      !o->proxy_protocol && !o->proxy_from);
 
-	CHECK(parse(&o, "--uidl-format=popa3d", NULL) == 0 && !strcmp(o->uidl_format, "popa3d"));
-	CHECK(parse(&o, "--uidl-format=map:uidls", NULL) == 0 &&
+	CHECK(PARSE(&o, "--uidl-format=popa3d") == 0 && !strcmp(o->uidl_format, "popa3d"));
+	CHECK(PARSE(&o, "--uidl-format=map:uidls") == 0 &&
 	      !strcmp(o->uidl_format, "map:uidls"));
-	CHECK(parse(&o, "--uidl-format=map:", NULL) == -EINVAL);
-	CHECK(parse(&o, "--uidl-format=map:.x", NULL) == -EINVAL);
-	CHECK(parse(&o, "--uidl-format=map:a/b", NULL) == -EINVAL);
-	CHECK(parse(&o, "--uidl-format=qpopper", NULL) == -EINVAL);
+	CHECK(PARSE(&o, "--uidl-format=map:") == -EINVAL);
+	CHECK(PARSE(&o, "--uidl-format=map:.x") == -EINVAL);
+	CHECK(PARSE(&o, "--uidl-format=map:a/b") == -EINVAL);
+	CHECK(PARSE(&o, "--uidl-format=qpopper") == -EINVAL);
 
-	CHECK(parse(&o, "--exec-arg=a", "--exec-arg=b", NULL) == 0 && o->exec_argc == 2 &&
+	CHECK(PARSE(&o, "--exec-arg=a", "--exec-arg=b") == 0 && o->exec_argc == 2 &&
 	      !strcmp(o->exec_args[0], "a") && !strcmp(o->exec_args[1], "b"));
 	config("");
 	for (int i = 0; i <= MAX_EXEC_ARGS; i++) {
@@ -168,18 +166,18 @@ static void test_special(void)
 		if (!f || fputs(arg, f) < 0 || fclose(f) != 0)
 			abort();
 	}
-	CHECK(parse(&o, "-c", config_path, NULL) == -EINVAL && o->exec_argc == MAX_EXEC_ARGS);
+	CHECK(PARSE(&o, "-c", config_path) == -EINVAL && o->exec_argc == MAX_EXEC_ARGS);
 
-	CHECK(parse(&o, "--no-such-option", NULL) == -EINVAL);
-	CHECK(parse(&o, "stray", NULL) == -EINVAL);
+	CHECK(PARSE(&o, "--no-such-option") == -EINVAL);
+	CHECK(PARSE(&o, "stray") == -EINVAL);
 	config("no-such-key = 1\n");
-	CHECK(parse(&o, "-c", config_path, NULL) == -EINVAL);
+	CHECK(PARSE(&o, "-c", config_path) == -EINVAL);
 	config("backend\n");    /* required value missing */
-	CHECK(parse(&o, "-c", config_path, NULL) == -EINVAL);
+	CHECK(PARSE(&o, "-c", config_path) == -EINVAL);
 	/* A file that includes itself stops at MAX_CONFIG_DEPTH. */
 	snprintf(arg, sizeof(arg), "config = %s\n", config_path);
 	config(arg);
-	CHECK(parse(&o, "-c", config_path, NULL) == -EINVAL);
+	CHECK(PARSE(&o, "-c", config_path) == -EINVAL);
 }
 
 static void test_backend_config(void)
@@ -187,8 +185,8 @@ static void test_backend_config(void)
 	struct backend_config c;
 	struct options *o;
 
-	CHECK(parse(&o, "--expire=7", "--login-delay=60", "--uidl-format=x-uidl", "-t", "20",
-	            "--exec=/bin/h", "--exec-arg=-v", NULL) == 0);
+	CHECK(PARSE(&o, "--expire=7", "--login-delay=60", "--uidl-format=x-uidl", "-t", "20",
+	            "--exec=/bin/h", "--exec-arg=-v") == 0);
 	options_backend_config(o, &c);
 	CHECK(c.expire && c.expire_days == 7 && c.login_delay == 60 && c.timeout == 20);
 	CHECK(!strcmp(c.uidl_format, "x-uidl"));
