@@ -1,6 +1,7 @@
 /* The compiled-in backends, chosen by meson options. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "onepop/backend.h"
@@ -35,20 +36,30 @@ const struct backend_ops *backend_find(const char *name)
 	return NULL;
 }
 
-void backend_names(unsigned flags, char *buf, size_t size)
+char *backend_names(unsigned flags)
 {
-	size_t len = 0;
+	size_t size = 1, len = 0;
+	char *buf;
 
-	if (size)
-		buf[0] = '\0';
-	for (size_t i = 0; backends[i] && len < size; i++) {
-		int n;
+	for (size_t i = 0; backends[i]; i++)
+		if ((backends[i]->flags & flags) == flags)
+			size += strlen(backends[i]->name) + 2;
+	if (!(buf = malloc(size)))
+		return NULL;
+	for (size_t i = 0; backends[i]; i++) {
+		size_t n = strlen(backends[i]->name);
 
 		if ((backends[i]->flags & flags) != flags)
 			continue;
-		n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", backends[i]->name);
-		len = n < 0 ? size : len + (size_t)n;
+		if (len) {
+			memcpy(buf + len, ", ", 2);
+			len += 2;
+		}
+		memcpy(buf + len, backends[i]->name, n);
+		len += n;
 	}
+	buf[len] = '\0';
+	return buf;
 }
 
 int backend_uidl_format_check(const struct backend_ops *b, const char *fmt)

@@ -281,7 +281,7 @@ int checkconfig_run(const struct options *o)
 {
 	const struct backend_ops *backend;
 	struct backend_config bconfig;
-	char names[128];
+	char *names;
 	struct auth *auth = NULL;
 
 	problems = 0;
@@ -290,17 +290,19 @@ int checkconfig_run(const struct options *o)
 	if (!backend)
 		problem("unknown backend %s (see --list-backends)", o->backend);
 	if (backend && (o->expire || o->login_delay) && !(backend->flags & BACKEND_EXPIRY)) {
-		backend_names(BACKEND_EXPIRY, names, sizeof(names));
+		names = backend_names(BACKEND_EXPIRY);
 		problem("--expire and --login-delay need a backend that enforces them "
-		        "(%s), not %s", names, backend->name);
+		        "(%s), not %s", names ? names : "?", backend->name);
+		free(names);
 	}
 	options_backend_config(o, &bconfig);
 	if (backend && (backend_uidl_format_check(backend, bconfig.uidl_format) < 0 ||
 	                (backend->configure && backend->configure(&bconfig) < 0)))
 		problem("bad options for backend %s (said above)", backend->name);
 	if (o->faithful && (!backend || !(backend->flags & BACKEND_FAITHFUL))) {
-		backend_names(BACKEND_FAITHFUL, names, sizeof(names));
-		problem("--faithful is for the %s backend only", names);
+		names = backend_names(BACKEND_FAITHFUL);
+		problem("--faithful is for the %s backend only", names ? names : "?");
+		free(names);
 	}
 	if (o->mailbox && template_check(o->mailbox) < 0)
 		problem("--mailbox %s: a variable other than %%u %%n %%d %%h %%%%", o->mailbox);

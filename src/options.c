@@ -2,6 +2,7 @@
  * table, so every option can live in either. */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,154 +207,264 @@ static void set_string(const char **slot, char *copy)
 	*slot = copy;
 }
 
-/* Apply one option; val is NULL for flags given without a value. */
-static int apply(struct options *o, int id, const char *val, int depth)
+/* What an option does with its value (NULL for a flag given without
+ * one; options with required_argument always have one): its setter and,
+ * for the generic setters, the field of struct options it sets and the
+ * largest number it takes. One row an option, in the order of longopts. */
+struct opt_rule;
+typedef int opt_setter(struct options *o, const struct opt_rule *rule, const char *val);
+struct opt_rule {
+	int id;             /* its val in longopts */
+	unsigned max;       /* set_uint */
+	opt_setter *set;
+	size_t field;       /* offsetof(struct options, ...): set_str, set_uint, set_bool, set_on */
+};
+
+/* The option's long name, for messages. */
+static const char *rule_name(const struct opt_rule *rule)
+{
+	for (const struct option *opt = longopts; opt->name; opt++)
+		if (opt->val == rule->id)
+			return opt->name;
+	return "?";
+}
+
+static void *rule_field(struct options *o, const struct opt_rule *rule)
+{
+	return (char *)o + rule->field;
+}
+
+/* The last value of an option lives for the whole process. */
+static int set_str(struct options *o, const struct opt_rule *rule, const char *val)
 {
 	char *copy = val ? strdup(val) : NULL;
 
 	if (val && !copy)
 		return -ENOMEM;
-	/* The last value of an option lives for the whole process. */
-	switch (id) {
-	case 'b': set_string(&o->backend, copy); break;
-	case 'm': set_string(&o->mailbox, copy); break;
-	case 'a': set_string(&o->auth, copy); break;
-	case OPT_PREAUTH: set_string(&o->preauth, copy); break;
-	case OPT_GREETING: set_string(&o->greeting, copy); break;
-	case OPT_GOODBYE: set_string(&o->goodbye, copy); break;
-	case OPT_MAIL_GROUP: set_string(&o->mail_group, copy); break;
-	case OPT_PRIVSEP_USER: set_string(&o->privsep_user, copy); break;
-	case OPT_AUTH_MECHANISMS: free(copy); return parse_mechanisms(val, &o->auth_mechanisms);
-	case OPT_PRIVSEP_DIR: set_string(&o->privsep_dir, copy); break;
-	case 't': free(copy); return parse_uint("timeout", val, MAX_TIMEOUT, &o->timeout);
-	case OPT_FAIL_STATE:
-		// NOLINTNEXTLINE(clang-analyzer-core.NullDereference): required_argument, both callers set val
-		if (val[0] != '/') {
-			fprintf(stderr, "onepop: --fail-state: an absolute path, not %s\n", val);
-			free(copy);
-			return -EINVAL;
-		}
-		set_string(&o->fail_state, copy);
-		break;
-	case OPT_FAIL_LIMIT: free(copy); return parse_uint("fail-limit", val, MAX_FAIL_LIMIT, &o->fail_limit);
-	case OPT_FAIL_BAN: free(copy); return parse_uint("fail-ban", val, MAX_FAIL_BAN, &o->fail_ban);
-	case OPT_EXPIRE:
-		free(copy);
-		o->expire = true;
-		return parse_uint("expire", val, MAX_EXPIRE_DAYS, &o->expire_days);
-	case OPT_LOGIN_DELAY:
-		free(copy);
-		return parse_uint("login-delay", val, MAX_LOGIN_DELAY, &o->login_delay);
-	case OPT_FAIL_DELAY: free(copy); return parse_uint("fail-delay", val, MAX_FAIL_DELAY_MS, &o->fail_delay_ms);
-	case OPT_CHECK_CONFIG: o->check_config = parse_bool(copy); free(copy); break;
-	case OPT_LIST_BACKENDS: o->list_backends = parse_bool(copy); free(copy); break;
-	case OPT_ALLOW_ROOT: o->allow_root = parse_bool(copy); free(copy); break;
-	case OPT_TLS:
-		free(copy);
-		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
-		if (!strcmp(val, "off"))
-			o->tls = TLS_OFF;
-		else if (!strcmp(val, "starttls"))
-			o->tls = TLS_STARTTLS;
-		else if (!strcmp(val, "implicit"))
-			o->tls = TLS_IMPLICIT;
-		else {
-			fprintf(stderr, "onepop: --tls: off, starttls or implicit, not %s\n", val);
-			return -EINVAL;
-		}
-		break;
-	case OPT_TLS_CERT: set_string(&o->tls_cert, copy); break;
-	case OPT_TLS_KEY: set_string(&o->tls_key, copy); break;
-	case OPT_TLS_TICKET_KEY: set_string(&o->tls_ticket_key, copy); break;
-	case OPT_TLS_KTLS:
-		free(copy);
-		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
-		if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
-			fprintf(stderr, "onepop: --tls-ktls: on or off, not %s\n", val);
-			return -EINVAL;
-		}
-		o->tls_ktls = !strcmp(val, "on");
-		break;
-	case OPT_ALLOW_PLAINTEXT: o->allow_plaintext = parse_bool(copy); free(copy); break;
-	case OPT_PROXY_PROTOCOL:
-		/* A config line "proxy-protocol = yes" is the bare flag. */
-		o->proxy_protocol = !copy || strcmp(copy, "no") != 0;
-		if (copy && (!strcmp(copy, "yes") || !strcmp(copy, "no") || !*copy)) {
-			free(copy);
-			copy = NULL;
-		}
-		set_string(&o->proxy_from, copy);
-		break;
-	case 'd': o->debug = parse_bool(copy); free(copy); break;
-	case 'V': o->version = true; free(copy); break;
-	case 'h': o->help = true; free(copy); break;
-	case OPT_COMMANDS:
-		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
-		if (strcmp(val, "full") != 0 && strcmp(val, "minimal") != 0) {
-			fprintf(stderr, "onepop: --commands: full or minimal, not %s\n", val);
-			free(copy);
-			return -EINVAL;
-		}
-		o->commands_minimal = !strcmp(val, "minimal");
-		free(copy);
-		break;
-	case OPT_APOP_ONLY: o->apop_only = parse_bool(copy); free(copy); break;
-	case OPT_AUTODELETE: o->autodelete = parse_bool(copy); free(copy); break;
-	case OPT_TEST_COMMANDS: o->test_commands = parse_bool(copy); free(copy); break;
-	case OPT_TRANSMIT_ERRORS: o->transmit_errors = parse_bool(copy); free(copy); break;
-	case OPT_EXEC: set_string(&o->exec_prog, copy); break;
-	case OPT_SCAN: set_string(&o->scan, copy); break;
-	case OPT_UIDL_FORMAT:
-		/* map:FILE names a plain file in the Maildir. */
-		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
-		if (strcmp(val, "maildir") != 0 && strcmp(val, "dovecot") != 0 &&
-		    strcmp(val, "courier") != 0 && strcmp(val, "x-uidl") != 0 &&
-		    strcmp(val, "popa3d") != 0 &&
-		    (strncmp(val, "map:", 4) != 0 || !val[4] || strchr(val + 4, '/') || val[4] == '.')) {
-			fprintf(stderr, "onepop: --uidl-format: maildir, dovecot, courier, x-uidl, "
-			        "popa3d or map:FILE (a name in the Maildir), not %s\n", val);
-			free(copy);
-			return -EINVAL;
-		}
-		set_string(&o->uidl_format, copy);
-		break;
-	case OPT_UIDL_GUARD:
-		free(copy);
-		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
-		if (strcmp(val, "warn") != 0 && strcmp(val, "refuse") != 0) {
-			fprintf(stderr, "onepop: --uidl-guard: warn or refuse, not %s\n", val);
-			return -EINVAL;
-		}
-		o->uidl_guard = strcmp(val, "warn") ? UIDL_GUARD_REFUSE : UIDL_GUARD_WARN;
-		break;
-	case OPT_EXEC_ARG:
-		if (o->exec_argc == MAX_EXEC_ARGS) {
-			fprintf(stderr, "onepop: --exec-arg: at most %d\n", MAX_EXEC_ARGS);
-			free(copy);
-			return -EINVAL;
-		}
-		o->exec_args[o->exec_argc++] = copy;
-		break;
-	case OPT_FAITHFUL:
-		// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): required_argument, both callers set val
-		if (strcmp(val, "extra") != 0 && strcmp(val, "noextra") != 0) {
-			fprintf(stderr, "onepop: --faithful: extra or noextra, not %s\n", val);
-			free(copy);
-			return -EINVAL;
-		}
-		o->faithful = strcmp(val, "extra") ? FAITHFUL_NOEXTRA : FAITHFUL_EXTRA;
-		free(copy);
-		break;
-	case 'c': {
-		int r = config_load(o, val, depth + 1);
-		free(copy);
-		return r;
-	}
-	default:
-		free(copy);
+	set_string(rule_field(o, rule), copy);
+	return 0;
+}
+
+static int set_uint(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	return parse_uint(rule_name(rule), val, rule->max, rule_field(o, rule));
+}
+
+static int set_bool(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	*(bool *)rule_field(o, rule) = parse_bool(val);
+	return 0;
+}
+
+/* --version and --help: on, whatever the value. */
+static int set_on(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	*(bool *)rule_field(o, rule) = true;
+	return 0;
+}
+
+/* The index of val in names (NULL-terminated), or -EINVAL after saying
+ * which values the option takes. */
+static int choose(const struct opt_rule *rule, const char *val, const char *const *names)
+{
+	size_t i;
+
+	for (i = 0; names[i]; i++)
+		if (val && !strcmp(val, names[i]))
+			return (int)i;
+	fprintf(stderr, "onepop: --%s: ", rule_name(rule));
+	for (i = 0; names[i]; i++)
+		fprintf(stderr, "%s%s", i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+	fprintf(stderr, ", not %s\n", val ? val : "");
+	return -EINVAL;
+}
+
+static int set_tls(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	static const char *const names[] = { "off", "starttls", "implicit", NULL };
+	static const enum tls_mode modes[] = { TLS_OFF, TLS_STARTTLS, TLS_IMPLICIT };
+	int i = choose(rule, val, names);
+
+	if (i < 0)
+		return i;
+	o->tls = modes[i];
+	return 0;
+}
+
+static int set_commands(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	static const char *const names[] = { "full", "minimal", NULL };
+	int i = choose(rule, val, names);
+
+	if (i < 0)
+		return i;
+	o->commands_minimal = i == 1;
+	return 0;
+}
+
+/* --tls-ktls: off or on, nothing else (a typo must not pass for off). */
+static int set_ktls(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	static const char *const names[] = { "off", "on", NULL };
+	int i = choose(rule, val, names);
+
+	if (i < 0)
+		return i;
+	o->tls_ktls = i == 1;
+	return 0;
+}
+static int set_uidl_guard(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	static const char *const names[] = { "warn", "refuse", NULL };
+	int i = choose(rule, val, names);
+
+	if (i < 0)
+		return i;
+	o->uidl_guard = i == 0 ? UIDL_GUARD_WARN : UIDL_GUARD_REFUSE;
+	return 0;
+}
+
+static int set_faithful(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	static const char *const names[] = { "extra", "noextra", NULL };
+	int i = choose(rule, val, names);
+
+	if (i < 0)
+		return i;
+	o->faithful = i == 0 ? FAITHFUL_EXTRA : FAITHFUL_NOEXTRA;
+	return 0;
+}
+
+static int set_mechanisms(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	return parse_mechanisms(val, &o->auth_mechanisms);
+}
+
+static int set_fail_state(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	if (!val || val[0] != '/') {
+		fprintf(stderr, "onepop: --%s: an absolute path, not %s\n", rule_name(rule),
+		        val ? val : "");
 		return -EINVAL;
 	}
+	return set_str(o, rule, val);
+}
+
+/* --expire=DAYS: on, and after how many days. */
+static int set_expire(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	o->expire = true;
+	return set_uint(o, rule, val);
+}
+
+/* --proxy-protocol[=CIDR,...]; a config line "proxy-protocol = yes" is
+ * the bare flag, "no" turns it off. */
+static int set_proxy_protocol(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	o->proxy_protocol = !val || strcmp(val, "no") != 0;
+	if (val && (!strcmp(val, "yes") || !strcmp(val, "no") || !*val))
+		val = NULL;
+	return set_str(o, rule, val);
+}
+
+/* --uidl-format: map:FILE names a plain file in the Maildir. */
+static int set_uidl_format(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	static const char *const names[] = { "maildir", "dovecot", "courier", "x-uidl", "popa3d",
+	                                     NULL };
+	bool known = false;
+
+	for (size_t i = 0; val && names[i]; i++)
+		known |= !strcmp(val, names[i]);
+	if (!val || (!known && (strncmp(val, "map:", 4) != 0 || !val[4] ||
+	                        strchr(val + 4, '/') || val[4] == '.'))) {
+		fprintf(stderr, "onepop: --uidl-format: maildir, dovecot, courier, x-uidl, "
+		        "popa3d or map:FILE (a name in the Maildir), not %s\n", val ? val : "");
+		return -EINVAL;
+	}
+	return set_str(o, rule, val);
+}
+
+/* --exec-arg: one more, up to MAX_EXEC_ARGS. */
+static int set_exec_arg(struct options *o, const struct opt_rule *rule, const char *val)
+{
+	char *copy;
+
+	if (o->exec_argc == MAX_EXEC_ARGS) {
+		fprintf(stderr, "onepop: --%s: at most %d\n", rule_name(rule), MAX_EXEC_ARGS);
+		return -EINVAL;
+	}
+	if (!val || !(copy = strdup(val)))
+		return -ENOMEM;
+	o->exec_args[o->exec_argc++] = copy;
 	return 0;
+}
+
+/* offsetof(struct options, f), which must have type t: a row with a
+ * setter for another type does not compile (_Generic has no match).
+ * f is a member name and t a type: neither can take parentheses. */
+// NOLINTNEXTLINE(bugprone-macro-parentheses)
+#define FIELD(f, t) (offsetof(struct options, f) + _Generic(((struct options *)0)->f, t: 0))
+#define STR(id, f) { (id), 0, set_str, FIELD(f, const char *) }
+#define UINT(id, f, max) { (id), (max), set_uint, FIELD(f, unsigned) }
+#define BOOL(id, f) { (id), 0, set_bool, FIELD(f, bool) }
+#define ON(id, f) { (id), 0, set_on, FIELD(f, bool) }
+#define CUSTOM(id, fn) { (id), 0, (fn), 0 }
+
+static const struct opt_rule rules[] = {
+	STR('b', backend),
+	BOOL(OPT_LIST_BACKENDS, list_backends),
+	STR('m', mailbox),
+	STR('a', auth),
+	STR(OPT_PREAUTH, preauth),
+	UINT('t', timeout, MAX_TIMEOUT),
+	STR(OPT_GREETING, greeting),
+	STR(OPT_GOODBYE, goodbye),
+	UINT(OPT_FAIL_DELAY, fail_delay_ms, MAX_FAIL_DELAY_MS),
+	BOOL(OPT_ALLOW_ROOT, allow_root),
+	STR(OPT_MAIL_GROUP, mail_group),
+	CUSTOM(OPT_TLS, set_tls),
+	STR(OPT_TLS_CERT, tls_cert),
+	STR(OPT_TLS_KEY, tls_key),
+	STR(OPT_TLS_TICKET_KEY, tls_ticket_key),
+	CUSTOM(OPT_TLS_KTLS, set_ktls),
+	BOOL(OPT_ALLOW_PLAINTEXT, allow_plaintext),
+	{ OPT_PROXY_PROTOCOL, 0, set_proxy_protocol, FIELD(proxy_from, const char *) },
+	CUSTOM(OPT_COMMANDS, set_commands),
+	BOOL(OPT_APOP_ONLY, apop_only),
+	BOOL(OPT_AUTODELETE, autodelete),
+	BOOL(OPT_TEST_COMMANDS, test_commands),
+	BOOL(OPT_TRANSMIT_ERRORS, transmit_errors),
+	STR(OPT_EXEC, exec_prog),
+	CUSTOM(OPT_EXEC_ARG, set_exec_arg),
+	CUSTOM(OPT_FAITHFUL, set_faithful),
+	STR(OPT_SCAN, scan),
+	CUSTOM(OPT_UIDL_GUARD, set_uidl_guard),
+	{ OPT_UIDL_FORMAT, 0, set_uidl_format, FIELD(uidl_format, const char *) },
+	{ OPT_FAIL_STATE, 0, set_fail_state, FIELD(fail_state, const char *) },
+	UINT(OPT_FAIL_LIMIT, fail_limit, MAX_FAIL_LIMIT),
+	UINT(OPT_FAIL_BAN, fail_ban, MAX_FAIL_BAN),
+	{ OPT_EXPIRE, MAX_EXPIRE_DAYS, set_expire, FIELD(expire_days, unsigned) },
+	UINT(OPT_LOGIN_DELAY, login_delay, MAX_LOGIN_DELAY),
+	STR(OPT_PRIVSEP_USER, privsep_user),
+	CUSTOM(OPT_AUTH_MECHANISMS, set_mechanisms),
+	STR(OPT_PRIVSEP_DIR, privsep_dir),
+	BOOL(OPT_CHECK_CONFIG, check_config),
+	BOOL('d', debug),
+	ON('V', version),
+	ON('h', help),
+};
+
+/* Apply one option; val is NULL for flags given without a value.
+ * --config is not a setting but more options, read in place. */
+static int apply(struct options *o, int id, const char *val, int depth)
+{
+	if (id == 'c')
+		return config_load(o, val, depth + 1);
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].id == id)
+			return rules[i].set(o, &rules[i], val);
+	return -EINVAL;
 }
 
 static char *trim(char *s)

@@ -1,6 +1,7 @@
 /* Privilege drop after authentication, before the mailbox is opened. */
 #include <errno.h>
 #include <grp.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,4 +34,13 @@ int privs_drop(const struct user_info *u, bool allow_root, gid_t keep_gid)
 	if (setuid(0) == 0 || seteuid(0) == 0)
 		return -EPERM;
 	return 0;
+}
+
+void privs_end(void)
+{
+	gid_t rgid, egid, sgid;
+
+	if (getresgid(&rgid, &egid, &sgid) == 0 && (egid != rgid || sgid != rgid) &&
+	    setresgid(rgid, rgid, rgid) < 0)
+		abort();
 }

@@ -19,4 +19,11 @@
  * (-EPERM: refused). */
 int privs_drop(const struct user_info *u, bool allow_root, gid_t keep_gid);
 
+/* The mailbox is closed: give a kept group (privs_drop's keep_gid, or
+ * any effective or saved gid other than the real one) up for good, so
+ * real, effective and saved gid are equal from here on; LeakSanitizer's
+ * ptrace-based check at exit in test builds needs that too. Aborts if
+ * the kernel refuses, as going on with the group would be worse. */
+void privs_end(void);
+
 #endif

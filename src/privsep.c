@@ -235,101 +235,131 @@ static int broken(const char *why)
 	return -EPROTO;
 }
 
+/* The monitor's side of one exchange: where it stands, what it knows. */
+struct monitor {
+	int ctl;
+	struct login *l;
+	bool addr_from_child, want_stamp;
+	enum { WANT_HELLO, READY, CLOSED, WANT_HANDOFF } state;
+	struct user_info who;       /* after a good login, until the handoff */
+};
+
+/* The next record from the other side, parsed into *q (which keeps what
+ * it needs: the raw bytes are wiped). 0; -EPIPE when the other side is
+ * gone; -EPROTO (logged) for a record it should never have sent. */
+static int next_record(int ctl, struct ps_request *q)
+{
+	static unsigned char buf[PS_MAX_RECORD];
+	ssize_t n = recv_record(ctl, buf, sizeof(buf));
+	int r;
+
+	if (n == 0 || n == -ECONNRESET)
+		return -EPIPE;
+	if (n < 0)
+		return broken(n == -EMSGSIZE ? "oversized record" : "unreadable channel");
+	r = ps_request_parse(buf, (size_t)n, q);
+	explicit_bzero(buf, (size_t)n);
+	return r < 0 ? broken("malformed record") : 0;
+}
+
+static int on_hello(struct monitor *m, const struct ps_request *q)
+{
+	struct login *l = m->l;
+	struct ps_buf b;
+	uint32_t seconds = 0;
+	enum login_verdict v;
+	int r;
+
+	/* A PROXY header may name another address; without one (LOCAL,
+	 * UNKNOWN, a peer not in the list) the monitor's own stands. */
+	if (m->addr_from_child && strcmp(q->addr, l->remote) != 0) {
+		if (!address_ok(q->addr))
+			return broken("bad client address");
+		strlcpy(l->remote, q->addr, sizeof(l->remote));
+	}
+	v = login_hello(l, m->want_stamp, &seconds);
+	ps_begin(&b, PS_HELLO_REPLY);
+	ps_put_u32(&b, v);
+	ps_put_u32(&b, seconds);
+	ps_put_str(&b, l->stamp);
+	ps_put_u32(&b, login_mechs(l));
+	if ((r = send_record(m->ctl, &b)) < 0)
+		return r;
+	m->state = v == VERDICT_OK ? READY : CLOSED;
+	return 0;
+}
+
+static int on_challenge(struct monitor *m)
+{
+	struct ps_buf b;
+
+	ps_begin(&b, PS_CHALLENGE_REPLY);
+	ps_put_str(&b, login_challenge(m->l));
+	return send_record(m->ctl, &b);
+}
+
+static int on_auth(struct monitor *m, struct ps_request *q)
+{
+	enum login_verdict v;
+	bool close_it;
+	int r;
+
+	/* The address was fixed by HELLO: a record naming another cannot
+	 * dodge --fail-state. */
+	if (strcmp(q->addr, m->l->remote) != 0)
+		return broken("client address changed");
+	v = login_check(m->l, q->mech, q->user, q->response, &m->who, &close_it);
+	explicit_bzero(q->response, sizeof(q->response));
+	if ((r = reply_auth(m->ctl, v, close_it)) < 0)
+		return r;
+	m->state = v == VERDICT_OK ? WANT_HANDOFF : close_it ? CLOSED : READY;
+	return 0;
+}
+
+/* The session is handed over: the user, and the client's unread bytes. */
+static void on_handoff(struct monitor *m, struct ps_request *q, struct monitor_result *ret)
+{
+	ret->logged_in = true;
+	ret->relay = q->relay;
+	ret->stats = q->stats;
+	ret->input_len = q->input_len;
+	memcpy(ret->input, q->input, q->input_len);
+	explicit_bzero(q->input, sizeof(q->input));
+	ret->user = m->who;
+}
+
 int monitor_run(int ctl, struct login *l, bool addr_from_child, bool want_stamp,
                 struct monitor_result *ret)
 {
-	static unsigned char buf[PS_MAX_RECORD];
 	static struct ps_request q;
-	enum { WANT_HELLO, READY, CLOSED, WANT_HANDOFF } state = WANT_HELLO;
-	struct user_info who = { 0 };
-	int r = 0;
+	struct monitor m = { .ctl = ctl, .l = l, .addr_from_child = addr_from_child,
+	                     .want_stamp = want_stamp, .state = WANT_HELLO };
+	int r;
 
-	for (;;) {
-		ssize_t n = recv_record(ctl, buf, sizeof(buf));
-
-		if (n == 0 || n == -ECONNRESET) {
-			r = -EPIPE;
-			break;
-		}
-		if (n < 0) {
-			r = broken(n == -EMSGSIZE ? "oversized record" : "unreadable channel");
-			break;
-		}
-		if (ps_request_parse(buf, (size_t)n, &q) < 0) {
-			r = broken("malformed record");
-			break;
-		}
-		explicit_bzero(buf, (size_t)n);
+	while ((r = next_record(ctl, &q)) == 0) {
 		if (q.type == PS_LOG) {
 			if (q.prio < LOG_DEBUG || log_debugging())
 				log_forwarded(&q);
-			continue;
-		}
-		if (state == WANT_HELLO && q.type == PS_HELLO) {
-			struct ps_buf b;
-			uint32_t seconds = 0;
-			enum login_verdict v;
-
-			/* A PROXY header may name another address; without
-			 * one (LOCAL, UNKNOWN, a peer not in the list) the
-			 * monitor's own stands. */
-			if (addr_from_child && strcmp(q.addr, l->remote) != 0) {
-				if (!address_ok(q.addr)) {
-					r = broken("bad client address");
-					break;
-				}
-				strlcpy(l->remote, q.addr, sizeof(l->remote));
-			}
-			v = login_hello(l, want_stamp, &seconds);
-			ps_begin(&b, PS_HELLO_REPLY);
-			ps_put_u32(&b, v);
-			ps_put_u32(&b, seconds);
-			ps_put_str(&b, l->stamp);
-			ps_put_u32(&b, login_mechs(l));
-			if ((r = send_record(ctl, &b)) < 0)
-				break;
-			state = v == VERDICT_OK ? READY : CLOSED;
-		} else if (state == READY && q.type == PS_CHALLENGE) {
-			struct ps_buf b;
-
-			ps_begin(&b, PS_CHALLENGE_REPLY);
-			ps_put_str(&b, login_challenge(l));
-			if ((r = send_record(ctl, &b)) < 0)
-				break;
-		} else if (state == READY && q.type == PS_AUTH) {
-			enum login_verdict v;
-			bool close_it;
-
-			/* The address was fixed by HELLO: a record naming
-			 * another cannot dodge --fail-state. */
-			if (strcmp(q.addr, l->remote) != 0) {
-				r = broken("client address changed");
-				break;
-			}
-			v = login_check(l, q.mech, q.user, q.response, &who, &close_it);
-			explicit_bzero(q.response, sizeof(q.response));
-			if ((r = reply_auth(ctl, v, close_it)) < 0)
-				break;
-			state = v == VERDICT_OK ? WANT_HANDOFF : close_it ? CLOSED : READY;
-		} else if (state == WANT_HANDOFF && q.type == PS_HANDOFF) {
-			ret->logged_in = true;
-			ret->relay = q.relay;
-			ret->stats = q.stats;
-			ret->input_len = q.input_len;
-			memcpy(ret->input, q.input, q.input_len);
-			explicit_bzero(q.input, sizeof(q.input));
-			ret->user = who;
+		} else if (m.state == WANT_HELLO && q.type == PS_HELLO) {
+			r = on_hello(&m, &q);
+		} else if (m.state == READY && q.type == PS_CHALLENGE) {
+			r = on_challenge(&m);
+		} else if (m.state == READY && q.type == PS_AUTH) {
+			r = on_auth(&m, &q);
+		} else if (m.state == WANT_HANDOFF && q.type == PS_HANDOFF) {
+			on_handoff(&m, &q, ret);
 			return 0;
-		} else if (state != WANT_HANDOFF && q.type == PS_END) {
+		} else if (m.state != WANT_HANDOFF && q.type == PS_END) {
 			ret->logged_in = false;
 			ret->reason = q.reason;
 			ret->stats = q.stats;
 			break;
 		} else {
 			r = broken("record out of order");
-			break;
 		}
+		if (r < 0)
+			break;
 	}
-	user_info_clear(&who);
+	user_info_clear(&m.who);
 	return r;
 }

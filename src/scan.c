@@ -14,11 +14,11 @@
 #include "scan.h"
 #include "template.h"
 
-int scan_run(const struct options *opt, const struct backend_ops *backend, struct auth *auth)
+int scan_run(const struct options *opt, const struct backend_config *bconfig,
+             const struct backend_ops *backend, struct auth *auth)
 {
 	const char *tpl = opt->mailbox ? opt->mailbox : backend->default_mailbox;
-	struct backend_config config;
-	struct backend_session session = { .config = &config, .remote = "scan", .readonly = true };
+	struct backend_session session = { .config = bconfig, .remote = "scan", .readonly = true };
 	struct backend_report report = { 0 };
 	struct user_info u = { 0 };
 	struct login l;
@@ -51,7 +51,6 @@ int scan_run(const struct options *opt, const struct backend_ops *backend, struc
 		r = -ENOTSUP;
 		goto out;
 	}
-	options_backend_config(opt, &config);
 	if ((r = backend->open(path, &session, &report, &mb)) < 0 ||
 	    (r = backend->scan(mb, &msgs, &count)) < 0) {
 		fprintf(stderr, "onepop: --scan: mailbox %s: %s\n", path, strerror(-r));
@@ -72,6 +71,7 @@ int scan_run(const struct options *opt, const struct backend_ops *backend, struc
 out:
 	if (mb)
 		backend->close(mb);
+	privs_end();
 	free(msgs);
 	user_info_clear(&u);
 	return r < 0 ? 1 : 0;

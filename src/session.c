@@ -156,9 +156,8 @@ static int open_mailbox(struct session *s, struct user_info *u)
 		io_reply(&s->io, false, "[SYS/PERM] no mailbox for this user");
 		return r;
 	}
-	options_backend_config(s->opt, &s->bconfig);
 	s->bsession = (struct backend_session){
-		.config = &s->bconfig,
+		.config = s->bconfig,
 		.remote = s->remote,
 		.uidl_hold = s->opt->uidl_guard == UIDL_GUARD_REFUSE,
 	};
@@ -665,8 +664,9 @@ static enum end_reason split(struct session *s, const struct sandbox *sb)
 	return why;
 }
 
-int session_run(const struct options *opt, const struct backend_ops *backend,
-                struct auth *auth, const struct sandbox *sb)
+int session_run(const struct options *opt, const struct backend_config *bconfig,
+                const struct backend_ops *backend, struct auth *auth,
+                const struct sandbox *sb)
 {
 	static struct session s;   /* static: its buffers are too big for the stack */
 	static bool used;
@@ -679,6 +679,7 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 		memset(&s, 0, sizeof(s));
 	used = true;
 	s.opt = opt;
+	s.bconfig = bconfig;
 	s.backend = backend;
 	s.auth = auth;
 	s.state = STATE_CONNECT;
@@ -700,6 +701,7 @@ int session_run(const struct options *opt, const struct backend_ops *backend,
 	s.state = STATE_DISCONNECT;
 	if (s.mb)
 		backend->close(s.mb);
+	privs_end();     /* the kept group (mail_group) is not needed any more */
 	free(s.msgs);
 	free(s.deleted);
 	free(s.retr_done);

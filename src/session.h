@@ -73,7 +73,7 @@ struct session {
 
 	struct user_info who;       /* set at login */
 	struct mailbox *mb;
-	struct backend_config bconfig;      /* from opt, for the backend */
+	const struct backend_config *bconfig;   /* the part of opt for the backend */
 	struct backend_session bsession;    /* given to the backend's open */
 	struct backend_report report;       /* what the backend reports back */
 	struct msginfo *msgs;
@@ -93,9 +93,12 @@ struct session {
 };
 
 /* Run a whole session on stdin/stdout; returns the process exit status.
- * With sb (started as root), privileges are separated (privsep.h). */
-int session_run(const struct options *opt, const struct backend_ops *backend,
-                struct auth *auth, const struct sandbox *sb);
+ * bconfig is opt's part for the backend (options_backend_config), kept
+ * for the session. With sb (started as root), privileges are separated
+ * (privsep.h). */
+int session_run(const struct options *opt, const struct backend_config *bconfig,
+                const struct backend_ops *backend, struct auth *auth,
+                const struct sandbox *sb);
 
 /* 0 if the greeting line, with an APOP timestamp, fits RFC 2449's 512
  * octets; -E2BIG otherwise. */

@@ -1,5 +1,7 @@
-/* The mbox backend's private state, shared by mbox.c (open, scan, read)
- * and mbox_rewrite.c (commit). */
+/* The mbox backend's private state, shared by its files. Who calls whom,
+ * one way only: mbox.c (open, scan, read) -> mbox_expire.c (--expire at
+ * scan) -> mbox_rewrite.c (commit, replace) -> mbox_compact.c, and all of
+ * them -> mbox_status.c (Status flags), mbox_parse.c, mbox_lock.c. */
 #ifndef ONEPOP_MBOX_H
 #define ONEPOP_MBOX_H
 
@@ -78,6 +80,13 @@ int mbox_compact(struct mbox *m, const bool *deleted);
 /* Copy [start, end) of the mailbox to out; end < 0: to EOF. */
 int mbox_copy_range(struct mbox *m, int out, off_t start, off_t end);
 
+/* Where message i ends, as scanned: the next one's From_ line, or the
+ * end of the bytes seen at scan. */
+static inline off_t mbox_msg_end(const struct mbox *m, size_t i)
+{
+	return i + 1 < m->count ? m->msgs[i + 1].from : m->scan_size;
+}
+
 /* --expire (mbox_expire.c). */
 /* Remove, through mbox_replace, the messages whose Status has R and
  * whose From_ line dates them days * 86400 seconds before now or
@@ -85,13 +94,35 @@ int mbox_copy_range(struct mbox *m, int out, off_t start, off_t end);
  * scan, under the locks, after the first parse (*ret_info its result). */
 int mbox_expire_run(struct mbox *m, unsigned days, int64_t now, struct msginfo **ret_info,
                     size_t *ret_removed);
+
+/* The Status header (mbox_status.c). */
+/* Most Status flags kept; a longer value is not ours to rewrite. */
+#define MBOX_STATUS_MAX 32
+/* The From_ line and header of a message: buf[0, len) is [from, end of
+ * the header); the blank line that ends it starts at buf[len] and is
+ * blank octets long (0: none found, the header is not complete). */
+struct mbox_head {
+	char *buf;
+	size_t len, blank;
+};
+/* Read message i's From_ line and header, from its start to at most end,
+ * into *h (h->buf malloc'd; NULL on error). */
+int mbox_head_read(struct mbox *m, size_t i, off_t end, struct mbox_head *h);
+/* The first Status header in h: its offset and length (with its line
+ * ending) in *off and *len, and its flags (value without white space).
+ * 0 when there is none, 1, or 2 when the flags did not fit (cut). */
+int mbox_status_find(const struct mbox_head *h, size_t *off, size_t *len,
+                     char flags[MBOX_STATUS_MAX + 1]);
 /* Which messages need R or O added to their Status: the retrieved ones
  * not deleted, unless theirs has both already. NULL when none (or on
  * error: marking is not worth failing UPDATE for); malloc'd. */
 bool *mbox_marks(struct mbox *m, const bool *retrieved, const bool *deleted, size_t count);
-/* Copy message i (From_ line to end) to out with R and O in its Status
- * header (added before the blank line ending the header when it has
- * none). A message without such a blank line is copied as it is. */
-int mbox_copy_marked(struct mbox *m, int out, size_t i, off_t end);
+/* Write message i's From_ line and header (the message ends at end) to
+ * out with R and O in its Status header (added before the blank line
+ * ending the header when it has none), and set *ret_rest to where the
+ * rest of the message starts, for the caller to copy as it is. A header
+ * without such a blank line, or whose Status is too long to rewrite, is
+ * not written: *ret_rest is then the message's From_ line. */
+int mbox_write_marked_head(struct mbox *m, int out, size_t i, off_t end, off_t *ret_rest);
 
 #endif

@@ -69,7 +69,7 @@ int mbox_compact(struct mbox *m, const bool *deleted)
 		goto out;
 	}
 	for (size_t i = 0; i < m->count && r == 0; i++) {
-		off_t end = i + 1 < m->count ? m->msgs[i + 1].from : m->scan_size;
+		off_t end = mbox_msg_end(m, i);
 
 		if (deleted[i]) {
 			if (dst < 0)

@@ -62,18 +62,11 @@ int mbox_lock_init(struct mbox_lock *l, const char *path)
 
 void mbox_lock_free(struct mbox_lock *l)
 {
-	gid_t rgid, egid, sgid;
-
 	mbox_lock_release(l);
 	free(l->dotlock);
 	l->dotlock = NULL;
-	/* The session is over: give the kept group up for good, also when
-	 * this mailbox did not need it (an untrusted path): a saved gid
-	 * other than the real one would also stop LeakSanitizer's
-	 * ptrace-based check at exit in test builds. */
-	if (getresgid(&rgid, &egid, &sgid) == 0 && (egid != rgid || sgid != rgid) &&
-	    setresgid(rgid, rgid, rgid) < 0)
-		abort();
+	/* The kept group itself is the core's to give up (privs_end), once
+	 * the mailbox is closed. */
 	l->has_priv = false;
 }
 

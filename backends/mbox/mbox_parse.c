@@ -215,6 +215,22 @@ static int end_message(struct parse *ps, off_t end, size_t blank)
 	return 0;
 }
 
+/* A From_ line at off (len octets of it, maybe a first part) starts a
+ * message: its offsets, size and UIDL state begin there. */
+static void start_message(struct parse *ps, off_t off, const char *line, size_t len)
+{
+	ps->cur.from = off;
+	ps->cur.body = off + (off_t)len;
+	ps->size = 0;
+	ps->last_lf = true;
+	/* Check mode compares at once: slot 0 is always free. */
+	ps->d = &ps->slot[ps->npending];
+	uidl_digest_init(ps->d);
+	uidl_digest_raw(ps->d, line, len);
+	if (ps->m->uidl_popa3d)
+		uidl_popa3d_init(&ps->p3);
+}
+
 /* One line of a message (not its From_ line), or a part of one (first:
  * it starts the line; whole: it ends it): size and UIDL digest. */
 static void message_line(struct parse *ps, const char *line, size_t len, bool first, bool whole)
@@ -316,16 +332,7 @@ int mbox_parse(struct mbox *m, off_t limit, struct msginfo **ret_info)
 		if (from) {
 			if (in_msg && (r = end_message(&ps, off, prev_blank)) < 0)
 				break;
-			ps.cur.from = off;
-			ps.cur.body = off + (off_t)len;
-			ps.size = 0;
-			ps.last_lf = true;
-			/* Check mode compares at once: slot 0 is always free. */
-			ps.d = &ps.slot[ps.npending];
-			uidl_digest_init(ps.d);
-			uidl_digest_raw(ps.d, line, len);
-			if (m->uidl_popa3d)
-				uidl_popa3d_init(&ps.p3);
+			start_message(&ps, off, line, len);
 			in_msg = true;
 			in_from = !whole;
 		} else {

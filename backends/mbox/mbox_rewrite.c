@@ -8,8 +8,9 @@
  * first and must hold the same messages at the same offsets with the
  * same From_ line and header (mbox_parse.c): if another program rewrote
  * the mailbox meanwhile, nothing is changed (-ESTALE). With --expire the
- * same rewrite adds Status RO to the messages retrieved, and at login it
- * drops the expired ones (mbox_expire.c). */
+ * same rewrite adds Status RO to the messages retrieved (mbox_status.c),
+ * and at login it drops the expired ones (mbox_expire.c calls
+ * mbox_replace; nothing here calls back into it). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -55,13 +56,14 @@ static int copy_kept(struct mbox *m, int out, const bool *deleted, const bool *m
 	int r;
 
 	for (size_t i = 0; i < m->count; i++) {
-		off_t end = i + 1 < m->count ? m->msgs[i + 1].from : m->scan_size;
+		off_t start = m->msgs[i].from, end = mbox_msg_end(m, i);
 
 		if (deleted[i])
 			continue;
-		r = mark && mark[i] ? mbox_copy_marked(m, out, i, end)
-		                    : mbox_copy_range(m, out, m->msgs[i].from, end);
-		if (r < 0)
+		/* Marked: its header with Status RO, then the rest as it is. */
+		if (mark && mark[i] && (r = mbox_write_marked_head(m, out, i, end, &start)) < 0)
+			return r;
+		if ((r = mbox_copy_range(m, out, start, end)) < 0)
 			return r;
 	}
 	/* Mail delivered during the session, in the order it came. */

@@ -141,7 +141,8 @@ struct backend_ops {
 	const char *default_mailbox;
 	/* Group kept as the saved gid after the privilege drop unless
 	 * --mail-group says otherwise (NULL: none). The backend switches
-	 * to it with setegid() only around the steps that need it. */
+	 * to it with setegid() only around the steps that need it; the
+	 * core gives it up for good after close. */
 	const char *privileged_group;
 	unsigned flags;             /* BACKEND_* */
 	/* The --uidl-format values it takes, NULL-terminated (an entry
@@ -198,8 +199,8 @@ extern const struct backend_ops *const backends[];
 const struct backend_ops *backend_find(const char *name);
 
 /* The names of the compiled-in backends with every flag in flags, as
- * "a, b, c" (cut to fit size). */
-void backend_names(unsigned flags, char *buf, size_t size);
+ * "a, b, c" ("" for none), malloc'd; NULL when out of memory. */
+char *backend_names(unsigned flags);
 
 /* 0 when b takes --uidl-format=fmt (fmt NULL: the default, always);
  * otherwise prints why to stderr and returns -EINVAL. */

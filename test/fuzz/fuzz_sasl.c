@@ -36,6 +36,7 @@ extern const struct backend_ops backend_maildir;
 
 static char top[64] = "/tmp/onepop-fuzz-sasl-XXXXXX";
 static struct options opt;
+static struct backend_config bconfig;   /* opt's part, as main derives it */
 static struct auth *auth;
 static int in_fd = -1, out_fd = -1;
 
@@ -172,7 +173,8 @@ static void session(int mode, const uint8_t *data, size_t size)
 	    dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0)
 		fuzz_die("fds");
 	fuzz_alarm_hold(&alarm);
-	session_run(&opt, &backend_maildir, auth, NULL);
+	options_backend_config(&opt, &bconfig);
+	session_run(&opt, &bconfig, &backend_maildir, auth, NULL);
 	fuzz_alarm_give_back(&alarm);
 	in = logged_in();
 	want = mode != 4 && is_alice(data, size);

@@ -27,6 +27,7 @@ extern const struct backend_ops backend_maildir;
 static char top[64] = "/tmp/onepop-fuzz-XXXXXX";
 static char maildir[256];
 static struct options opt;
+static struct backend_config bconfig;   /* opt's part, as main derives it */
 static struct auth *auth;
 static struct backend_ops ops;
 static int in_fd = -1;
@@ -131,7 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    lseek(in_fd, 0, SEEK_SET) < 0 || dup2(in_fd, STDIN_FILENO) < 0)
 		fuzz_die("input");
 	fuzz_alarm_hold(&alarm);
-	session_run(&opt, &ops, auth, NULL);
+	options_backend_config(&opt, &bconfig);
+	session_run(&opt, &bconfig, &ops, auth, NULL);
 	fuzz_alarm_give_back(&alarm);
 	if (dirty) {
 		build_maildir();

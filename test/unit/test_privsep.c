@@ -15,18 +15,22 @@
 
 static struct ps_request q;
 
-static void test_parse(void)
+/* An AUTH record from 192.0.2.1 into b. */
+static void auth_record(struct ps_buf *b, uint32_t mech, const char *user, const char *response)
+{
+	ps_begin(b, PS_AUTH);
+	ps_put_u32(b, mech);
+	ps_put_str(b, user);
+	ps_put_str(b, response);
+	ps_put_str(b, "192.0.2.1");
+}
+
+static void test_parse_auth(void)
 {
 	struct ps_buf b;
-	struct ps_reply rep;
-	struct ps_stats st = { .commands = 7, .flags = PS_STATS_EXIT, .ncounts = 2,
-	                       .counts = { 3, 4 } };
+	char user[MAX_USER + 2];
 
-	ps_begin(&b, PS_AUTH);
-	ps_put_u32(&b, MECH_PASS);
-	ps_put_str(&b, "alice");
-	ps_put_str(&b, "secret");
-	ps_put_str(&b, "192.0.2.1");
+	auth_record(&b, MECH_PASS, "alice", "secret");
 	CHECK(!b.overflow);
 	CHECK(ps_request_parse(b.b, b.len, &q) == 0);
 	CHECK(q.type == PS_AUTH && q.mech == MECH_PASS && !strcmp(q.user, "alice") &&
@@ -37,12 +41,20 @@ static void test_parse(void)
 	b.b[b.len] = 0;
 	CHECK(ps_request_parse(b.b, b.len + 1, &q) == -EBADMSG);
 	/* a mechanism out of range */
-	ps_begin(&b, PS_AUTH);
-	ps_put_u32(&b, MECH_LAST + 1);
-	ps_put_str(&b, "alice");
-	ps_put_str(&b, "x");
-	ps_put_str(&b, "192.0.2.1");
+	auth_record(&b, MECH_LAST + 1, "alice", "x");
 	CHECK(ps_request_parse(b.b, b.len, &q) == -EBADMSG);
+	/* a user name over MAX_USER */
+	memset(user, 'u', sizeof(user) - 1);
+	user[sizeof(user) - 1] = '\0';
+	auth_record(&b, MECH_PASS, user, "x");
+	CHECK(ps_request_parse(b.b, b.len, &q) == -EBADMSG);
+}
+
+static void test_parse_refused(void)
+{
+	struct ps_buf b;
+	struct ps_reply rep;
+
 	/* a NUL, a CR or an LF inside a string */
 	ps_begin(&b, PS_HELLO);
 	ps_put(&b, "1.2\0.3", 6);
@@ -51,19 +63,6 @@ static void test_parse(void)
 	ps_put_u32(&b, 6);
 	ps_put_str(&b, "line\nforged: login: user=root");
 	CHECK(ps_request_parse(b.b, b.len, &q) == -EBADMSG);
-	/* a user name over MAX_USER */
-	{
-		char user[MAX_USER + 2];
-
-		memset(user, 'u', sizeof(user) - 1);
-		user[sizeof(user) - 1] = '\0';
-		ps_begin(&b, PS_AUTH);
-		ps_put_u32(&b, MECH_PASS);
-		ps_put_str(&b, user);
-		ps_put_str(&b, "x");
-		ps_put_str(&b, "192.0.2.1");
-		CHECK(ps_request_parse(b.b, b.len, &q) == -EBADMSG);
-	}
 	/* a log priority that would raise an alert */
 	ps_begin(&b, PS_LOG);
 	ps_put_u32(&b, 1);
@@ -75,13 +74,20 @@ static void test_parse(void)
 	ps_put_u32(&b, 0);
 	CHECK(ps_request_parse(b.b, b.len, &q) == -EBADMSG);
 	CHECK(ps_reply_parse(b.b, b.len, &rep) == 0 && rep.verdict == VERDICT_OK);
-	/* stats: too many counters */
+}
+
+static void test_parse_stats(void)
+{
+	static unsigned char huge[PS_MAX_RECORD];
+	unsigned char big[4 * (MAX_COMMANDS + 3)] = { 0 };
+	struct ps_buf b;
+	struct ps_stats st = { .commands = 7, .flags = PS_STATS_EXIT, .ncounts = 2,
+	                       .counts = { 3, 4 } };
+
+	/* too many counters */
 	ps_begin(&b, PS_END);
 	ps_put_u32(&b, 0);
-	{
-		unsigned char big[4 * (MAX_COMMANDS + 3)] = { 0 };
-		ps_put(&b, big, sizeof(big));
-	}
+	ps_put(&b, big, sizeof(big));
 	CHECK(ps_request_parse(b.b, b.len, &q) == -EBADMSG);
 	ps_begin(&b, PS_HANDOFF);
 	ps_put_u32(&b, 1);
@@ -91,12 +97,9 @@ static void test_parse(void)
 	      q.stats.commands == 7 && q.stats.ncounts == 2 && q.stats.counts[1] == 4 &&
 	      q.stats.flags == PS_STATS_EXIT);
 	/* an overflowing builder is refused by the sender */
-	{
-		static unsigned char huge[PS_MAX_RECORD];
-		ps_begin(&b, PS_HANDOFF);
-		ps_put(&b, huge, sizeof(huge));
-		CHECK(b.overflow);
-	}
+	ps_begin(&b, PS_HANDOFF);
+	ps_put(&b, huge, sizeof(huge));
+	CHECK(b.overflow);
 }
 
 /* ---------------------------------------------------------------- the monitor */
@@ -345,7 +348,9 @@ static void test_monitor(void)
 int main(void)
 {
 	log_open(false);
-	test_parse();
+	test_parse_auth();
+	test_parse_refused();
+	test_parse_stats();
 	test_monitor();
 	return unit_done("privsep");
 }
