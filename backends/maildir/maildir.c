@@ -280,21 +280,11 @@ static bool writable(const struct maildir *md)
 }
 
 /* UIDL continuity, for the core. */
-static void report_uidl(struct backend_report *report, const struct maildir_ledger_result *res)
-{
-	report->uidl.known = res->known;
-	report->uidl.lost = res->lost;
-	report->uidl.kept = res->kept;
-	report->uidl.renamed = res->renamed;
-	report->uidl.gone = res->gone;
-	report->uidl.changed = res->changed;
-}
-
 /* The UIDL of each listed message: the one the ledger remembers for it,
  * else the old server's (--uidl-format), else its name's. */
 static int scan_uidls(struct maildir *md)
 {
-	struct maildir_ledger_result res = { 0 };
+	struct backend_uidl_report res = { 0 };
 	struct maildir_ledger_match *match = NULL;
 	int r;
 
@@ -311,7 +301,7 @@ static int scan_uidls(struct maildir *md)
 	if (r == 0)
 		r = maildir_ledger_settle(md->dir_fd, &md->list, &md->meta, match, &res);
 	maildir_ledger_match_free(match);
-	report_uidl(md->report, &res);
+	md->report->uidl = res;
 	if (r < 0)
 		return r;
 	/* A refused login records nothing: the next one is judged the same. */

@@ -168,7 +168,7 @@ static int match_index(struct ledger *lg, size_t *idx[3])
  * -ENOMEM. */
 static int match_pass(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
                       struct maildir_ledger_match *mt, size_t *const idx[3], int pass,
-                      struct maildir_ledger_result *res)
+                      struct backend_uidl_report *res)
 {
 	struct ledger *lg = &mt->lg;
 
@@ -219,7 +219,7 @@ static int match_pass(int dir_fd, struct maildir_list *l, struct maildir_ledger_
 }
 
 int maildir_ledger_match(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                         struct maildir_ledger_result *res,
+                         struct backend_uidl_report *res,
                          struct maildir_ledger_match **ret_match)
 {
 	struct maildir_ledger_match *mt;
@@ -264,7 +264,7 @@ out:
 }
 
 int maildir_ledger_settle(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                          struct maildir_ledger_match *mt, struct maildir_ledger_result *res)
+                          struct maildir_ledger_match *mt, struct backend_uidl_report *res)
 {
 	size_t old_looking = 0;
 

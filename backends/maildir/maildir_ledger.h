@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "maildir_list.h"
+#include "onepop/backend.h"   /* struct backend_uidl_report */
 
 /* What the ledger knows of each listed message. */
 struct maildir_ledger_meta_msg {
@@ -27,16 +28,6 @@ struct maildir_ledger_meta {
 	bool applied;               /* maildir_ledger_settle succeeded */
 };
 
-/* UIDL continuity, for the session's report (backend_report.uidl). */
-struct maildir_ledger_result {
-	bool known;         /* a ledger from an earlier session was read */
-	bool lost;          /* there was one, unusable: rebuilt */
-	size_t kept;        /* messages whose UIDL the ledger supplied */
-	size_t renamed;     /* of those, found again under another name */
-	size_t gone;        /* ledger entries with no message now */
-	size_t changed;     /* messages seen before that got a new UIDL */
-};
-
 /* The ledger as read, between the match and the settling. */
 struct maildir_ledger_match;
 
@@ -45,7 +36,7 @@ struct maildir_ledger_match;
  * 0 and *ret_match (NULL when every message matched), or -ENOMEM. A
  * missing or bad ledger is not an error (every message is then new). */
 int maildir_ledger_match(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                         struct maildir_ledger_result *res,
+                         struct backend_uidl_report *res,
                          struct maildir_ledger_match **ret_match);
 /* After the new messages got their UIDLs (their name's, or the old
  * server's): give another, derived one to each whose UIDL a matched
@@ -53,7 +44,7 @@ int maildir_ledger_match(int dir_fd, struct maildir_list *l, struct maildir_ledg
  * renamed into res, and set meta->applied. match as maildir_ledger_match
  * returned it. 0 or -ENOMEM. */
 int maildir_ledger_settle(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                          struct maildir_ledger_match *match, struct maildir_ledger_result *res);
+                          struct maildir_ledger_match *match, struct backend_uidl_report *res);
 /* Free what maildir_ledger_match returned (NULL: nothing). */
 void maildir_ledger_match_free(struct maildir_ledger_match *match);
 /* Write the ledger atomically for the listed messages not deleted

@@ -269,7 +269,7 @@ static int fast_entry(char *line, size_t len, const struct maildir_list *l, size
  * unchecked): also when an inode or size changed, which the full match
  * settles and records. */
 bool maildir_ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                        struct maildir_ledger_result *res)
+                        struct backend_uidl_report *res)
 {
 	/* UIDL, two numbers, the digest, a name and their spaces fit. */
 	const size_t size = LEDGER_LINE;

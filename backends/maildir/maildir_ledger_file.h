@@ -38,6 +38,6 @@ bool maildir_ledger_digest(int dir_fd, const char *name, unsigned char out[MD5_D
  * res says every UIDL was kept. false: l's UIDLs are the base names again
  * and the caller does the full match. */
 bool maildir_ledger_fast(int dir_fd, struct maildir_list *l, struct maildir_ledger_meta *meta,
-                         struct maildir_ledger_result *res);
+                         struct backend_uidl_report *res);
 
 #endif

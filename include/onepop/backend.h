@@ -65,6 +65,17 @@ struct backend_session {
 	const bool *retrieved;
 };
 
+/* UIDL continuity across sessions, as a backend with a UIDL ledger
+ * (Maildir's onepop-uidl) found it at scan. */
+struct backend_uidl_report {
+	bool known;         /* a ledger from an earlier session was read */
+	bool lost;          /* there was one, unusable: rebuilt */
+	size_t kept;        /* messages whose UIDL the ledger supplied */
+	size_t renamed;     /* of those, found again under another name */
+	size_t gone;        /* ledger entries with no message now */
+	size_t changed;     /* messages seen before that got a new UIDL */
+};
+
 /* What a backend reports back, from open and scan. Never NULL; zeroed by
  * the core before open and valid until close. */
 struct backend_report {
@@ -81,14 +92,7 @@ struct backend_report {
 	 * 2024-05-01T10:00:00Z" (our own text: safe to send), or "" */
 	char holder[BACKEND_HOLDER_MAX];
 	/* from scan: UIDL continuity (a backend with a UIDL ledger) */
-	struct {
-		bool known;         /* a ledger from an earlier session was read */
-		bool lost;          /* there was one, unusable: rebuilt */
-		size_t kept;        /* messages whose UIDL the ledger supplied */
-		size_t renamed;     /* of those, found again under another name */
-		size_t gone;        /* ledger entries with no message now */
-		size_t changed;     /* messages seen before that got a new UIDL */
-	} uidl;
+	struct backend_uidl_report uidl;
 	/* Printable ASCII explaining the last error a call returned, or "":
 	 * logged, and sent to the client only with --transmit-errors. A
 	 * backend clears it before each call it may fill it in. */
