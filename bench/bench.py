@@ -548,15 +548,16 @@ def uidl_time(srv, store, cold):
     return timed_command(srv, "UIDL", True, ready)
 
 
-READALL = []    # the built bench/readall.c (readall_exe)
+C_TOOLS = {}    # name -> the built bench/NAME.c (c_tool)
 
 
-def readall_exe(work):
-    if not READALL:
-        exe = os.path.join(work, "readall")
-        subprocess.run(["cc", "-O2", "-o", exe, os.path.join(HERE, "readall.c")], check=True)
-        READALL.append(exe)
-    return READALL[0]
+def c_tool(work, name):
+    """bench/NAME.c built once a run into work; its path."""
+    if name not in C_TOOLS:
+        exe = os.path.join(work, name)
+        subprocess.run(["cc", "-O2", "-o", exe, os.path.join(HERE, name + ".c")], check=True)
+        C_TOOLS[name] = exe
+    return C_TOOLS[name]
 
 
 def page_in(store):
@@ -567,7 +568,7 @@ def page_in(store):
     10-11 s with none (loaded machine). The copies the peers read (spools,
     Dovecot's mbox) are written just before, so are cached too."""
     if os.path.isdir(store):
-        subprocess.run([READALL[0], store], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([C_TOOLS["readall"], store], check=True, stdout=subprocess.DEVNULL)
         return
     with open(store, "rb", buffering=0) as f:
         while f.read(1 << 20):
@@ -680,7 +681,7 @@ def read_all_s(plain, work):
     """The physical limit of a cold scan: read every message and count its
     line ends, in C (bench/readall.c), the page cache warm as for the
     servers' cold rows; seconds from exec to exit."""
-    exe = readall_exe(work)
+    exe = c_tool(work, "readall")
     page_in(plain)
     t = time.monotonic()
     subprocess.run([exe, plain], check=True, stdout=subprocess.DEVNULL)
@@ -727,6 +728,17 @@ def plain_measure(t):
 # ------------------------------------------------------------------ TLS
 
 
+def popa3d_stunnel(work, d, popa3d, certkey, starttls):
+    """listener(srv): stunnel exec'ing popa3d through bench/nodelay.c.
+    stunnel joins the program to itself by a TCP loopback pair, and popa3d
+    writes a multi-line reply in three writes with Nagle on its end, so
+    each one waited for stunnel's delayed ACK: 44 ms a RETR, ~1 session/s
+    (strace: popa3d's text written at .141873, stunnel's read of it at
+    .184913). With TCP_NODELAY on popa3d's end a RETR takes 0.5 ms."""
+    return tls_peers.stunnel_listener(d, c_tool(work, "nodelay"),
+                                      ["nodelay", popa3d, "popa3d"], certkey, starttls)
+
+
 def tls_setup(a, work, stores, peers, spool, has_mbox, kind, row, wire, wirefile):
     """The TLS servers and rows for one certificate type (see tls_peers)."""
     certkey = tls_peers.make_cert(work, kind)
@@ -760,9 +772,9 @@ def tls_setup(a, work, stores, peers, spool, has_mbox, kind, row, wire, wirefile
                 name = "popa3d+stunnel " + ("pop3s" if mode == "implicit" else "stls")
                 out.append(Server(name, [], login=p.login, tls=mode,
                                   vs="onepop " + name.split()[1],
-                                  listener=tls_peers.stunnel_listener(
-                                      os.path.join(d, f"stunnel-{mode}"), p.argv[0],
-                                      ["popa3d"], certkey, mode == "stls")))
+                                  listener=popa3d_stunnel(
+                                      work, os.path.join(d, f"stunnel-{mode}"), p.argv[0],
+                                      certkey, mode == "stls")))
         return out
 
     copies = []
@@ -849,9 +861,9 @@ def privsep_setup(a, work, stores, peers, spool, row):
                                       os.path.join(d, "passwd"), certkey, False)))
             for p in spool_servers(peers, spool, store, mb)[:1]:
                 out.append(Server("popa3d+stunnel pop3s", [], login=p.login, tls="implicit",
-                                  vs=after, listener=tls_peers.stunnel_listener(
-                                      os.path.join(d, "stunnel-privsep"), p.argv[0],
-                                      ["popa3d"], certkey, False)))
+                                  vs=after, listener=popa3d_stunnel(
+                                      work, os.path.join(d, "stunnel-privsep"), p.argv[0],
+                                      certkey, False)))
         else:
             # popa3d forks for privilege separation too; Dovecot's plain
             # rows are preauth (no login) and have no place here.
@@ -1030,7 +1042,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     os.chown(a.work, BENCH_UID, BENCH_UID)
     os.chown(work, BENCH_UID, BENCH_UID)
-    readall_exe(work)
+    c_tool(work, "readall")
     print(f"generating stores in {work} ...", file=sys.stderr)
 
     class Stores(dict):
