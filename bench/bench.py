@@ -132,11 +132,13 @@ class Server:
     """One way to run a POP3 server: argv + env on stdin/stdout."""
 
     def __init__(self, name, argv, env=None, login=None, greeting=True, cold=None,
-                 vs=None, root=False, stub=False, tls=None, resume=False, listener=None):
+                 vs=None, root=False, stub=False, tls=None, resume=False, listener=None,
+                 warm=None):
         self.name, self.argv, self.env = name, argv, env or {}
         self.login = login          # (user, password) or None for preauth
         self.greeting = greeting    # sends a greeting line first
         self.cold = cold            # callable(store_dir): drop the server's caches
+        self.warm = warm            # callable(store_dir) -> [what of them is there]
         self.vs = vs                # the onepop server a peer's ratio is taken against
         self.root = root            # started as root (it drops to the user itself)
         self.stub = stub            # not a server: the bound of client and machine
@@ -162,13 +164,20 @@ def onepop_servers(onepop, work, mailbox, backend=None):
         base.append(f"--backend={backend}")
     tag = f"onepop-{backend}" if backend else "onepop"
 
+    # The Maildir size cache (the mbox backend keeps none). The UIDL
+    # ledger (onepop-uidl) stays: it holds no wire sizes, and a mailbox
+    # has one from its first session on.
+    caches = [os.path.join(mailbox, f) for f in ("onepop.cache", "onepop.cache.tmp")]
+
     def cold(_):
-        for f in ("onepop.cache",):
-            p = os.path.join(mailbox, f)
+        for p in caches:
             if os.path.exists(p):
                 os.unlink(p)
-    return (Server(tag + " preauth", base + ["--preauth=bench"], cold=cold),
-            Server(tag + " login", base, login=("bench", "bench"), cold=cold))
+
+    def warm(_):
+        return [p for p in caches if os.path.exists(p)]
+    return (Server(tag + " preauth", base + ["--preauth=bench"], cold=cold, warm=warm),
+            Server(tag + " login", base, login=("bench", "bench"), cold=cold, warm=warm))
 
 
 def sha512_crypt(pw):
@@ -194,16 +203,26 @@ def dovecot_server(work, mailbox, mbox=False):
         os.chown(inbox + ".tmp", BENCH_UID, BENCH_UID)
         os.rename(inbox + ".tmp", inbox)
 
+    root = f"{home}/dovecot-mbox" if mbox else mailbox
+
+    def state():
+        # dovecot.index*, dovecot-uidlist (it keeps each message's W=
+        # virtual size there when the name has none), dovecot-uidvalidity
+        return [os.path.join(d, x) for d, _d, files in os.walk(root)
+                for x in files if x.startswith("dovecot")]
+
     def cold(_):
-        root = f"{home}/dovecot-mbox" if mbox else mailbox
-        for dirpath, _d, files in os.walk(root):
-            for x in files:
-                if x.startswith("dovecot"):
-                    os.unlink(os.path.join(dirpath, x))
+        for p in state():
+            os.unlink(p)
         if mbox:
             os.makedirs(root, exist_ok=True)
             os.chown(root, BENCH_UID, BENCH_UID)
             fresh_inbox()
+
+    def warm(_):
+        # In the mbox: the X-IMAPbase/X-UID headers it writes.
+        return state() + ([inbox] if mbox and mbox_marked(inbox, (b"X-IMAPbase:", b"X-UID:"))
+                          else [])
     if mbox and not os.path.exists(inbox):
         cold(None)
     # mail_location, not $MAIL: Dovecot 2.3's pop3 ignores $MAIL and
@@ -211,8 +230,17 @@ def dovecot_server(work, mailbox, mbox=False):
     return Server("dovecot preauth" + (" mbox" if mbox else ""),
                   ["/usr/lib/dovecot/pop3", "-c", conf, "-o", f"mail_location={mail}"] +
                   (["-o", "pop3_uidl_format=%08Xu%08Xv"] if mbox else []),
-                  env={"USER": "nobody", "HOME": home}, greeting=False, cold=cold,
+                  env={"USER": "nobody", "HOME": home}, greeting=False, cold=cold, warm=warm,
                   vs="onepop-mbox preauth" if mbox else "onepop preauth")
+
+
+def mbox_marked(path, headers):
+    """Whether the first message of mbox path has one of headers (what a
+    server writes into the mbox to find its state there next time)."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    end = head.find(b"\n\n")
+    return any(b"\n" + h in head[:end if end >= 0 else len(head)] for h in headers)
 
 
 def canned_server(work, srv):
@@ -244,7 +272,10 @@ def spool_servers(peers, spool, store, mbox):
         spool.account(user, mbox)
         out.append(Server(name, argv, env=env, login=(user, spool_peers.PASSWORD), root=True,
                           vs="onepop-mbox login",
-                          cold=lambda _s, u=user: spool.refill(u, mbox)))
+                          cold=lambda _s, u=user: spool.refill(u, mbox),
+                          # Mailutils' X-UIDL and Status headers; popa3d keeps nothing.
+                          warm=lambda _s, u=user: [f"/var/mail/{u}"] if mbox_marked(
+                              f"/var/mail/{u}", (b"X-UIDL:",)) else []))
     return out
 
 # ------------------------------------------------------------------ clients
@@ -453,10 +484,13 @@ def sessions_per_s(copies, conc, tuned, seconds):
     return n / max(r[1] for r in res), statistics.median(lat) * 1000
 
 
-def timed_command(srv, command, from_connect):
-    """Seconds for one multi-line command (from connect, or from sending it)."""
+def timed_command(srv, command, from_connect, ready=None):
+    """Seconds for one multi-line command (from connect, or from sending it);
+    ready() runs once the listener is up, just before the connect."""
     ts = listen(srv)
     try:
+        if ready:
+            ready()
         t = time.monotonic()
         c = Conn(ts.port, True, client_tls(srv))
         c.start(srv)
@@ -494,10 +528,51 @@ def cat_mbs(wirefile, size_bytes, srv=None):
     return size_bytes / dt / 1e6
 
 
+class NotCold(RuntimeError):
+    pass
+
+
 def uidl_time(srv, store, cold):
-    if cold and srv.cold:
-        srv.cold(store)
-    return timed_command(srv, "UIDL", True)
+    """Connect → end of UIDL, the store in the page cache (page_in). Cold:
+    the server's caches are removed once its listener is up, since the
+    listener's start-up probe (TcpServer) is a session of its own, and a
+    preauth one scans the mailbox and leaves its caches behind; a cache
+    still there then stops the run."""
+    def ready():
+        if cold and srv.cold:
+            srv.cold(store)
+        page_in(store)
+        left = srv.warm(store) if cold and srv.warm else []
+        if left:
+            raise NotCold(f"{srv.name}: cold figure with caches in place: {', '.join(left)}")
+    return timed_command(srv, "UIDL", True, ready)
+
+
+C_TOOLS = {}    # name -> the built bench/NAME.c (c_tool)
+
+
+def c_tool(work, name):
+    """bench/NAME.c built once a run into work; its path."""
+    if name not in C_TOOLS:
+        exe = os.path.join(work, name)
+        subprocess.run(["cc", "-O2", "-o", exe, os.path.join(HERE, name + ".c")], check=True)
+        C_TOOLS[name] = exe
+    return C_TOOLS[name]
+
+
+def page_in(store):
+    """Read a store (Maildir or mbox) into the page cache. This machine's
+    page cache holds little more than one big store and is shared with
+    whatever else runs, so what a session found there was chance: a cold
+    100,000-message Maildir session took 1.8 s with every file cached and
+    10-11 s with none (loaded machine). The copies the peers read (spools,
+    Dovecot's mbox) are written just before, so are cached too."""
+    if os.path.isdir(store):
+        subprocess.run([C_TOOLS["readall"], store], check=True, stdout=subprocess.DEVNULL)
+        return
+    with open(store, "rb", buffering=0) as f:
+        while f.read(1 << 20):
+            pass
 
 
 def transcript(srv, retr):
@@ -604,11 +679,10 @@ def make_plain_maildir(md):
 
 def read_all_s(plain, work):
     """The physical limit of a cold scan: read every message and count its
-    line ends, in C (bench/readall.c, built here), the page cache warm as
-    for the servers' cold rows; seconds from exec to exit."""
-    exe = os.path.join(work, "readall")
-    if not os.path.exists(exe):
-        subprocess.run(["cc", "-O2", "-o", exe, os.path.join(HERE, "readall.c")], check=True)
+    line ends, in C (bench/readall.c), the page cache warm as for the
+    servers' cold rows; seconds from exec to exit."""
+    exe = c_tool(work, "readall")
+    page_in(plain)
     t = time.monotonic()
     subprocess.run([exe, plain], check=True, stdout=subprocess.DEVNULL)
     return time.monotonic() - t
@@ -654,6 +728,17 @@ def plain_measure(t):
 # ------------------------------------------------------------------ TLS
 
 
+def popa3d_stunnel(work, d, popa3d, certkey, starttls):
+    """listener(srv): stunnel exec'ing popa3d through bench/nodelay.c.
+    stunnel joins the program to itself by a TCP loopback pair, and popa3d
+    writes a multi-line reply in three writes with Nagle on its end, so
+    each one waited for stunnel's delayed ACK: 44 ms a RETR, ~1 session/s
+    (strace: popa3d's text written at .141873, stunnel's read of it at
+    .184913). With TCP_NODELAY on popa3d's end a RETR takes 0.5 ms."""
+    return tls_peers.stunnel_listener(d, c_tool(work, "nodelay"),
+                                      ["nodelay", popa3d, "popa3d"], certkey, starttls)
+
+
 def tls_setup(a, work, stores, peers, spool, has_mbox, kind, row, wire, wirefile):
     """The TLS servers and rows for one certificate type (see tls_peers)."""
     certkey = tls_peers.make_cert(work, kind)
@@ -687,9 +772,9 @@ def tls_setup(a, work, stores, peers, spool, has_mbox, kind, row, wire, wirefile
                 name = "popa3d+stunnel " + ("pop3s" if mode == "implicit" else "stls")
                 out.append(Server(name, [], login=p.login, tls=mode,
                                   vs="onepop " + name.split()[1],
-                                  listener=tls_peers.stunnel_listener(
-                                      os.path.join(d, f"stunnel-{mode}"), p.argv[0],
-                                      ["popa3d"], certkey, mode == "stls")))
+                                  listener=popa3d_stunnel(
+                                      work, os.path.join(d, f"stunnel-{mode}"), p.argv[0],
+                                      certkey, mode == "stls")))
         return out
 
     copies = []
@@ -776,9 +861,9 @@ def privsep_setup(a, work, stores, peers, spool, row):
                                       os.path.join(d, "passwd"), certkey, False)))
             for p in spool_servers(peers, spool, store, mb)[:1]:
                 out.append(Server("popa3d+stunnel pop3s", [], login=p.login, tls="implicit",
-                                  vs=after, listener=tls_peers.stunnel_listener(
-                                      os.path.join(d, "stunnel-privsep"), p.argv[0],
-                                      ["popa3d"], certkey, False)))
+                                  vs=after, listener=popa3d_stunnel(
+                                      work, os.path.join(d, "stunnel-privsep"), p.argv[0],
+                                      certkey, False)))
         else:
             # popa3d forks for privilege separation too; Dovecot's plain
             # rows are preauth (no login) and have no place here.
@@ -957,6 +1042,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     os.chown(a.work, BENCH_UID, BENCH_UID)
     os.chown(work, BENCH_UID, BENCH_UID)
+    c_tool(work, "readall")
     print(f"generating stores in {work} ...", file=sys.stderr)
 
     class Stores(dict):
