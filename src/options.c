@@ -305,12 +305,12 @@ static int set_commands(struct options *o, const struct opt_rule *rule, const ch
 /* --tls-ktls: off or on, nothing else (a typo must not pass for off). */
 static int set_ktls(struct options *o, const struct opt_rule *rule, const char *val)
 {
-	static const char *const names[] = { "off", "on", NULL };
+	static const char *const names[] = { "on", "off", NULL };
 	int i = choose(rule, val, names);
 
 	if (i < 0)
 		return i;
-	o->tls_ktls = i == 1;
+	o->tls_ktls = i == 0;
 	return 0;
 }
 static int set_uidl_guard(struct options *o, const struct opt_rule *rule, const char *val)

@@ -403,7 +403,7 @@ static void resize_wrong(struct maildir *md)
 static int maildir_msg_open(struct mailbox *mb, size_t idx)
 {
 	struct maildir *md = (struct maildir *)mb;
-	uint64_t raw = 0;   /* set by maildir_file_open when it succeeds */
+	struct stat st;   /* set by maildir_file_open when it succeeds */
 	int fd;
 
 	if (idx >= md->list.count)
@@ -412,12 +412,12 @@ static int maildir_msg_open(struct mailbox *mb, size_t idx)
 	 * would drop the connection); the next session lists it right. */
 	if (is_wrong(md, idx))
 		return -ESTALE;
-	fd = maildir_file_open(md->dir_fd, &md->list, &md->find, idx, &raw);
+	fd = maildir_file_open(md->dir_fd, &md->list, &md->find, idx, &st);
 	if (fd < 0)
 		return fd;
 	/* The file size scan listed (from the file, or the name's ,S=):
 	 * checked here, where the fstat is free. */
-	if (raw != md->list.msgs[idx].raw) {
+	if ((uint64_t)st.st_size != md->list.msgs[idx].raw) {
 		close(fd);
 		size_wrong(md, idx);
 		return -ESTALE;

@@ -162,7 +162,7 @@ int maildir_relocate(int dir_fd, struct maildir_list *l, struct maildir_find *f,
 }
 
 int maildir_file_open(int dir_fd, struct maildir_list *l, struct maildir_find *f, size_t i,
-                      uint64_t *ret_size)
+                      struct stat *ret_st)
 {
 	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	char buf[MAILDIR_PATH_MAX];
@@ -177,7 +177,7 @@ int maildir_file_open(int dir_fd, struct maildir_list *l, struct maildir_find *f
 		close(fd);
 		return -EINVAL;
 	}
-	if (ret_size)
-		*ret_size = (uint64_t)st.st_size;
+	if (ret_st)
+		*ret_st = st;
 	return fd;
 }

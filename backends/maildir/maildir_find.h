@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "maildir_list.h"
 
@@ -31,9 +32,9 @@ void maildir_find_free(struct maildir_find *f);
 int maildir_relocate(int dir_fd, struct maildir_list *l, struct maildir_find *f, size_t i);
 /* Open message i's file (found again with maildir_relocate if it moved):
  * O_NONBLOCK so a FIFO planted in cur/ cannot hang the session; only
- * regular files are messages. The descriptor, and *ret_size (if not
- * NULL) its size; or a negative errno. */
+ * regular files are messages. The descriptor, and *ret_st (if not
+ * NULL) what fstat says of it; or a negative errno. */
 int maildir_file_open(int dir_fd, struct maildir_list *l, struct maildir_find *f, size_t i,
-                      uint64_t *ret_size);
+                      struct stat *ret_st);
 
 #endif

@@ -15,20 +15,22 @@
 #include "onepop/backend.h"
 #include "maildir_size.h"
 
-int maildir_file_size(int fd, uint64_t *ret)
+int maildir_file_size(int fd, uint64_t len, uint64_t *ret)
 {
 	char buf[MSG_CHUNK];
 	struct wire_size ws;
-	ssize_t n;
+	ssize_t n = 1;
 
 	wire_size_init(&ws);
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	while (len > 0 && n != 0) {
+		n = read(fd, buf, len < sizeof(buf) ? (size_t)len : sizeof(buf));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
 		wire_size_feed(&ws, buf, (size_t)n);
+		len -= (uint64_t)n;
 	}
 	return wire_size_end(&ws, ret);
 }
@@ -74,6 +76,28 @@ bool maildir_name_sizes(const char *base, size_t len, uint64_t *ret_raw, uint64_
 	return true;
 }
 
+/* Message i's raw, wire and ino from its file: open, fstat, read, close
+ * (no stat by path first: a cold scan of a Maildir without size hints
+ * costs these four calls a message, as reading every file must). */
+static int size_by_reading(int dir_fd, struct maildir_list *l, struct maildir_find *f, size_t i)
+{
+	struct maildir_msg *m = &l->msgs[i];
+	struct stat st;
+	int fd = maildir_file_open(dir_fd, l, f, i, &st), r;
+
+	if (fd < 0)
+		return fd;
+	if ((uint64_t)st.st_size > MAILDIR_RAW_MAX) {
+		close(fd);
+		return -EINVAL;
+	}
+	m->raw = (uint64_t)st.st_size;
+	m->ino = (uint64_t)st.st_ino;
+	r = maildir_file_size(fd, m->raw, &m->wire);
+	close(fd);
+	return r;
+}
+
 /* Fill message i's raw, wire and ino. A name with ,S= and ,W= whose file
  * is known to be a regular file (readdir's d_type, or a fresh cache) and
  * whose inode is known (d_ino, or the cache) needs no stat: its sizes are
@@ -95,7 +119,6 @@ static int size_msg(int dir_fd, struct maildir_list *l, struct maildir_find *f, 
 	char buf[MAILDIR_PATH_MAX];
 	struct stat st;
 	uint64_t s, w;
-	int fd, r;
 
 	if (m->ino && maildir_name_sizes(base, m->base_len, &s, &w) &&
 	    (!have || (old_raw == s && old_wire == w))) {
@@ -104,6 +127,11 @@ static int size_msg(int dir_fd, struct maildir_list *l, struct maildir_find *f, 
 		m->raw = s;
 		m->wire = w;
 		return 0;
+	}
+	/* Nothing to compare a stat with: the file is read anyway. */
+	if (!have && !maildir_name_sizes(base, m->base_len, &s, &w)) {
+		*ret_changed = true;
+		return size_by_reading(dir_fd, l, f, i);
 	}
 	if (fstatat(dir_fd, maildir_path(l, i, buf), &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT || maildir_relocate(dir_fd, l, f, i) < 0 ||
@@ -124,12 +152,7 @@ static int size_msg(int dir_fd, struct maildir_list *l, struct maildir_find *f, 
 		m->wire = w;
 		return 0;
 	}
-	fd = maildir_file_open(dir_fd, l, f, i, NULL);
-	if (fd < 0)
-		return fd;
-	r = maildir_file_size(fd, &m->wire);
-	close(fd);
-	return r;
+	return size_by_reading(dir_fd, l, f, i);
 }
 
 void maildir_size_all(int dir_fd, struct maildir_list *l, struct maildir_find *f,
@@ -195,12 +218,14 @@ int maildir_read_stamps(int dir_fd, struct maildir_stamp stamps[2], bool *ret_tr
 
 int maildir_size_measure(int dir_fd, struct maildir_list *l, struct maildir_find *f, size_t i)
 {
-	uint64_t raw = 0, wire = 0;
-	int fd = maildir_file_open(dir_fd, l, f, i, &raw), r;
+	uint64_t raw, wire = 0;
+	struct stat st;
+	int fd = maildir_file_open(dir_fd, l, f, i, &st), r;
 
 	if (fd < 0)
 		return fd;
-	r = raw <= MAILDIR_RAW_MAX ? maildir_file_size(fd, &wire) : -EFBIG;
+	raw = (uint64_t)st.st_size;
+	r = raw <= MAILDIR_RAW_MAX ? maildir_file_size(fd, raw, &wire) : -EFBIG;
 	if (r == 0 && !maildir_wire_plausible(raw, wire))
 		r = -EBADMSG;
 	if (r == 0) {

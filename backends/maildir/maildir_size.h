@@ -15,9 +15,10 @@
  * and others' delivery agents write them; the first valid one of each
  * counts): true and both when both are there and possible together. */
 bool maildir_name_sizes(const char *base, size_t len, uint64_t *ret_raw, uint64_t *ret_wire);
-/* The wire size of the file open at fd, read to its end: 0 or a negative
- * errno. */
-int maildir_file_size(int fd, uint64_t *ret);
+/* The wire size of the first len octets of the file open at fd (fewer
+ * if it ends sooner; len is its size from fstat, so no read is spent
+ * on finding its end): 0 or a negative errno. */
+int maildir_file_size(int fd, uint64_t len, uint64_t *ret);
 /* Size every message of l (its files under dir_fd, found again through f
  * when moved), dropping those that are gone or not files. old (sorted like
  * the list, or l itself when it came from a fresh cache; NULL: none)
