@@ -40,6 +40,36 @@ capa_of() {
 	assert_output --partial "onepop: "
 }
 
+@test "private keys in every PEM form serve a handshake: EC and RSA, PKCS#8 and traditional, Ed25519" {
+	command -v openssl >/dev/null || skip "no openssl"
+	local d=$BATS_TEST_TMPDIR k form
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/ec.p8" 2>/dev/null
+	openssl ec -in "$d/ec.p8" -out "$d/ec.sec1" 2>/dev/null
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$d/rsa.p8" 2>/dev/null
+	openssl rsa -in "$d/rsa.p8" -traditional -out "$d/rsa.pkcs1" 2>/dev/null
+	openssl genpkey -algorithm ED25519 -out "$d/ed.p8" 2>/dev/null
+	grep -q 'BEGIN EC PRIVATE KEY' "$d/ec.sec1"
+	grep -q 'BEGIN RSA PRIVATE KEY' "$d/rsa.pkcs1"
+	for form in ec.p8 ec.sec1 rsa.p8 rsa.pkcs1 ed.p8; do
+		k=$d/$form
+		openssl req -x509 -new -key "$k" -days 2 -subj /CN=localhost -out "$k.crt" 2>/dev/null
+		edge_server_start P --auth=passwd-file:"$PASSWD" --tls=implicit --tls-cert="$k.crt" --tls-key="$k"
+		run bash -c "printf 'QUIT\r\n' | timeout 15 openssl s_client -quiet -connect 127.0.0.1:$P 2>/dev/null"
+		assert_line --partial --index 0 "+OK onepop ready"
+		edge_teardown
+	done
+}
+
+@test "an RSA key for an EC certificate is exit 2: the key does not match" {
+	local key2=$BATS_TEST_TMPDIR/rsa.pem
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$key2" 2>/dev/null
+	run_onepop --auth=passwd-file:"$PASSWD" --tls=implicit --tls-cert="$CERT" --tls-key="$key2"
+	assert_failure 2
+	assert_output ""
+	run pop_stderr
+	assert_output --partial "key does not match certificate"
+}
+
 @test "--tls without --tls-cert, and a bad --tls mode, are exit 2" {
 	run_onepop --auth=passwd-file:"$PASSWD" --tls=starttls
 	assert_failure 2
