@@ -551,13 +551,21 @@ def uidl_time(srv, store, cold):
 C_TOOLS = {}    # name -> the built bench/NAME.c (c_tool)
 
 
-def c_tool(work, name):
-    """bench/NAME.c built once a run into work; its path."""
+def c_tool(work, name, shared=False):
+    """bench/NAME.c built once a run into work (NAME.so with shared); its path."""
     if name not in C_TOOLS:
-        exe = os.path.join(work, name)
-        subprocess.run(["cc", "-O2", "-o", exe, os.path.join(HERE, name + ".c")], check=True)
+        exe = os.path.join(work, name + (".so" if shared else ""))
+        flags = ["-shared", "-fPIC"] if shared else []
+        subprocess.run(["cc", "-O2"] + flags + ["-o", exe, os.path.join(HERE, name + ".c")] +
+                       (["-ldl"] if shared else []), check=True)
         C_TOOLS[name] = exe
     return C_TOOLS[name]
+
+
+def forkprobe(work):
+    """bench/forkprobe.c, the preload that lets valgrind's totals be
+    corrected for what forked children inherit (tls_peers.fork_corrected)."""
+    return c_tool(work, "forkprobe", shared=True)
 
 
 def page_in(store):
@@ -593,38 +601,37 @@ def as_owner():
 def instructions(srv, retr, work):
     """Instructions of one session on a pipe, by callgrind (deterministic),
     summed over every program the session execs (Dovecot's pop3 execs
-    doveconf, which execs pop3 again). Totals are read from the profiles:
-    Dovecot closes valgrind's stderr."""
-    d = os.path.join(work, "callgrind")
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    os.chown(d, BENCH_UID, BENCH_UID)   # written after the drop to the owner
-    subprocess.run(["valgrind", "--tool=callgrind", "--trace-children=yes",
-                    f"--callgrind-out-file={d}/out.%p"] + srv.argv,
+    doveconf, which execs pop3 again), less what forked children inherited.
+    Totals are read from the profiles: Dovecot closes valgrind's stderr."""
+    d = tls_peers.lackey_dir(work, "callgrind")
+    subprocess.run(tls_peers.valgrind_wrap(d, forkprobe(work), "callgrind") +
+                   [f"--callgrind-out-file={d}/out.%p"] + srv.argv,
                    input=transcript(srv, retr), env=srv.environ(),
                    preexec_fn=None if srv.root else as_owner,
                    # pipes both ways: Dovecot's epoll refuses a file
                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    total = 0
+    totals = {}
     for f in os.listdir(d):
-        m = re.search(r"^(?:summary|totals): (\d+)", open(os.path.join(d, f)).read(), re.M)
-        total += int(m.group(1)) if m else 0
-    return total or None
+        if f.startswith("out."):
+            m = re.search(r"^(?:summary|totals): (\d+)", open(os.path.join(d, f)).read(), re.M)
+            if m:
+                totals[int(f[4:])] = int(m.group(1))
+    return tls_peers.fork_corrected(d, totals) or None
 
 
-def instructions_lackey(srv, retr):
+def instructions_lackey(srv, retr, work):
     """Instructions of one session on a pipe, by lackey's guest instruction
     count (deterministic; within 0.2% of callgrind's Ir), summed over
-    every process. For the servers that drop to the user or chroot before
-    exit, where callgrind cannot write its profile: lackey reports on the
-    inherited stderr."""
-    r = subprocess.run(["valgrind", "--tool=lackey", "--trace-children=yes"] + srv.argv,
-                       input=transcript(srv, retr), env=srv.environ(),
-                       preexec_fn=None if srv.root else as_owner,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    total = sum(int(n.replace(b",", b"")) for n in
-                re.findall(rb"==\d+==\s+guest instrs:\s+([\d,]+)\s*$", r.stderr, re.M))
-    return total or None
+    every process, less what forked children inherited. For the servers
+    that drop to the user or chroot before exit, where callgrind cannot
+    write its profile: valgrind opens each process's log before it runs
+    (at exec, or at fork in the child)."""
+    d = tls_peers.lackey_dir(work, "pipe")
+    subprocess.run(tls_peers.lackey_wrap(d, forkprobe(work)) + srv.argv,
+                   input=transcript(srv, retr), env=srv.environ(),
+                   preexec_fn=None if srv.root else as_owner,
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return tls_peers.lackey_total(d) or None
 
 
 def peak_rss_mb(srv, cmds):
@@ -805,7 +812,7 @@ def tls_setup(a, work, stores, peers, spool, has_mbox, kind, row, wire, wirefile
     ins_srv = [s for s in small if s.name != "onepop stls" and "stls" not in s.name] + \
         [s for s in small if s.name == "onepop stls"]
     ins = row(f"instructions per TLS session (USER/PASS, 20 × RETR, lackey over every "
-              f"process; daemons: 1 session minus none; {kind}), M", ins_srv,
+              f"process less fork-inherited; daemons: 1 session minus none; {kind}), M", ins_srv,
               lambda v: f"{v / 1e6:.2f}", "low")
     huge = []
     if wire:
@@ -879,7 +886,8 @@ def privsep_setup(a, work, stores, peers, spool, row):
         figs = [(row(f"privsep: USER/PASS session c={conc} ({kind}, 20 × RETR), sessions/s",
                      copies[0], lambda v: f"{v:.0f}"), conc) for conc in (1, 4)]
         ins = row(f"privsep: instructions per USER/PASS session ({kind}, 20 × RETR, lackey "
-                  "over every process), M", copies[0], lambda v: f"{v / 1e6:.2f}", "low")
+                  "over every process less fork-inherited), M", copies[0],
+                  lambda v: f"{v / 1e6:.2f}", "low")
         groups.append((copies, figs, ins, tls))
     return groups
 
@@ -900,7 +908,7 @@ def privsep_measure(groups, work, seconds, first):
                 elif s.listener:
                     v = None
                 else:
-                    v = instructions_lackey(s, 20)
+                    v = instructions_lackey(s, 20, work)
             except (RuntimeError, OSError) as e:
                 print(f"instructions of {s.name}: {e}", file=sys.stderr)
                 v = None
@@ -912,7 +920,7 @@ def tls_instructions(srv, work, sessions, resume=False):
     listener (tcpserver's children, or a whole daemon) across `sessions`
     full sessions in a row; one client, so resume presents each ticket."""
     d = tls_peers.lackey_dir(work, "tls")
-    ts = listen(srv, wrap=tls_peers.lackey_wrap(d), wait=180)
+    ts = listen(srv, wrap=tls_peers.lackey_wrap(d, forkprobe(work)), wait=180)
     try:
         tls = tls_peers.TlsClient(srv.tls, resume)
         for _ in range(sessions):
@@ -923,8 +931,7 @@ def tls_instructions(srv, work, sessions, resume=False):
         raise RuntimeError(f"{srv.name}: {tls.reused} of {sessions} sessions resumed")
     # tcpserver's children may still be writing their totals.
     for _ in range(600):
-        logs = [os.path.join(d, f) for f in os.listdir(d)]
-        if all("guest instrs" in open(f, errors="replace").read() for f in logs):
+        if tls_peers.lackey_finished(d):
             break
         time.sleep(0.1)
     return tls_peers.lackey_total(d)
@@ -1129,7 +1136,8 @@ def main():
         ins = row("instructions per preauth session (20 × RETR, pipe, callgrind), M", pre,
                   lambda v: f"{v / 1e6:.2f}", "low")
         ins_login = row("instructions per USER/PASS session (SHA512-crypt, 20 × RETR, pipe, "
-                        "lackey), M", logins, lambda v: f"{v / 1e6:.2f}", "low")
+                        "lackey less fork-inherited), M", logins,
+                        lambda v: f"{v / 1e6:.2f}", "low")
         rss_small = row("peak RSS, 20-message session, MB", servers, lambda v: f"{v:.1f}", "low")
         huge = servers_for("huge", spool_too=True)
         if has_mbox:
@@ -1180,7 +1188,7 @@ def main():
                 b"".join(b"RETR %d\r\n" % i for i in range(1, 21))
             for s in servers:
                 if s.login:
-                    ins_login[s.name].append(instructions_lackey(s, 20))
+                    ins_login[s.name].append(instructions_lackey(s, 20, work))
                 else:
                     ins[s.name].append(instructions(s, 20, work))
                 rss_small[s.name].append(peak_rss_mb(s, transcript20))

@@ -17,6 +17,7 @@ Daemons are started and stopped per measurement, as tcpserver is.
 """
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -221,15 +222,63 @@ service pop3-login {{
     return start
 
 
-def lackey_total(d):
-    """Sum of 'guest instrs' over every lackey log in d."""
-    total = 0
+def valgrind_logs(d):
+    """pid -> the texts of its valgrind logs in d (LOG_NAME: one a process
+    image, so a pid that exec'd has more than one, the one from before the
+    exec without totals)."""
+    logs = {}
     for f in os.listdir(d):
-        with open(os.path.join(d, f), errors="replace") as fh:
+        m = re.fullmatch(r"(\d+)\.\d+\.log", f)
+        if m:
+            with open(os.path.join(d, f), errors="replace") as fh:
+                logs.setdefault(int(m.group(1)), []).append(fh.read())
+    return logs
+
+
+def fork_corrected(d, totals):
+    """The sum of totals (pid -> instructions valgrind reported for it)
+    less what forked children inherited: bench/forkprobe.c records each
+    fork as "PROBE CHILD" in d/PARENT.fork, PROBE's total being the
+    parent's count at the fork. It is taken off twice, for the probe and
+    for the child, unless the child exec'd (a fresh count; its log from
+    before the exec is the second) or left no total."""
+    logs = valgrind_logs(d)
+    total = sum(totals.values())
+    for f in os.listdir(d):
+        if not f.endswith(".fork"):
+            continue
+        with open(os.path.join(d, f)) as fh:
             for line in fh:
-                if "guest instrs:" in line:
-                    total += int(line.split(":")[1].strip().replace(",", ""))
+                probe, child = (int(x) for x in line.split())
+                inherited = totals.get(probe, 0)
+                total -= inherited
+                if child in totals and len(logs.get(child, ())) == 1:
+                    total -= inherited
     return total
+
+
+def lackey_totals(d):
+    """pid -> 'guest instrs' of its last process image, from lackey's logs."""
+    totals = {}
+    for pid, texts in valgrind_logs(d).items():
+        for t in texts:
+            m = re.search(r"guest instrs:\s+([\d,]+)", t)
+            if m:
+                totals[pid] = totals.get(pid, 0) + int(m.group(1).replace(",", ""))
+    return totals
+
+
+def lackey_finished(d):
+    """Whether every process has written its totals (after an exec, the
+    log from before it never gets them)."""
+    return all(any("guest instrs:" in t for t in texts)
+               for texts in valgrind_logs(d).values())
+
+
+def lackey_total(d):
+    """'guest instrs' summed over every process with a log in d, less what
+    forked children inherited (fork_corrected)."""
+    return fork_corrected(d, lackey_totals(d))
 
 
 def lackey_dir(work, tag):
@@ -240,6 +289,17 @@ def lackey_dir(work, tag):
     return d
 
 
-def lackey_wrap(d):
-    return ["valgrind", "--tool=lackey", "--trace-children=yes",
-            f"--log-file={d}/%p.log"]
+LOG_NAME = "%p.%n.log"      # valgrind's: one log a process image
+
+
+def valgrind_wrap(d, probe, tool):
+    """valgrind over every process, logs in d, with bench/forkprobe.c
+    (built as probe) preloaded into them: valgrind hands the environment
+    to its client and prepends its own preload to LD_PRELOAD."""
+    return ["env", f"LD_PRELOAD={probe}", f"ONEPOP_BENCH_FORKPROBE={d}",
+            "valgrind", f"--tool={tool}", "--trace-children=yes",
+            f"--log-file={d}/{LOG_NAME}"]
+
+
+def lackey_wrap(d, probe):
+    return valgrind_wrap(d, probe, "lackey")
