@@ -697,6 +697,10 @@ int session_run(const struct options *opt, const struct backend_config *bconfig,
 		io_flush(&s.io);
 		tls_end();
 	}
+	/* Everything is sent (with TLS, the close too): the client sees the
+	 * hang-up now, not after the log line and the exit. On a pipe this
+	 * fails with ENOTSOCK and changes nothing. */
+	shutdown(STDOUT_FILENO, SHUT_WR);
 	summary(&s, why);
 	s.state = STATE_DISCONNECT;
 	if (s.mb)

@@ -494,6 +494,9 @@ static int impl_relay(struct io *io, int fd)
 	if (p[0].fd < 0)
 		active = false;
 	impl_end();
+	/* The TLS close is out: hang up now, not when the last process
+	 * holding the connection has exited (not a socket: nothing to do). */
+	shutdown(io->out_fd, SHUT_WR);
 	return r;
 }
 
