@@ -452,6 +452,20 @@ static void summary(const struct session *s, enum end_reason why)
 	           s->exit_requested ? " exit=requested" : "");
 }
 
+/* The end of a session: the log line (it reads the mailbox's UIDLs),
+ * then the mailbox closed and unlocked, all before the hang-up, so a
+ * client that reconnects as soon as it sees it finds the mailbox free
+ * (after QUIT it was unlocked before the goodbye already). */
+static void finish(struct session *s, enum end_reason why)
+{
+	summary(s, why);
+	s->state = STATE_DISCONNECT;
+	if (s->mb) {
+		s->backend->close(s->mb);
+		s->mb = NULL;
+	}
+}
+
 int session_greeting_check(const struct options *opt)
 {
 	/* Only the stamp: a whole struct session here (70 KB, zeroed) was
@@ -655,8 +669,10 @@ static enum end_reason split(struct session *s, const struct sandbox *sb)
 		why = END_SERVER;
 	}
 	io_flush(&s->io);
+	finish(s, why);
 	if (ps.child > 0) {
-		/* The relay sends what is left and the TLS close, then ends. */
+		/* The relay sends what is left and the TLS close, hangs up
+		 * and ends: after the unlock, as without the split. */
 		shutdown(ps.data, SHUT_WR);
 		reap(ps.child, TIMEOUT_GRACE);
 		close(ps.data);
@@ -697,14 +713,12 @@ int session_run(const struct options *opt, const struct backend_config *bconfig,
 		io_flush(&s.io);
 		tls_end();
 	}
-	/* Everything is sent (with TLS, the close too): the client sees the
-	 * hang-up now, not after the log line and the exit. On a pipe this
-	 * fails with ENOTSOCK and changes nothing. */
+	if (s.state != STATE_DISCONNECT)
+		finish(&s, why);
+	/* Everything is sent (with TLS, the close too) and the mailbox is
+	 * free: the client sees the hang-up now, not after the exit. On a
+	 * pipe this fails with ENOTSOCK and changes nothing. */
 	shutdown(STDOUT_FILENO, SHUT_WR);
-	summary(&s, why);
-	s.state = STATE_DISCONNECT;
-	if (s.mb)
-		backend->close(s.mb);
 	privs_end();     /* the kept group (mail_group) is not needed any more */
 	free(s.msgs);
 	free(s.deleted);

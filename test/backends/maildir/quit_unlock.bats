@@ -62,3 +62,70 @@ reconnect() {
 	refute_output --partial "no goodbye"
 	assert_equal "$(grep -c "| +OK 40005 " <<<"$output")" 4 || fail "$output"
 }
+
+# hangup_reconnect PORT ROUNDS [tls]: each round, a session sends UIDL
+# and then half-closes (no QUIT: the session ends on EOF); the moment the
+# server hangs up (TCP FIN), a second session logs in. Prints each second
+# session's STAT reply; the cache is removed between rounds.
+hangup_reconnect() {
+	"$PYTHON" - "$1" "$2" "$MAILDIR" "${3:-}" <<-'PY'
+	import os, socket, ssl, sys
+	port, rounds, maildir, tls = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+	login = b"USER alice\r\nPASS secret\r\n" if tls else b""
+	ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+	ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+	def connect():
+	    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+	    return ctx.wrap_socket(s) if tls else s
+	def recv_all(s):
+	    out = b""
+	    while True:
+	        b = s.recv(65536)
+	        if not b:
+	            return out
+	        out += b
+	for r in range(rounds):
+	    try:
+	        os.unlink(os.path.join(maildir, "onepop.cache"))
+	    except FileNotFoundError:
+	        pass
+	    first = connect()
+	    first.sendall(login + b"UIDL\r\n")
+	    got = b""
+	    while not got.endswith(b"\r\n.\r\n"):
+	        got += first.recv(65536)
+	    # No QUIT: a half-close (over TLS without close_notify, which the
+	    # server takes as EOF too); then read up to the server's FIN.
+	    first.shutdown(socket.SHUT_WR)
+	    recv_all(first)
+	    first.close()
+	    second = connect()
+	    second.sendall(login + b"STAT\r\nQUIT\r\n")
+	    lines = recv_all(second).decode().splitlines()
+	    print("round %d: %s" % (r, " | ".join(lines)))
+	PY
+}
+
+@test "a session that ends without QUIT hangs up only once the mailbox is unlocked: a login at once after the hang-up is never [IN-USE]" {
+	load ../../edge
+	many_messages "$MAILDIR" 40000
+	edge_server_start P --preauth=alice
+	run hangup_reconnect "$P" 3
+	edge_teardown
+	assert_success
+	refute_output --partial "IN-USE"
+	assert_equal "$(grep -c "| +OK 40005 " <<<"$output")" 3 || fail "$output"
+}
+
+@test "the same over implicit TLS as root, where the pre-auth process relays (privilege separation)" {
+	load ../../edge
+	[ "$(id -u)" -eq 0 ] || skip "the split needs root"
+	make_cert
+	many_messages "$MAILDIR" 40000
+	edge_server_start P --auth=passwd-file:"$PASSWD" --tls=implicit --tls-cert="$CERT" --tls-key="$KEY"
+	run hangup_reconnect "$P" 3 tls
+	edge_teardown
+	assert_success
+	refute_output --partial "IN-USE"
+	assert_equal "$(grep -c "| +OK 40005 " <<<"$output")" 3 || fail "$output"
+}
