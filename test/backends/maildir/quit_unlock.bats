@@ -2,7 +2,9 @@
 # The session lock is given up before "+OK" to QUIT (issue 16.2): a
 # client that logs in again as soon as it reads the goodbye is never told
 # [IN-USE], even when the first session still has work to do after its
-# reply (writing the size cache of a large mailbox seen cold).
+# reply (writing the size cache of a large mailbox seen cold). A session
+# that ends without QUIT hangs up only after its unlock, for the same
+# reason.
 
 setup() {
 	load ../../helpers
@@ -117,6 +119,9 @@ hangup_reconnect() {
 	assert_equal "$(grep -c "| +OK 40005 " <<<"$output")" 3 || fail "$output"
 }
 
+# Less sharp than the plaintext case: a TLS reconnect and login take longer
+# than the window between a premature hang-up and the unlock, so with
+# 3d82637's order this passed too. It guards the relay's path end to end.
 @test "the same over implicit TLS as root, where the pre-auth process relays (privilege separation)" {
 	load ../../edge
 	[ "$(id -u)" -eq 0 ] || skip "the split needs root"
